@@ -1,0 +1,289 @@
+package yamldoc
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// Document is one YAML document of a file.
+type Document struct {
+	// File is the path the document was read from, as given to Parse.
+	File string
+	// Index is the document's position in the file, from 0, counting only
+	// non-empty documents.
+	Index int
+	// Line is the 1-based line where the document's content starts.
+	Line int
+	// JSON is the document's content as JSON.
+	JSON []byte
+	// root is the document's top node, with lines relative to the file.
+	root *yaml.Node
+}
+
+// Error is a problem at a position in a file. Field is the field path in
+// Kubernetes notation (spec.items[0].name) when the problem is about a field.
+type Error struct {
+	File   string
+	Line   int
+	Column int
+	Field  string
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+		if e.Column > 0 {
+			fmt.Fprintf(&b, ":%d", e.Column)
+		}
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Parse splits data into its non-empty documents. Every syntax error and
+// duplicate key is returned, each as an *Error; documents that parsed are
+// returned even when others did not.
+func Parse(file string, data []byte) ([]*Document, []error) {
+	var docs []*Document
+	var errs []error
+	for _, chunk := range split(data) {
+		root, err := parseNode(chunk.data)
+		if err != nil {
+			errs = append(errs, syntaxError(file, chunk.line, err))
+			continue
+		}
+		if root == nil {
+			continue // empty document (only comments or "---")
+		}
+		shiftLines(root, chunk.line-1)
+		if dups := duplicateKeys(file, root, ""); len(dups) > 0 {
+			errs = append(errs, dups...)
+			continue
+		}
+		js, err := sigsyaml.YAMLToJSON(chunk.data)
+		if err != nil {
+			errs = append(errs, &Error{File: file, Line: root.Line, Msg: err.Error()})
+			continue
+		}
+		docs = append(docs, &Document{File: file, Index: len(docs), Line: root.Line, JSON: js, root: root})
+	}
+	return docs, errs
+}
+
+type chunk struct {
+	data []byte
+	line int // 1-based line of the chunk's first line in the file
+}
+
+// split cuts data at document separators ("---" at the start of a line), as
+// k8s.io/apimachinery's YAML reader does, remembering where each chunk
+// starts.
+func split(data []byte) []chunk {
+	var out []chunk
+	start, startLine, line := 0, 1, 1
+	for i := 0; i < len(data); {
+		end := bytes.IndexByte(data[i:], '\n')
+		next := len(data)
+		if end >= 0 {
+			next = i + end + 1
+		}
+		l := data[i:next]
+		if isSeparator(l) {
+			out = append(out, chunk{data: data[start:i], line: startLine})
+			start, startLine = next, line+1
+		}
+		i = next
+		line++
+	}
+	out = append(out, chunk{data: data[start:], line: startLine})
+	return out
+}
+
+func isSeparator(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("---")) {
+		return false
+	}
+	rest := bytes.TrimRight(line[3:], "\r\n")
+	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '#'
+}
+
+func parseNode(data []byte) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, nil
+	}
+	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return nil, nil
+	}
+	return root, nil
+}
+
+func shiftLines(n *yaml.Node, by int) {
+	n.Line += by
+	for _, c := range n.Content {
+		shiftLines(c, by)
+	}
+}
+
+// syntaxError turns a yaml.v3 error ("yaml: line 3: did not find ...") into
+// an *Error whose line is relative to the file.
+func syntaxError(file string, chunkLine int, err error) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	line := chunkLine
+	if strings.HasPrefix(msg, "line ") {
+		rest := msg[len("line "):]
+		if i := strings.IndexByte(rest, ':'); i > 0 {
+			if n, convErr := strconv.Atoi(rest[:i]); convErr == nil {
+				line = chunkLine + n - 1
+				msg = strings.TrimSpace(rest[i+1:])
+			}
+		}
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = strings.Join(te.Errors, "; ")
+	}
+	return &Error{File: file, Line: line, Msg: "invalid YAML: " + msg}
+}
+
+// duplicateKeys reports every mapping key that appears twice, naming both
+// lines. Merge keys ("<<") are left to the converter.
+func duplicateKeys(file string, n *yaml.Node, path string) []error {
+	var errs []error
+	switch n.Kind {
+	case yaml.MappingNode:
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			child := joinField(path, k.Value)
+			if first, ok := seen[k.Value]; ok && k.Value != "<<" {
+				errs = append(errs, &Error{File: file, Line: k.Line, Column: k.Column, Field: child,
+					Msg: fmt.Sprintf("duplicate key %q (first defined at line %d)", k.Value, first)})
+				continue
+			}
+			seen[k.Value] = k.Line
+			errs = append(errs, duplicateKeys(file, v, child)...)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			errs = append(errs, duplicateKeys(file, c, fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	}
+	return errs
+}
+
+func joinField(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// Locate returns the line and column of the field at path (Kubernetes field
+// path notation: a.b[0].c, map keys as a[key]). When the path does not exist
+// in full, it returns the position of its deepest existing parent, so an
+// error about a missing field points at the object that lacks it.
+func (d *Document) Locate(path string) (line, column int) {
+	n := d.root
+	line, column = n.Line, n.Column
+	for _, seg := range splitPath(path) {
+		next := step(n, seg)
+		if next == nil {
+			return line, column
+		}
+		n = next.value
+		line, column = next.keyLine, next.keyColumn
+	}
+	return line, column
+}
+
+// Err builds an *Error about the field at path in this document.
+func (d *Document) Err(path, format string, args ...any) *Error {
+	line, col := d.Locate(path)
+	return &Error{File: d.File, Line: line, Column: col, Field: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+type located struct {
+	value              *yaml.Node
+	keyLine, keyColumn int
+}
+
+func step(n *yaml.Node, seg segment) *located {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if seg.isIndex {
+		if n.Kind != yaml.SequenceNode || seg.index < 0 || seg.index >= len(n.Content) {
+			return nil
+		}
+		c := n.Content[seg.index]
+		return &located{value: c, keyLine: c.Line, keyColumn: c.Column}
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == seg.key {
+			return &located{value: n.Content[i+1], keyLine: n.Content[i].Line, keyColumn: n.Content[i].Column}
+		}
+	}
+	return nil
+}
+
+type segment struct {
+	key     string
+	index   int
+	isIndex bool
+}
+
+// splitPath parses a field path such as spec.items[0].labels[app.kubernetes.io/name].
+func splitPath(path string) []segment {
+	var segs []segment
+	i := 0
+	for i < len(path) {
+		switch path[i] {
+		case '.':
+			i++
+		case '[':
+			end := strings.IndexByte(path[i:], ']')
+			if end < 0 {
+				segs = append(segs, segment{key: path[i+1:]})
+				return segs
+			}
+			inner := path[i+1 : i+end]
+			if n, err := strconv.Atoi(inner); err == nil {
+				segs = append(segs, segment{index: n, isIndex: true})
+			} else {
+				segs = append(segs, segment{key: strings.Trim(inner, `"`)})
+			}
+			i += end + 1
+		default:
+			j := i
+			for j < len(path) && path[j] != '.' && path[j] != '[' {
+				j++
+			}
+			segs = append(segs, segment{key: path[i:j]})
+			i = j
+		}
+	}
+	return segs
+}

@@ -1,0 +1,123 @@
+package yamldoc
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const multi = `# leading comment
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+data:
+  on: yes
+---
+---
+# only a comment
+---
+apiVersion: v1
+kind: List
+items:
+  - name: x
+    labels:
+      app.kubernetes.io/name: demo
+`
+
+func TestParseSplitsAndKeepsFileLines(t *testing.T) {
+	docs, errs := Parse("m.yaml", []byte(multi))
+	if len(errs) != 0 {
+		t.Fatalf("unexpected errors: %v", errs)
+	}
+	if len(docs) != 2 {
+		t.Fatalf("got %d documents, want 2", len(docs))
+	}
+	if docs[0].Line != 2 || docs[1].Line != 12 {
+		t.Errorf("document lines = %d, %d; want 2, 12", docs[0].Line, docs[1].Line)
+	}
+	// YAML 1.1 semantics, as kubectl reads them: the key "on" and value
+	// "yes" are booleans, so the JSON holds "true": true.
+	if !strings.Contains(string(docs[0].JSON), `"true":true`) {
+		t.Errorf("JSON = %s; want YAML 1.1 booleans as sigs.k8s.io/yaml reads them", docs[0].JSON)
+	}
+	for _, tc := range []struct {
+		doc        int
+		path       string
+		line, col  int
+	}{
+		{0, "metadata.name", 5, 3},
+		{0, "data", 6, 1},
+		{1, "items[0].name", 15, 5},
+		{1, "items[0].labels[app.kubernetes.io/name]", 17, 7},
+		{1, "items[0].labels[missing]", 16, 5}, // deepest existing parent
+		{1, "items[3].name", 14, 1},
+	} {
+		line, col := docs[tc.doc].Locate(tc.path)
+		if line != tc.line || col != tc.col {
+			t.Errorf("Locate(%q) = %d:%d, want %d:%d", tc.path, line, col, tc.line, tc.col)
+		}
+	}
+}
+
+func TestParseReportsDuplicateKeysWithBothLines(t *testing.T) {
+	src := "a: 1\nb:\n  c: 1\n  d: 2\n  c: 3\n"
+	_, errs := Parse("d.yaml", []byte(src))
+	if len(errs) != 1 {
+		t.Fatalf("got %v, want one error", errs)
+	}
+	var e *Error
+	if !errors.As(errs[0], &e) {
+		t.Fatalf("error %T is not *Error", errs[0])
+	}
+	if e.Line != 5 || e.Field != "b.c" || !strings.Contains(e.Msg, "first defined at line 3") {
+		t.Errorf("got %+v", e)
+	}
+	if got := e.Error(); got != `d.yaml:5:3: b.c: duplicate key "c" (first defined at line 3)` {
+		t.Errorf("Error() = %q", got)
+	}
+}
+
+func TestParseReportsSyntaxErrorLineInLaterDocument(t *testing.T) {
+	src := "a: 1\n---\nb: 2\nc: [\n"
+	docs, errs := Parse("s.yaml", []byte(src))
+	if len(docs) != 1 || len(errs) != 1 {
+		t.Fatalf("got %d docs, %v", len(docs), errs)
+	}
+	var e *Error
+	if !errors.As(errs[0], &e) || e.Line < 4 || !strings.HasPrefix(e.Msg, "invalid YAML") {
+		t.Errorf("got %#v, want an invalid YAML error at line 4 or later", errs[0])
+	}
+}
+
+func TestSplitPath(t *testing.T) {
+	got := splitPath(`spec.a[2].b[x.y/z].c`)
+	want := []segment{{key: "spec"}, {key: "a"}, {index: 2, isIndex: true}, {key: "b"}, {key: "x.y/z"}, {key: "c"}}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("segment %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(multi))
+	f.Add([]byte("a: 1\na: 2\n"))
+	f.Add([]byte("---\n- [\n"))
+	f.Add([]byte("x: &a {b: 1}\ny: *a\nz:\n  <<: *a\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		docs, _ := Parse("fuzz.yaml", data)
+		for _, d := range docs {
+			if d.Line < 1 {
+				t.Fatalf("document line %d < 1", d.Line)
+			}
+			if len(d.JSON) == 0 {
+				t.Fatalf("empty JSON for a parsed document")
+			}
+			d.Locate("a.b[0].c[k]")
+		}
+	})
+}
