@@ -9,6 +9,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/flotilla-gitops/flotilla/tools/diag"
 )
 
 // Document is one YAML document of a file.
@@ -26,33 +28,8 @@ type Document struct {
 	root *yaml.Node
 }
 
-// Error is a problem at a position in a file. Field is the field path in
-// Kubernetes notation (spec.items[0].name) when the problem is about a field.
-type Error struct {
-	File   string
-	Line   int
-	Column int
-	Field  string
-	Msg    string
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-		if e.Column > 0 {
-			fmt.Fprintf(&b, ":%d", e.Column)
-		}
-	}
-	b.WriteString(": ")
-	if e.Field != "" {
-		b.WriteString(e.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// Error is the position-aware error yamldoc returns.
+type Error = diag.Error
 
 // Parse splits data into its non-empty documents. Every syntax error and
 // duplicate key is returned, each as an *Error; documents that parsed are
@@ -153,8 +130,13 @@ func syntaxError(file string, chunkLine int, err error) error {
 		rest := msg[len("line "):]
 		if i := strings.IndexByte(rest, ':'); i > 0 {
 			if n, convErr := strconv.Atoi(rest[:i]); convErr == nil {
-				line = chunkLine + n - 1
 				msg = strings.TrimSpace(rest[i+1:])
+				// yaml.v3 reports scanner errors 1-based but parser errors
+				// with the 0-based mark (decode.go, parser.fail).
+				if !isScannerProblem(msg) {
+					n++
+				}
+				line = chunkLine + n - 1
 			}
 		}
 	}
@@ -163,6 +145,42 @@ func syntaxError(file string, chunkLine int, err error) error {
 		msg = strings.Join(te.Errors, "; ")
 	}
 	return &Error{File: file, Line: line, Msg: "invalid YAML: " + msg}
+}
+
+// scannerProblems are the problems yaml.v3's scanner reports (scannerc.go);
+// any other syntax error comes from its parser.
+var scannerProblems = []string{
+	"block sequence entries are not allowed in this context",
+	"could not find expected",
+	"did not find expected alphabetic or numeric character",
+	"did not find expected comment or line break",
+	"did not find expected digit or '.' character",
+	"did not find expected hexdecimal number",
+	"did not find expected version number",
+	"did not find expected whitespace",
+	"did not find the expected '>'",
+	"exceeded max depth of",
+	"found a tab character",
+	"found an indentation indicator equal to 0",
+	"found character that cannot start any token",
+	"found extremely long version number",
+	"found invalid Unicode character escape code",
+	"found unexpected document indicator",
+	"found unexpected end of stream",
+	"found unexpected non-alphabetical character",
+	"found unknown directive name",
+	"found unknown escape character",
+	"mapping keys are not allowed in this context",
+	"mapping values are not allowed in this context",
+}
+
+func isScannerProblem(msg string) bool {
+	for _, p := range scannerProblems {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // duplicateKeys reports every mapping key that appears twice, naming both

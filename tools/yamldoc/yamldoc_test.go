@@ -42,9 +42,9 @@ func TestParseSplitsAndKeepsFileLines(t *testing.T) {
 		t.Errorf("JSON = %s; want YAML 1.1 booleans as sigs.k8s.io/yaml reads them", docs[0].JSON)
 	}
 	for _, tc := range []struct {
-		doc        int
-		path       string
-		line, col  int
+		doc       int
+		path      string
+		line, col int
 	}{
 		{0, "metadata.name", 5, 3},
 		{0, "data", 6, 1},
@@ -120,4 +120,30 @@ func FuzzParse(f *testing.F) {
 			d.Locate("a.b[0].c[k]")
 		}
 	})
+}
+
+// TestSyntaxErrorLines pins where syntax errors point: yaml.v3 numbers
+// parser errors from 0 and scanner errors from 1; both must come out as
+// the 1-based line of the problem.
+func TestSyntaxErrorLines(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		line      int
+	}{
+		{"parser: unclosed flow sequence", "a: 1\nb:\n  c: [x\n  d: 2\n", 3},
+		{"scanner: mapping value in plain scalar", "a: 1\nb: c: d\n", 2},
+		{"scanner: tab indentation", "a:\n\t- b\n", 2},
+		{"parser: block end", "a:\n  - b\n c: d\n", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errs := Parse("s.yaml", []byte(tc.src))
+			if len(errs) != 1 {
+				t.Fatalf("got %v", errs)
+			}
+			var e *Error
+			if !errors.As(errs[0], &e) || e.Line != tc.line {
+				t.Errorf("got %v, want line %d", errs[0], tc.line)
+			}
+		})
+	}
 }

@@ -31,7 +31,8 @@ type FleetSpec struct {
 	TargetRevision string `json:"targetRevision,omitempty"`
 
 	// ArgoCD says where the ApplicationSets and their Applications live.
-	ArgoCD ArgoCDSettings `json:"argocd"`
+	// +optional
+	ArgoCD ArgoCDSettings `json:"argocd,omitempty"`
 
 	// ControlPlanes are the Karmada control planes of the fleet. Every
 	// Cluster belongs to exactly one; each gets its own rendered/<name>/ tree

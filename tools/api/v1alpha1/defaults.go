@@ -1,0 +1,89 @@
+package v1alpha1
+
+// Defaulting mirrors the +kubebuilder:default markers (a test checks that
+// the CRD defaults and these functions agree) and adds the defaults that
+// depend on other fields, which a schema cannot express.
+
+// Default values.
+const (
+	DefaultTargetRevision   = "main"
+	DefaultArgoCDNamespace  = "argocd"
+	DefaultArgoCDProject    = "fleet"
+	DefaultSourcePath       = "manifests"
+	DefaultFailoverSeconds  = int32(300)
+	DefaultPodsPerNode      = int32(110)
+	DefaultSpotPercentSpot  = int32(100)
+	DefaultSpotPercentOnDem = int32(0)
+)
+
+// SetFleetDefaults fills unset Fleet fields.
+func SetFleetDefaults(f *Fleet) {
+	if f.Spec.TargetRevision == "" {
+		f.Spec.TargetRevision = DefaultTargetRevision
+	}
+	if f.Spec.ArgoCD.Namespace == "" {
+		f.Spec.ArgoCD.Namespace = DefaultArgoCDNamespace
+	}
+	if f.Spec.ArgoCD.Project == "" {
+		f.Spec.ArgoCD.Project = DefaultArgoCDProject
+	}
+}
+
+// SetClusterDefaults fills unset Cluster fields.
+func SetClusterDefaults(c *Cluster) {
+	if c.Spec.Capacity.Type == "" {
+		c.Spec.Capacity.Type = CapacityOnDemand
+	}
+	if c.Spec.Capacity.SpotPercent == nil {
+		switch c.Spec.Capacity.Type {
+		case CapacitySpot:
+			v := DefaultSpotPercentSpot
+			c.Spec.Capacity.SpotPercent = &v
+		case CapacityOnDemand:
+			v := DefaultSpotPercentOnDem
+			c.Spec.Capacity.SpotPercent = &v
+		}
+	}
+	if c.Spec.Capacity.Pods == nil {
+		v := c.Spec.Capacity.Nodes * DefaultPodsPerNode
+		c.Spec.Capacity.Pods = &v
+	}
+	if c.Spec.Access.SyncMode == "" {
+		c.Spec.Access.SyncMode = SyncModePush
+	}
+}
+
+// SetAppDefaults fills unset App fields.
+func SetAppDefaults(a *App) {
+	if a.Spec.Source.Path == "" {
+		a.Spec.Source.Path = DefaultSourcePath
+	}
+	r := &a.Spec.Placement.Replicas
+	if r.Mode == "" {
+		r.Mode = ReplicasDuplicated
+	}
+	if r.Mode == ReplicasDivided && r.Division == "" {
+		if len(r.Weights) > 0 {
+			r.Division = DivisionStaticWeights
+		} else {
+			r.Division = DivisionAvailableReplicas
+		}
+	}
+	if f := a.Spec.Placement.Failover; f != nil {
+		if f.AfterSeconds == nil {
+			v := DefaultFailoverSeconds
+			f.AfterSeconds = &v
+		}
+		if f.Purge == "" {
+			f.Purge = "Graciously"
+		}
+	}
+}
+
+// SetEdgeGroupDefaults fills unset EdgeGroup fields.
+func SetEdgeGroupDefaults(g *EdgeGroup) {
+	if g.Spec.Taint == nil {
+		t := DefaultEdgeTaint()
+		g.Spec.Taint = &t
+	}
+}

@@ -1,0 +1,338 @@
+package intent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+
+	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
+	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
+	"github.com/flotilla-gitops/flotilla/tools/apischema"
+	"github.com/flotilla-gitops/flotilla/tools/diag"
+	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
+)
+
+// Well-known paths of a control repository.
+const (
+	FleetFile    = "fleet.yaml"
+	ClustersDir  = "clusters"
+	AppsDir      = "apps"
+	AppFile      = "app.yaml"
+	EdgeDir      = "edge"
+	LocationsDir = "backup/locations"
+)
+
+// Validator checks an object against its API schema. *apischema.Validator
+// implements it.
+type Validator interface {
+	Validate(ctx context.Context, obj *unstructured.Unstructured) []apischema.FieldError
+}
+
+// Options configure Load.
+type Options struct {
+	// Schema validates every document. Required.
+	Schema Validator
+	// Parallelism bounds concurrent file parsing; 0 means GOMAXPROCS.
+	Parallelism int
+}
+
+// FindRoot walks up from dir to the first folder holding fleet.yaml.
+func FindRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, FleetFile)); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no %s in %s or any parent folder: not a Flotilla repository (use --repo)", FleetFile, abs)
+		}
+	}
+}
+
+// Load reads the repository at root. On any problem it returns a diag.List
+// holding every error found, sorted, and no Repo.
+func Load(ctx context.Context, root string, opts Options) (*Repo, error) {
+	fsys := os.DirFS(root)
+	files, err := discover(fsys)
+	if err != nil {
+		return nil, err
+	}
+	parsed := make([]fileResult, len(files))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallelism(opts.Parallelism))
+	for i, f := range files {
+		g.Go(func() error {
+			parsed[i] = loadFile(ctx, fsys, f, opts.Schema)
+			return ctx.Err()
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	repo := &Repo{Root: root}
+	var errs diag.List
+	for _, p := range parsed {
+		errs = append(errs, p.errs...)
+		for _, o := range p.objects {
+			switch v := o.(type) {
+			case *Fleet:
+				if repo.Fleet != nil {
+					errs = append(errs, v.dupErr(KindRef(v1alpha1.KindFleet, "", v.Name), repo.Fleet.Source, "a repository has one Fleet"))
+					continue
+				}
+				repo.Fleet = v
+			case *Cluster:
+				repo.Clusters = append(repo.Clusters, v)
+			case *App:
+				repo.Apps = append(repo.Apps, v)
+			case *EdgeGroup:
+				repo.EdgeGroups = append(repo.EdgeGroups, v)
+			case *Location:
+				repo.Locations = append(repo.Locations, v)
+			}
+		}
+	}
+	if repo.Fleet == nil && !hasFile(files, FleetFile) {
+		errs = append(errs, &diag.Error{File: FleetFile, Msg: "missing: every control repository has a fleet.yaml with one Fleet"})
+	}
+	var dupErrs diag.List
+	repo.Clusters, dupErrs = sortUnique(repo.Clusters, v1alpha1.KindCluster, func(c *Cluster) (string, Source) { return c.Name, c.Source })
+	errs = append(errs, dupErrs...)
+	repo.Apps, dupErrs = sortUnique(repo.Apps, v1alpha1.KindApp, func(a *App) (string, Source) { return a.Name, a.Source })
+	errs = append(errs, dupErrs...)
+	repo.EdgeGroups, dupErrs = sortUnique(repo.EdgeGroups, v1alpha1.KindEdgeGroup, func(g *EdgeGroup) (string, Source) { return g.Name, g.Source })
+	errs = append(errs, dupErrs...)
+	repo.Locations, dupErrs = sortUnique(repo.Locations, "BackupStorageLocation", func(l *Location) (string, Source) { return l.Name, l.Source })
+	errs = append(errs, dupErrs...)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return repo, nil
+}
+
+func parallelism(n int) int {
+	if n > 0 {
+		return n
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// fileKind says which kinds a file may hold, by where it is.
+type fileKind struct {
+	path  string
+	kinds []string // "group/version Kind"
+}
+
+func discover(fsys fs.FS) ([]fileKind, error) {
+	var files []fileKind
+	if _, err := fs.Stat(fsys, FleetFile); err == nil {
+		files = append(files, fileKind{FleetFile, []string{v1alpha1.APIVersion + " " + v1alpha1.KindFleet}})
+	}
+	walk := func(dir string, kinds []string, accept func(p string) bool) error {
+		if _, err := fs.Stat(fsys, dir); err != nil {
+			return nil // optional folder
+		}
+		return fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || !isYAML(p) || !accept(p) {
+				return nil
+			}
+			files = append(files, fileKind{p, kinds})
+			return nil
+		})
+	}
+	all := func(string) bool { return true }
+	if err := walk(ClustersDir, []string{v1alpha1.APIVersion + " " + v1alpha1.KindCluster}, all); err != nil {
+		return nil, err
+	}
+	if err := walk(EdgeDir, []string{v1alpha1.APIVersion + " " + v1alpha1.KindEdgeGroup}, all); err != nil {
+		return nil, err
+	}
+	if err := walk(LocationsDir, []string{velerov1.SchemeGroupVersion.String() + " BackupStorageLocation"}, all); err != nil {
+		return nil, err
+	}
+	appYAML := func(p string) bool {
+		parts := strings.Split(p, "/")
+		return len(parts) == 3 && parts[2] == AppFile
+	}
+	if err := walk(AppsDir, []string{v1alpha1.APIVersion + " " + v1alpha1.KindApp}, appYAML); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(files, func(a, b fileKind) int { return strings.Compare(a.path, b.path) })
+	return files, nil
+}
+
+func isYAML(p string) bool {
+	ext := path.Ext(p)
+	return ext == ".yaml" || ext == ".yml"
+}
+
+func hasFile(files []fileKind, p string) bool {
+	return slices.ContainsFunc(files, func(f fileKind) bool { return f.path == p })
+}
+
+type fileResult struct {
+	objects []any
+	errs    diag.List
+}
+
+func loadFile(ctx context.Context, fsys fs.FS, f fileKind, schema Validator) fileResult {
+	var res fileResult
+	data, err := fs.ReadFile(fsys, f.path)
+	if err != nil {
+		res.errs = append(res.errs, &diag.Error{File: f.path, Msg: err.Error(), Err: err})
+		return res
+	}
+	docs, perrs := yamldoc.Parse(f.path, data)
+	res.errs = append(res.errs, diag.Collect(perrs...)...)
+	for _, doc := range docs {
+		obj, errs := decodeDoc(ctx, doc, f, schema)
+		res.errs = append(res.errs, errs...)
+		if obj != nil {
+			res.objects = append(res.objects, obj)
+		}
+	}
+	return res
+}
+
+// typeHeader is the part of a document that says what it is.
+type typeHeader struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+}
+
+func decodeDoc(ctx context.Context, doc *yamldoc.Document, f fileKind, schema Validator) (any, diag.List) {
+	var u unstructured.Unstructured
+	if err := u.UnmarshalJSON(doc.JSON); err != nil {
+		// Missing apiVersion/kind, or not an object at all.
+		return nil, diag.List{docErr(doc, "", "", "not a Kubernetes-style object: %v (expected one of: %s)", err, strings.Join(f.kinds, ", "))}
+	}
+	h := typeHeader{APIVersion: u.GetAPIVersion(), Kind: u.GetKind()}
+	h.Metadata.Name, h.Metadata.Namespace = u.GetName(), u.GetNamespace()
+	ref := KindRef(h.Kind, h.Metadata.Namespace, h.Metadata.Name)
+	if !slices.Contains(f.kinds, h.APIVersion+" "+h.Kind) {
+		return nil, diag.List{docErr(doc, ref, "kind", "%s %s does not belong in %s (expected %s)", h.APIVersion, h.Kind, f.path, strings.Join(f.kinds, ", "))}
+	}
+	if fes := schema.Validate(ctx, &u); len(fes) > 0 {
+		errs := make(diag.List, 0, len(fes))
+		for _, fe := range fes {
+			errs = append(errs, docErr(doc, ref, fe.Field, "%s", fieldMessage(fe)))
+		}
+		return nil, errs
+	}
+	src := Source{Doc: doc}
+	var obj any
+	var target any
+	switch h.Kind {
+	case v1alpha1.KindFleet:
+		o := &Fleet{Source: src}
+		obj, target = o, &o.Fleet
+	case v1alpha1.KindCluster:
+		o := &Cluster{Source: src}
+		obj, target = o, &o.Cluster
+	case v1alpha1.KindApp:
+		o := &App{Source: src, Dir: path.Dir(f.path)}
+		obj, target = o, &o.App
+	case v1alpha1.KindEdgeGroup:
+		o := &EdgeGroup{Source: src}
+		obj, target = o, &o.EdgeGroup
+	case "BackupStorageLocation":
+		o := &Location{Source: src}
+		obj, target = o, &o.BackupStorageLocation
+	}
+	if err := json.Unmarshal(doc.JSON, target); err != nil {
+		// The schema accepted it, so this is a gap between schema and type.
+		return nil, diag.List{docErr(doc, ref, "", "cannot decode: %v", err)}
+	}
+	var errs diag.List
+	switch o := obj.(type) {
+	case *Fleet:
+		v1alpha1.SetFleetDefaults(&o.Fleet)
+	case *Cluster:
+		v1alpha1.SetClusterDefaults(&o.Cluster)
+	case *App:
+		v1alpha1.SetAppDefaults(&o.App)
+		if want := path.Base(o.Dir); o.Name != want {
+			errs = append(errs, docErr(doc, ref, "metadata.name", "must equal the app's folder name %q", want))
+		}
+	case *EdgeGroup:
+		v1alpha1.SetEdgeGroupDefaults(&o.EdgeGroup)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return obj, nil
+}
+
+// fieldMessage drops the field path the schema validator repeats at the
+// start of its message, since the error names the field itself.
+func fieldMessage(fe apischema.FieldError) string {
+	if fe.Detail != "" || fe.Type != "" {
+		if msg, ok := strings.CutPrefix(fe.Message, fe.Field+": "); ok && fe.Field != "" {
+			return msg
+		}
+	}
+	return fe.Message
+}
+
+func docErr(doc *yamldoc.Document, ref, field, format string, args ...any) *diag.Error {
+	e := doc.Err(field, format, args...)
+	e.Object = ref
+	return e
+}
+
+// KindRef formats an object reference, leaving out empty parts.
+func KindRef(kind, namespace, name string) string {
+	if name == "" {
+		return kind
+	}
+	return diag.ObjectRef(kind, namespace, name)
+}
+
+func (s Source) dupErr(ref string, first Source, why string) *diag.Error {
+	e := s.Doc.Err("metadata.name", "duplicate %s: %s", ref, why)
+	e.Object = ref
+	e.Related = fmt.Sprintf("%s:%d", first.File(), first.Line("metadata.name"))
+	return e
+}
+
+// sortUnique sorts by name and reports every name declared twice.
+func sortUnique[T any](items []T, kind string, key func(T) (string, Source)) ([]T, diag.List) {
+	slices.SortStableFunc(items, func(a, b T) int {
+		na, _ := key(a)
+		nb, _ := key(b)
+		return strings.Compare(na, nb)
+	})
+	var errs diag.List
+	out := make([]T, 0, len(items))
+	for i, it := range items {
+		name, src := key(it)
+		if i > 0 {
+			if prev, prevSrc := key(items[i-1]); prev == name {
+				errs = append(errs, src.dupErr(KindRef(kind, "", name), prevSrc, "names are unique across the repository"))
+				continue
+			}
+		}
+		out = append(out, it)
+	}
+	return out, errs
+}
