@@ -23,6 +23,7 @@ import (
 	_ "github.com/open-policy-agent/opa/v1/ast"
 	_ "github.com/open-policy-agent/opa/v1/rego"
 	_ "github.com/open-policy-agent/opa/v1/tester"
+	_ "github.com/spf13/cobra"
 	_ "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	_ "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
 	_ "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
@@ -30,5 +31,4 @@ import (
 	_ "k8s.io/kubernetes/pkg/apis/core/validation"
 	_ "k8s.io/kubernetes/pkg/generated/openapi"
 	_ "sigs.k8s.io/controller-runtime/pkg/client/fake"
-	_ "github.com/spf13/cobra"
 )

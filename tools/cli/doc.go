@@ -1,0 +1,8 @@
+// Package cli is flotilla's command line: cobra commands that turn flags
+// into an options struct, make one library call (package pipeline) and hand
+// the result to a formatter. It never exits the process: Run returns the
+// exit code, and main alone calls os.Exit.
+//
+// Exit codes: 0 ok, 1 findings (or a stale rendered/, or a difference
+// asked for), 2 usage or input error.
+package cli

@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flotilla-gitops/flotilla/tools/pipeline"
+	"github.com/flotilla-gitops/flotilla/tools/render"
+	"github.com/flotilla-gitops/flotilla/tools/renderfs"
+	"github.com/flotilla-gitops/flotilla/tools/validate"
+)
+
+type renderOptions struct {
+	check      bool
+	noValidate bool
+}
+
+func newRenderCommand(g *globalOptions, streams IO) *cobra.Command {
+	o := &renderOptions{}
+	cmd := &cobra.Command{
+		Use:   "render",
+		Short: "Render the repository's intent into rendered/ (all of it or none)",
+		Long: `Render loads and cross-checks the repository's intent, renders the Karmada,
+Argo CD, Velero and KubeEdge resources, validates them offline against the
+engines' schemas, and replaces rendered/ with the result — all of it, or
+nothing when anything is wrong.
+
+With --check nothing is written: the command exits 1 when the committed
+rendered/ differs from a fresh render (CI uses this).`,
+		Example: `  # render the repository you stand in
+  flotilla render
+
+  # fail when rendered/ is stale (CI)
+  flotilla render --check`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(g.output, "text", "json"); err != nil {
+				return err
+			}
+			return runRender(cmd, g, o, streams.Out)
+		},
+	}
+	cmd.Flags().BoolVar(&o.check, "check", false, "do not write: exit 1 when rendered/ differs from a fresh render")
+	cmd.Flags().BoolVar(&o.noValidate, "no-validate", false, "skip schema validation of the rendered objects")
+	return cmd
+}
+
+// renderReport is the JSON output of render.
+type renderReport struct {
+	Root     string             `json:"root"`
+	Objects  int                `json:"objects"`
+	Files    int                `json:"files"`
+	Apps     int                `json:"apps"`
+	Clusters int                `json:"clusters"`
+	Planes   []string           `json:"controlPlanes"`
+	Preview  int                `json:"previewApplications"`
+	Changes  []renderfs.Change  `json:"changes"`
+	Findings []validate.Finding `json:"findings,omitempty"`
+	Written  bool               `json:"written"`
+	Check    bool               `json:"check"`
+}
+
+func runRender(cmd *cobra.Command, g *globalOptions, o *renderOptions, out io.Writer) error {
+	ctx := cmd.Context()
+	root, err := g.root()
+	if err != nil {
+		return inputError(err)
+	}
+	eng, err := pipeline.NewEngine(g.parallelism)
+	if err != nil {
+		return err
+	}
+	r, err := eng.Render(ctx, root)
+	if err != nil {
+		return inputError(err)
+	}
+	files, err := r.Output.Files()
+	if err != nil {
+		return err
+	}
+	rep := renderReport{Root: root, Objects: len(r.Output.Objects), Files: len(files), Apps: len(r.Repo.Apps), Clusters: len(r.Repo.Clusters), Check: o.check}
+	for _, p := range r.Repo.Fleet.Spec.ControlPlanes {
+		rep.Planes = append(rep.Planes, p.Name)
+	}
+	for _, obj := range r.Output.Objects {
+		if obj.Preview {
+			rep.Preview++
+		}
+	}
+	if !o.noValidate {
+		rep.Findings, err = eng.Validate(ctx, r)
+		if err != nil {
+			return err
+		}
+	}
+	rep.Changes, err = renderfs.Compare(root, render.RenderedDir, files)
+	if err != nil {
+		return err
+	}
+	if len(rep.Findings) == 0 && !o.check && len(rep.Changes) > 0 {
+		if err := renderfs.Write(root, render.RenderedDir, files); err != nil {
+			return err
+		}
+		rep.Written = true
+	}
+	if g.output == "json" {
+		if err := writeJSON(out, rep); err != nil {
+			return err
+		}
+	} else {
+		printRender(out, rep)
+	}
+	switch {
+	case len(rep.Findings) > 0:
+		return findings("%d validation finding(s): nothing written", len(rep.Findings))
+	case o.check && len(rep.Changes) > 0:
+		return findings("rendered/ is stale")
+	}
+	return nil
+}
+
+func printRender(w io.Writer, rep renderReport) {
+	if len(rep.Findings) > 0 {
+		printFindings(w, rep.Findings)
+		fmt.Fprintf(w, "\n%d validation finding(s): rendered/ left untouched\n", len(rep.Findings))
+		return
+	}
+	fmt.Fprintf(w, "rendered %d objects for %d apps on %d clusters (control planes: %v); Argo CD will generate %d Applications\n",
+		rep.Objects, rep.Apps, rep.Clusters, rep.Planes, rep.Preview)
+	counts := map[renderfs.ChangeKind]int{}
+	for _, c := range rep.Changes {
+		counts[c.Kind]++
+	}
+	switch {
+	case len(rep.Changes) == 0:
+		fmt.Fprintln(w, "rendered/ is up to date")
+	case rep.Check:
+		fmt.Fprintf(w, "rendered/ is stale: %d file(s) differ from a fresh render — run `flotilla render` and commit the result\n", len(rep.Changes))
+		for _, c := range rep.Changes {
+			fmt.Fprintf(w, "  %-8s %s\n", c.Kind, c.Path)
+		}
+	default:
+		fmt.Fprintf(w, "wrote rendered/: %d added, %d modified, %d removed\n", counts[renderfs.Added], counts[renderfs.Modified], counts[renderfs.Removed])
+	}
+}
+
+func printFindings(w io.Writer, fs []validate.Finding) {
+	byFile := map[string][]validate.Finding{}
+	for _, f := range fs {
+		byFile[f.Source.File] = append(byFile[f.Source.File], f)
+	}
+	files := make([]string, 0, len(byFile))
+	for f := range byFile {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	for _, file := range files {
+		for _, f := range byFile[file] {
+			fmt.Fprintln(w, f.Error())
+		}
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/go-logr/logr"
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
+
+	"github.com/flotilla-gitops/flotilla/tools/diag"
+	"github.com/flotilla-gitops/flotilla/tools/intent"
+)
+
+// Exit codes.
+const (
+	ExitOK       = 0
+	ExitFindings = 1
+	ExitInput    = 2
+)
+
+// ExitError carries an exit code out of a command.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// findings is the error a command returns when it ran fine and found
+// problems: exit 1, and the report has already been printed.
+func findings(format string, args ...any) error {
+	return &ExitError{Code: ExitFindings, Err: fmt.Errorf(format, args...)}
+}
+
+// IO is where a command reads and writes.
+type IO struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	repo        string
+	output      string
+	parallelism int
+}
+
+func (g *globalOptions) root() (string, error) {
+	if g.repo != "" {
+		return intent.FindRoot(g.repo)
+	}
+	return intent.FindRoot(".")
+}
+
+// Run executes the command line and returns the exit code.
+func Run(ctx context.Context, args []string, streams IO) int {
+	// Karmada's and Argo CD's libraries log through klog at info level;
+	// flotilla reports their errors itself.
+	klog.SetLogger(logr.Discard())
+	logrus.SetOutput(io.Discard) // Argo CD's generators log through logrus' standard logger
+
+	cmd := NewRootCommand(streams)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		if ee.Code != ExitFindings && ee.Err != nil {
+			printError(streams.ErrOut, ee.Err)
+		}
+		return ee.Code
+	}
+	printError(streams.ErrOut, err)
+	return ExitInput
+}
+
+func printError(w io.Writer, err error) {
+	var list diag.List
+	if errors.As(err, &list) {
+		for _, e := range list {
+			fmt.Fprintln(w, e.Error())
+		}
+		fmt.Fprintf(w, "%d error(s)\n", len(list))
+		return
+	}
+	fmt.Fprintln(w, "error:", err)
+}
+
+// NewRootCommand builds the command tree.
+func NewRootCommand(streams IO) *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:   "flotilla",
+		Short: "Render, check and drive a multi-cluster GitOps fleet (Karmada, Argo CD, Velero, KubeEdge)",
+		Long: `flotilla turns a control repository's intent (clusters/, apps/, edge/, backup/)
+into the exact resources Karmada, Argo CD, Velero and KubeEdge consume, and
+proves them right before merge.
+
+Exit codes: 0 ok, 1 findings, 2 usage or input error.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	root.SetIn(streams.In)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &ExitError{Code: ExitInput, Err: fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.repo, "repo", "", "control repository folder (default: the repository you stand in: the nearest parent with fleet.yaml)")
+	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	pf.IntVar(&g.parallelism, "parallelism", 0, "work done in parallel (default: one per CPU)")
+	root.AddCommand(
+		newRenderCommand(g, streams),
+		newValidateCommand(g, streams),
+		newPlaceCommand(g, streams),
+		newVersionCommand(g, streams),
+		newDevCommand(g, streams),
+	)
+	return root
+}
+
+// checkFormat rejects output formats a command does not offer.
+func checkFormat(format string, allowed ...string) error {
+	for _, a := range allowed {
+		if format == a {
+			return nil
+		}
+	}
+	return &ExitError{Code: ExitInput, Err: fmt.Errorf("unknown output format %q (use one of: %v)", format, allowed)}
+}
+
+// inputError marks an error as exit code 2.
+func inputError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	return &ExitError{Code: ExitInput, Err: err}
+}
+
+// isTerminal reports whether w is a terminal (for colour and widths).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

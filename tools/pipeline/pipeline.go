@@ -1,0 +1,132 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
+	"github.com/flotilla-gitops/flotilla/tools/apischema"
+	"github.com/flotilla-gitops/flotilla/tools/crosscheck"
+	"github.com/flotilla-gitops/flotilla/tools/intent"
+	"github.com/flotilla-gitops/flotilla/tools/place"
+	"github.com/flotilla-gitops/flotilla/tools/render"
+	"github.com/flotilla-gitops/flotilla/tools/validate"
+)
+
+// Engine holds what every run needs and is costly to build: the API
+// schemas of all engines and of flotilla's own intent.
+type Engine struct {
+	Schema *apischema.Validator
+	// Parallelism bounds every parallel stage; 0 means GOMAXPROCS.
+	Parallelism int
+}
+
+// NewEngine parses every schema once.
+func NewEngine(parallelism int) (*Engine, error) {
+	v, err := apischema.New(apischema.Options{ExtraCRDs: []fs.FS{v1alpha1.CRDs()}})
+	if err != nil {
+		return nil, fmt.Errorf("prepare schemas: %w", err)
+	}
+	return &Engine{Schema: v, Parallelism: parallelism}, nil
+}
+
+// Rendered is a repository and what it renders to.
+type Rendered struct {
+	Repo   *intent.Repo
+	Output *render.Output
+}
+
+// Render loads, cross-checks and renders the repository at root. Problems
+// in the repository come back as a diag.List (every one of them); nothing
+// is written.
+func (e *Engine) Render(ctx context.Context, root string) (*Rendered, error) {
+	repo, err := intent.Load(ctx, root, intent.Options{Schema: e.Schema, Parallelism: e.Parallelism})
+	if err != nil {
+		return nil, err
+	}
+	if errs := crosscheck.Check(repo); len(errs) > 0 {
+		return nil, errs
+	}
+	out, err := render.Render(ctx, repo, render.Options{Scopes: e.Schema, Parallelism: e.Parallelism})
+	if err != nil {
+		return nil, err
+	}
+	return &Rendered{Repo: repo, Output: out}, nil
+}
+
+// Validate checks every rendered object against the engines' schemas.
+func (e *Engine) Validate(ctx context.Context, r *Rendered) ([]validate.Finding, error) {
+	return validate.Objects(ctx, e.Schema, r.Output.Objects, validate.Options{Parallelism: e.Parallelism})
+}
+
+// Place previews, with Karmada's scheduler, where every object an app's
+// policies select lands, over a snapshot built from the intent (or the
+// given clusters, e.g. read from a live control plane). With app set, only
+// that app's objects are scheduled.
+func (e *Engine) Place(ctx context.Context, r *Rendered, app string) ([]place.Result, *place.Scheduler, error) {
+	var objs []*unstructured.Unstructured
+	owner := map[*unstructured.Unstructured]string{}
+	apis := map[schema.GroupVersionKind]bool{}
+	for _, o := range r.Output.Objects {
+		if o.Preview || o.Plane == "" {
+			continue
+		}
+		apis[o.Object.GroupVersionKind()] = true
+		objs = append(objs, o.Object)
+		owner[o.Object] = o.App
+	}
+	gvks := make([]schema.GroupVersionKind, 0, len(apis))
+	for gvk := range apis {
+		gvks = append(gvks, gvk)
+	}
+	slices.SortFunc(gvks, func(a, b schema.GroupVersionKind) int { return compareGVK(a, b) })
+	var clusters []*v1alpha1.Cluster
+	for _, c := range r.Repo.Clusters {
+		clusters = append(clusters, &c.Cluster)
+	}
+	sched, err := place.New(place.IntentSnapshot(clusters, gvks))
+	if err != nil {
+		return nil, nil, err
+	}
+	workloads, err := place.Selected(objs, func(u *unstructured.Unstructured) string { return owner[u] })
+	if err != nil {
+		return nil, nil, err
+	}
+	if app != "" {
+		workloads = slices.DeleteFunc(workloads, func(w place.Workload) bool { return w.App != app })
+		if len(workloads) == 0 {
+			return nil, nil, fmt.Errorf("no app %q in the repository (or it selects nothing)", app)
+		}
+	}
+	results, err := sched.Preview(ctx, workloads, place.Options{Parallelism: e.Parallelism})
+	if err != nil {
+		return nil, nil, err
+	}
+	slices.SortStableFunc(results, place.Compare)
+	return results, sched, nil
+}
+
+func compareGVK(a, b schema.GroupVersionKind) int {
+	if a.Group != b.Group {
+		return cmpString(a.Group, b.Group)
+	}
+	if a.Version != b.Version {
+		return cmpString(a.Version, b.Version)
+	}
+	return cmpString(a.Kind, b.Kind)
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,5 @@
+package place
+
+import "runtime"
+
+func runtimeCPUs() int { return runtime.GOMAXPROCS(0) }

@@ -1,0 +1,14 @@
+// Package render turns a loaded control repository into the exact
+// resources the engines consume: each app's workload manifests (plain YAML,
+// or built with kustomize through fluxcd/pkg/kustomize), Karmada
+// PropagationPolicies and OverridePolicies, Velero Schedules and
+// BackupStorageLocations, KubeEdge NodeGroups, the Karmada Cluster objects
+// of the members, and the Argo CD AppProject and ApplicationSets that
+// deliver rendered/ — plus a preview of the Applications Argo CD's own
+// generator code expands them to.
+//
+// Render is pure: the same repository gives the same bytes, whatever the
+// parallelism, and nothing is written here (see package renderfs). Every
+// rendered object remembers the intent or manifest file and line it came
+// from, so later stages can point users at the spot to change.
+package render

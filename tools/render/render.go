@@ -1,0 +1,251 @@
+package render
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"path"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+
+	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
+	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/flotilla-gitops/flotilla/tools/diag"
+	"github.com/flotilla-gitops/flotilla/tools/intent"
+)
+
+// Annotations and labels render stamps on objects.
+const (
+	AnnotationSource      = "flotilla.io/source"
+	AnnotationRolloutWave = "flotilla.io/rollout-wave"
+	LabelApp              = "flotilla.io/app"
+	LabelManagedBy        = "app.kubernetes.io/managed-by"
+	managedBy             = "flotilla"
+)
+
+// Folder names under rendered/.
+const (
+	RenderedDir = "rendered"
+	argoDir     = "argocd"
+	previewDir  = "preview"
+	appsDir     = "apps"
+	platformDir = "platform"
+	clustersDir = "clusters"
+)
+
+// Scopes tells whether a kind is namespaced. *apischema.Validator
+// implements it.
+type Scopes interface {
+	Namespaced(gvk schema.GroupVersionKind) (namespaced, known bool)
+}
+
+// Options configure Render.
+type Options struct {
+	// Scopes resolves namespaced and cluster-scoped kinds. Required.
+	Scopes Scopes
+	// Parallelism bounds concurrent app builds; 0 means GOMAXPROCS.
+	Parallelism int
+}
+
+// Object is one rendered object.
+type Object struct {
+	// Object is the rendered object.
+	Object *unstructured.Unstructured
+	// Path is the file it is written to, relative to the repository root
+	// (rendered/...).
+	Path string
+	// Origin is the intent or manifest it came from.
+	Origin Origin
+	// App is the app the object belongs to, "" for platform objects.
+	App string
+	// Plane is the control plane whose tree holds the object, "" for Argo
+	// CD objects.
+	Plane string
+	// Preview marks objects written only for review (expanded Argo CD
+	// Applications): never applied, never validated as intent.
+	Preview bool
+}
+
+// Ref names the object as Kind/ns/name.
+func (o *Object) Ref() string {
+	return diag.ObjectRef(o.Object.GetKind(), o.Object.GetNamespace(), o.Object.GetName())
+}
+
+// Output is everything one render produces.
+type Output struct {
+	// Objects are sorted by Path.
+	Objects []*Object
+	// Placements are the Karmada placement inputs of every app, for the
+	// placement preview: app name → its PropagationPolicy object.
+	Placements map[string]*Object
+}
+
+// Render turns the repository into engine resources. All problems are
+// returned together as a diag.List; on error there is no Output.
+func Render(ctx context.Context, repo *intent.Repo, opts Options) (*Output, error) {
+	if opts.Scopes == nil {
+		return nil, fmt.Errorf("render: Options.Scopes is required")
+	}
+	r := &renderer{repo: repo, opts: opts, out: &Output{Placements: map[string]*Object{}}}
+
+	// Build every app's sources in parallel; each goroutine writes only its
+	// own slot, so the result does not depend on scheduling.
+	built := make([]appBuild, len(repo.Apps))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallelism(opts.Parallelism))
+	for i, app := range repo.Apps {
+		g.Go(func() error {
+			built[i] = r.buildApp(app)
+			return gctx.Err()
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var errs diag.List
+	for _, b := range built {
+		errs = append(errs, b.errs...)
+	}
+	if len(errs) > 0 {
+		return nil, errs.Sort()
+	}
+	r.namespaceOwners(built)
+	for _, b := range built {
+		errs = append(errs, r.app(b)...)
+	}
+	errs = append(errs, r.platform()...)
+	if len(errs) > 0 {
+		return nil, errs.Sort()
+	}
+	if err := r.argocd(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.assignPaths(); err != nil {
+		return nil, err
+	}
+	return r.out, nil
+}
+
+func parallelism(n int) int {
+	if n > 0 {
+		return n
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+type renderer struct {
+	repo *intent.Repo
+	opts Options
+	out  *Output
+	// nsOwner maps a namespace to the app that renders its Namespace.
+	nsOwner map[string]string
+	// byPlane caches each control plane's Karmada Cluster objects.
+	byPlane map[string][]*clusterv1alpha1.Cluster
+}
+
+// add records an object under dir (rendered/<plane>/apps/<app>, ...).
+func (r *renderer) add(dir string, obj *unstructured.Unstructured, origin Origin, app, plane string) *Object {
+	o := &Object{Object: obj, Path: dir, Origin: origin, App: app, Plane: plane}
+	r.out.Objects = append(r.out.Objects, o)
+	return o
+}
+
+// assignPaths names each object's file inside its folder and sorts the
+// output. Two objects that would share a file name get their namespace
+// (and then group) added.
+func (r *renderer) assignPaths() error {
+	byDir := map[string][]*Object{}
+	for _, o := range r.out.Objects {
+		byDir[o.Path] = append(byDir[o.Path], o)
+	}
+	for dir, objs := range byDir {
+		names := map[string]int{}
+		for _, o := range objs {
+			names[fileName(o.Object, 0)]++
+		}
+		seen := map[string]*Object{}
+		for _, o := range objs {
+			level := 0
+			if names[fileName(o.Object, 0)] > 1 {
+				level = 1
+			}
+			name := fileName(o.Object, level)
+			if prev, dup := seen[name]; dup {
+				name = fileName(o.Object, 2)
+				if _, dup2 := seen[name]; dup2 {
+					return fmt.Errorf("%s and %s would both be written to %s/%s: rename one of them", prev.Ref(), o.Ref(), dir, name)
+				}
+			}
+			seen[name] = o
+			o.Path = path.Join(dir, name)
+		}
+	}
+	slices.SortFunc(r.out.Objects, func(a, b *Object) int { return strings.Compare(a.Path, b.Path) })
+	for i := 1; i < len(r.out.Objects); i++ {
+		if r.out.Objects[i].Path == r.out.Objects[i-1].Path {
+			return fmt.Errorf("%s and %s would both be written to %s", r.out.Objects[i-1].Ref(), r.out.Objects[i].Ref(), r.out.Objects[i].Path)
+		}
+	}
+	return nil
+}
+
+// fileName is <kind>-<name>.yaml, with the namespace (level 1) and the API
+// group (level 2) added to tell colliding objects apart.
+func fileName(u *unstructured.Unstructured, level int) string {
+	parts := []string{strings.ToLower(u.GetKind())}
+	if level >= 2 {
+		if g := u.GroupVersionKind().Group; g != "" {
+			parts = append(parts, g)
+		}
+	}
+	if level >= 1 && u.GetNamespace() != "" {
+		parts = append(parts, u.GetNamespace())
+	}
+	parts = append(parts, u.GetName())
+	return strings.Join(parts, "-") + ".yaml"
+}
+
+// stamp adds flotilla's provenance annotations and labels.
+func stamp(u *unstructured.Unstructured, sourceFile, app string, wave *int32) {
+	ann := u.GetAnnotations()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[AnnotationSource] = sourceFile
+	if wave != nil {
+		ann[AnnotationRolloutWave] = strconv.Itoa(int(*wave))
+	}
+	u.SetAnnotations(ann)
+	if app != "" {
+		labels := u.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[LabelApp] = app
+		u.SetLabels(labels)
+	}
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func compareObjects(a, b *unstructured.Unstructured) int {
+	return cmp.Or(
+		strings.Compare(a.GetAPIVersion(), b.GetAPIVersion()),
+		strings.Compare(a.GetKind(), b.GetKind()),
+		strings.Compare(a.GetNamespace(), b.GetNamespace()),
+		strings.Compare(a.GetName(), b.GetName()),
+	)
+}

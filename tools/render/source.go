@@ -1,0 +1,169 @@
+package render
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/fluxcd/pkg/kustomize"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/flotilla-gitops/flotilla/tools/diag"
+	"github.com/flotilla-gitops/flotilla/tools/intent"
+	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
+)
+
+// Origin is where a rendered object came from.
+type Origin struct {
+	// File is repository-relative.
+	File string
+	// Line is the line of the object (or of the intent field it derives
+	// from).
+	Line int
+	// Doc is the source document when the object was written by hand, so
+	// that a field inside it can be located; nil for generated objects.
+	Doc *yamldoc.Document
+}
+
+// sourceObject is one object of an app's manifests.
+type sourceObject struct {
+	obj    *unstructured.Unstructured
+	origin Origin
+}
+
+// kustomizationFiles are the names kustomize looks for.
+var kustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+
+// buildSource reads an app's manifests: kustomize when the folder has a
+// kustomization, every YAML file otherwise.
+func buildSource(root string, app *intent.App) ([]sourceObject, diag.List) {
+	rel := path.Join(app.Dir, app.Spec.Source.Path)
+	srcErr := func(format string, args ...any) diag.List {
+		e := app.Source.Err("spec.source.path", format, args...).(*diag.Error)
+		e.Object = intent.KindRef("App", "", app.Name)
+		return diag.List{e}
+	}
+	dir := filepath.Join(root, filepath.FromSlash(rel))
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return nil, srcErr("source folder %s does not exist", rel)
+	}
+	docs, errs := readDocs(root, rel)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	for _, k := range kustomizationFiles {
+		if _, err := os.Stat(filepath.Join(dir, k)); err == nil {
+			return buildKustomize(root, rel, docs, srcErr)
+		}
+	}
+	var out []sourceObject
+	for _, d := range docs {
+		u, err := toUnstructured(d)
+		if err != nil {
+			return nil, diag.List{d.Err("", "%v", err)}
+		}
+		if u.IsList() {
+			return nil, diag.List{d.Err("kind", "%s is not supported in app manifests: write one object per document", u.GetKind())}
+		}
+		out = append(out, sourceObject{obj: u, origin: Origin{File: d.File, Line: d.Line, Doc: d}})
+	}
+	if len(out) == 0 {
+		return nil, srcErr("source folder %s holds no manifests", rel)
+	}
+	return out, nil
+}
+
+// readDocs parses every YAML file under rel (recursively, sorted), except
+// app.yaml and kustomization files, which are not manifests.
+func readDocs(root, rel string) ([]*yamldoc.Document, diag.List) {
+	fsys := os.DirFS(root)
+	var docs []*yamldoc.Document
+	var errs diag.List
+	err := fs.WalkDir(fsys, rel, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		base := path.Base(p)
+		if d.IsDir() || (path.Ext(p) != ".yaml" && path.Ext(p) != ".yml") || base == intent.AppFile || slices.Contains(kustomizationFiles, base) {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		ds, perrs := yamldoc.Parse(p, data)
+		errs = append(errs, diag.Collect(perrs...)...)
+		docs = append(docs, ds...)
+		return nil
+	})
+	if err != nil {
+		errs = append(errs, &diag.Error{File: rel, Msg: err.Error(), Err: err})
+	}
+	return docs, errs
+}
+
+func toUnstructured(d *yamldoc.Document) (*unstructured.Unstructured, error) {
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(d.JSON); err != nil {
+		return nil, fmt.Errorf("not a Kubernetes object: %w", err)
+	}
+	return u, nil
+}
+
+// buildKustomize runs kustomize (fluxcd/pkg/kustomize.SecureBuild: no
+// plugins, no remote bases, no reads outside the repository) and maps every
+// built object back to the document that declared it, when one did.
+func buildKustomize(root, rel string, docs []*yamldoc.Document, srcErr func(string, ...any) diag.List) ([]sourceObject, diag.List) {
+	resMap, err := kustomize.SecureBuild(root, filepath.Join(root, filepath.FromSlash(rel)), false)
+	if err != nil {
+		// Paths in kustomize's messages are absolute; make them
+		// repository-relative like every other position flotilla reports.
+		msg := strings.ReplaceAll(err.Error(), root+string(filepath.Separator), "")
+		return nil, srcErr("kustomize build %s failed: %s", rel, msg)
+	}
+	index := map[string]*yamldoc.Document{}
+	for _, d := range docs {
+		var h struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		}
+		if json.Unmarshal(d.JSON, &h) == nil && h.Kind != "" {
+			index[h.Kind+"/"+h.Metadata.Name] = d
+		}
+	}
+	kfile := path.Join(rel, "kustomization.yaml")
+	var out []sourceObject
+	for _, r := range resMap.Resources() {
+		data, err := r.MarshalJSON()
+		if err != nil {
+			return nil, srcErr("kustomize build %s: %v", rel, err)
+		}
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(data); err != nil {
+			return nil, srcErr("kustomize build %s: %v", rel, err)
+		}
+		origin := Origin{File: kfile, Line: 1}
+		// Generated objects (configMapGenerator) get a hash suffix and no
+		// source document; they point at the kustomization.
+		if d := index[u.GetKind()+"/"+u.GetName()]; d != nil {
+			origin = Origin{File: d.File, Line: d.Line, Doc: d}
+		}
+		out = append(out, sourceObject{obj: u, origin: origin})
+	}
+	if len(out) == 0 {
+		return nil, srcErr("kustomize build %s produced no objects", rel)
+	}
+	slices.SortStableFunc(out, func(a, b sourceObject) int {
+		return cmp.Or(strings.Compare(a.origin.File, b.origin.File), cmp.Compare(a.origin.Line, b.origin.Line))
+	})
+	return out, nil
+}

@@ -1,0 +1,88 @@
+package validate
+
+import (
+	"context"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/flotilla-gitops/flotilla/tools/apischema"
+	"github.com/flotilla-gitops/flotilla/tools/diag"
+	"github.com/flotilla-gitops/flotilla/tools/render"
+)
+
+// Finding is one reason an API server would refuse a rendered object.
+type Finding struct {
+	// Rendered is the rendered file (rendered/...).
+	Rendered string `json:"rendered"`
+	// Source is the intent or manifest position the object came from; its
+	// Field and Msg say what is wrong.
+	Source diag.Error `json:"source"`
+	// Type is the validator's error type (FieldValueRequired,
+	// UnknownField, ...).
+	Type string `json:"type"`
+}
+
+// Error formats the finding with both positions.
+func (f Finding) Error() string {
+	return f.Source.Error() + " [" + f.Rendered + "]"
+}
+
+// Options configure Objects.
+type Options struct {
+	// Parallelism bounds concurrent validation; 0 means GOMAXPROCS.
+	Parallelism int
+}
+
+// Objects validates every rendered object. Findings are in the order of
+// the objects (rendered path), then of the validator, at any parallelism.
+func Objects(ctx context.Context, v *apischema.Validator, objs []*render.Object, opts Options) ([]Finding, error) {
+	per := make([][]Finding, len(objs))
+	g, gctx := errgroup.WithContext(ctx)
+	n := opts.Parallelism
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	g.SetLimit(n)
+	for i, o := range objs {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			fes := v.Validate(gctx, o.Object)
+			for _, fe := range fes {
+				per[i] = append(per[i], finding(o, fe))
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, fs := range per {
+		out = append(out, fs...)
+	}
+	return out, nil
+}
+
+// finding maps a validator error onto the source: for hand-written
+// manifests the field is located inside the source document; for generated
+// objects the position is the intent field they derive from.
+func finding(o *render.Object, fe apischema.FieldError) Finding {
+	src := diag.Error{File: o.Origin.File, Line: o.Origin.Line, Object: o.Ref(), Field: fe.Field, Msg: message(fe)}
+	if o.Origin.Doc != nil && fe.Field != "" {
+		src.Line, src.Column = o.Origin.Doc.Locate(fe.Field)
+	}
+	return Finding{Rendered: o.Path, Source: src, Type: fe.Type}
+}
+
+// message keeps the validator's text, minus the field path it starts with
+// (the finding names the field itself).
+func message(fe apischema.FieldError) string {
+	msg := fe.Message
+	if fe.Field != "" && len(msg) > len(fe.Field)+2 && msg[:len(fe.Field)+2] == fe.Field+": " {
+		return msg[len(fe.Field)+2:]
+	}
+	return msg
+}
