@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/go-logr/logr"
 	"github.com/sirupsen/logrus"
@@ -155,14 +154,4 @@ func inputError(err error) error {
 		return err
 	}
 	return &ExitError{Code: ExitInput, Err: err}
-}
-
-// isTerminal reports whether w is a terminal (for colour and widths).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 
-	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/karmadaspec"
@@ -390,5 +389,3 @@ func clusterNames(kcs []*clusterv1alpha1.Cluster) []string {
 	}
 	return out
 }
-
-var _ = v1alpha1.APIVersion

@@ -8,14 +8,13 @@ import (
 
 	argov1alpha1 "github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/flotilla-gitops/flotilla/tools/appset"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 )
 
-// Label carried by every generated Application.
+// LabelControlPlane is carried by every generated Application.
 const LabelControlPlane = "flotilla.io/control-plane"
 
 // argocd renders the AppProject, one ApplicationSet per control plane, and
@@ -147,5 +146,3 @@ func (r *renderer) applicationSet(plane, destination string) *argov1alpha1.Appli
 		},
 	}
 }
-
-var _ = unstructured.Unstructured{}
