@@ -1,0 +1,230 @@
+# METADATA
+# title: Network exposure
+# description: |
+#   Debug and profiling endpoints (net/http/pprof and friends) must stay
+#   inside the pod network, and Ingresses must terminate TLS. A debug port is
+#   a containerPort 6060 or a port named pprof or debug (or any name
+#   containing pprof).
+package flotilla.exposure
+
+import data.flotilla.lib.k8s
+import data.flotilla.lib.selector
+
+_obj := input.review.object
+
+_ns := object.get(input.review, "namespace", "")
+
+# debug_port(p): the container port p serves a debugger or profiler.
+debug_port(p) if p.containerPort == 6060
+
+debug_port(p) if lower(p.name) in {"pprof", "debug"}
+
+debug_port(p) if contains(lower(p.name), "pprof")
+
+# selected(ns, sel): the pod-running objects of namespace ns whose pods the
+# Service selector sel selects, as {"kind", "name", "pod"}. Reads only that
+# namespace's slice of data.inventory, and filters on labels before it
+# builds any pod.
+selected(ns, sel) := [w |
+	is_object(sel)
+	count(sel) > 0
+	some kinds in data.inventory.namespace[ns]
+	some kind, objs in kinds
+	kind in k8s.pod_kinds
+	some name, o in objs
+	selector.map_matches(sel, k8s.pod_labels(o))
+	w := {"kind": kind, "name": name, "pod": k8s.pod(o)}
+]
+
+# The workloads the Service under review selects (shared by its ports).
+_review_selected := selected(_ns, _obj.spec.selector) if _obj.kind == "Service"
+
+_target_port(sp) := object.get(sp, "targetPort", sp.port)
+
+_reaches(sp, cp) if {
+	tp := _target_port(sp)
+	is_number(tp)
+	tp == cp.containerPort
+}
+
+_reaches(sp, cp) if {
+	tp := _target_port(sp)
+	is_string(tp)
+	tp == cp.name
+}
+
+# debug_targets(workloads, sp): the debug ports of the workloads that the
+# Service port sp forwards to, as readable strings.
+debug_targets(workloads, sp) := {t |
+	some w in workloads
+	some c in k8s.containers(w.pod)
+	some cp in k8s.as_array(object.get(c.container, "ports", []))
+	debug_port(cp)
+	_reaches(sp, cp)
+	t := sprintf("%s/%s container %q port %v", [w.kind, w.name, c.name, _port_text(cp)])
+}
+
+_port_text(cp) := sprintf("%v (%s)", [cp.containerPort, cp.name]) if cp.name
+
+_port_text(cp) := sprintf("%v", [cp.containerPort]) if not cp.name
+
+# METADATA
+# title: Service exposes a debug port
+# description: |
+#   pprof and debug endpoints leak memory contents, goroutine stacks and
+#   command lines, and let anyone trigger expensive profiles. A Service (of
+#   any type) that forwards to one makes it reachable beyond the pod; reach
+#   it with kubectl port-forward instead.
+# related_resources:
+#   - ref: https://pkg.go.dev/net/http/pprof
+#     description: net/http/pprof serves profiles and goroutine dumps
+#   - ref: https://kubernetes.io/docs/concepts/services-networking/service/
+#     description: Kubernetes Services, selector and targetPort
+# custom:
+#   id: EXP-001
+#   severity: error
+#   remediation: Remove the debug port from the Service; use kubectl port-forward to reach it.
+#   scope: object
+service_debug_port contains v if {
+	_obj.kind == "Service"
+	count(_review_selected) > 0
+	some i, sp in k8s.as_array(_obj.spec.ports)
+	targets := debug_targets(_review_selected, sp)
+	count(targets) > 0
+	v := {
+		"msg": sprintf("Service %q port %v reaches debug port(s): %s", [input.review.name, sp.port, concat(", ", sort(targets))]),
+		"field": sprintf("spec.ports[%d]", [i]),
+	}
+}
+
+# METADATA
+# title: hostPort on a debug port
+# description: |
+#   A hostPort publishes the port on every node's address, outside any
+#   NetworkPolicy, so a pprof or debug endpoint becomes reachable from the
+#   node network.
+# related_resources:
+#   - ref: https://kubernetes.io/docs/concepts/configuration/overview/#services
+#     description: Kubernetes configuration best practices, avoid hostPort
+#   - ref: https://pkg.go.dev/net/http/pprof
+#     description: net/http/pprof
+# custom:
+#   id: EXP-002
+#   severity: error
+#   remediation: Remove hostPort from the debug port.
+#   scope: object
+host_debug_port contains v if {
+	some c in k8s.review_containers
+	some j, cp in k8s.as_array(object.get(c.container, "ports", []))
+	debug_port(cp)
+	object.get(cp, "hostPort", 0) != 0
+	v := {
+		"msg": sprintf("container %q publishes debug port %s on hostPort %v", [c.name, _port_text(cp), cp.hostPort]),
+		"field": sprintf("%s.ports[%d].hostPort", [c.path, j]),
+	}
+}
+
+# Every Service backend of an Ingress, with its field path.
+_backends contains [b.service, "spec.defaultBackend"] if {
+	b := _obj.spec.defaultBackend
+	b.service
+}
+
+_backends contains [p.backend.service, sprintf("spec.rules[%d].http.paths[%d].backend", [i, j])] if {
+	some i, rule in k8s.as_array(_obj.spec.rules)
+	some j, p in k8s.as_array(rule.http.paths)
+	p.backend.service
+}
+
+_service_port_matches(sp, port) if sp.port == port.number
+
+_service_port_matches(sp, port) if {
+	port.name
+	sp.name == port.name
+}
+
+# METADATA
+# title: Ingress routes to a debug port
+# description: |
+#   An Ingress backend whose Service port forwards to a pprof or debug
+#   endpoint publishes it on the load balancer, usually to the Internet.
+# related_resources:
+#   - ref: https://kubernetes.io/docs/concepts/services-networking/ingress/
+#     description: Kubernetes Ingress backends
+#   - ref: https://pkg.go.dev/net/http/pprof
+#     description: net/http/pprof
+# custom:
+#   id: EXP-003
+#   severity: error
+#   remediation: Route the Ingress to the application port only.
+#   scope: object
+ingress_debug_port contains v if {
+	_obj.kind == "Ingress"
+	some [backend, field] in _backends
+	svc := data.inventory.namespace[_ns].v1.Service[backend.name]
+	some sp in k8s.as_array(svc.spec.ports)
+	_service_port_matches(sp, backend.port)
+	targets := debug_targets(selected(_ns, svc.spec.selector), sp)
+	count(targets) > 0
+	v := {
+		"msg": sprintf("Ingress %q routes to Service %q port %v, which reaches debug port(s): %s", [input.review.name, backend.name, sp.port, concat(", ", sort(targets))]),
+		"field": field,
+	}
+}
+
+# METADATA
+# title: Ingress without TLS
+# scope: document
+# description: |
+#   Without a tls section the Ingress serves plain HTTP, and a host missing
+#   from the tls hosts gets the controller's default certificate. Every
+#   host must be covered by TLS.
+# related_resources:
+#   - ref: https://kubernetes.io/docs/concepts/services-networking/ingress/#tls
+#     description: Kubernetes Ingress TLS
+# custom:
+#   id: EXP-004
+#   severity: error
+#   remediation: Add spec.tls with a certificate Secret covering every host of the Ingress.
+#   scope: object
+ingress_without_tls contains v if {
+	_obj.kind == "Ingress"
+	count(k8s.as_array(object.get(_obj.spec, "tls", []))) == 0
+	v := {
+		"msg": sprintf("Ingress %q has no TLS", [input.review.name]),
+		"field": "spec",
+	}
+}
+
+ingress_without_tls contains v if {
+	_obj.kind == "Ingress"
+	tls := k8s.as_array(object.get(_obj.spec, "tls", []))
+	count(tls) > 0
+	some i, rule in k8s.as_array(_obj.spec.rules)
+	host := rule.host
+	not _host_covered(host, tls)
+	v := {
+		"msg": sprintf("Ingress %q host %q is not covered by any tls entry", [input.review.name, host]),
+		"field": sprintf("spec.rules[%d].host", [i]),
+	}
+}
+
+_host_covered(_, tls) if {
+	some t in tls
+	count(k8s.as_array(object.get(t, "hosts", []))) == 0
+}
+
+_host_covered(host, tls) if {
+	some t in tls
+	some h in k8s.as_array(t.hosts)
+	_host_matches(h, host)
+}
+
+_host_matches(h, host) if h == host
+
+_host_matches(h, host) if {
+	startswith(h, "*.")
+	suffix := substring(h, 1, -1)
+	endswith(host, suffix)
+	not contains(trim_suffix(host, suffix), ".")
+}
