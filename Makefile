@@ -56,11 +56,13 @@ generate:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x $(PKGS)
 
-## fuzz: run each fuzz target for FUZZTIME (seed corpora run in `make test`)
+## fuzz: run each fuzz target for FUZZTIME (seed corpora run in `make test`).
+## Minimizing a new input defaults to 60s, during which no progress shows.
 FUZZTIME ?= 30s
+FUZZFLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 fuzz:
-	$(GO) test ./tools/yamldoc -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
-	$(GO) test ./tools/intent -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
+	$(GO) test ./tools/yamldoc $(FUZZFLAGS) -fuzz FuzzParse
+	$(GO) test ./tools/intent $(FUZZFLAGS) -fuzz FuzzLoad
 
 clean:
 	rm -rf bin

@@ -65,7 +65,12 @@ func FindRoot(dir string) (string, error) {
 // Load reads the repository at root. On any problem it returns a diag.List
 // holding every error found, sorted, and no Repo.
 func Load(ctx context.Context, root string, opts Options) (*Repo, error) {
-	fsys := os.DirFS(root)
+	return LoadFS(ctx, os.DirFS(root), root, opts)
+}
+
+// LoadFS reads a repository from fsys; root is recorded as Repo.Root (where
+// app sources are built from).
+func LoadFS(ctx context.Context, fsys fs.FS, root string, opts Options) (*Repo, error) {
 	files, err := discover(fsys)
 	if err != nil {
 		return nil, err
@@ -105,8 +110,14 @@ func Load(ctx context.Context, root string, opts Options) (*Repo, error) {
 			}
 		}
 	}
-	if repo.Fleet == nil && !hasFile(files, FleetFile) {
+	switch {
+	case repo.Fleet != nil:
+	case !hasFile(files, FleetFile):
 		errs = append(errs, &diag.Error{File: FleetFile, Msg: "missing: every control repository has a fleet.yaml with one Fleet"})
+	case len(errs) == 0:
+		// The file is there but holds no document (an error in it would
+		// already be reported).
+		errs = append(errs, &diag.Error{File: FleetFile, Line: 1, Msg: "holds no Fleet: every control repository has a fleet.yaml with one Fleet"})
 	}
 	var dupErrs diag.List
 	repo.Clusters, dupErrs = sortUnique(repo.Clusters, v1alpha1.KindCluster, func(c *Cluster) (string, Source) { return c.Name, c.Source })
