@@ -119,11 +119,32 @@ func workloadsOnly(results []place.Result) []place.Result {
 			}
 		}
 		if len(w) == 0 && app != "" {
-			w = rs[:1]
+			w = []place.Result{primary(rs)}
 		}
 		out = append(out, w...)
 	}
 	return out
+}
+
+// isSupportKind says whether a kind only accompanies an app's main object;
+// a row for an app without a workload shows its first object of another
+// kind.
+func isSupportKind(kind string) bool {
+	switch kind {
+	case "ConfigMap", "Secret", "Service", "ServiceAccount", "Role", "RoleBinding",
+		"ClusterRole", "ClusterRoleBinding", "PodDisruptionBudget", "NetworkPolicy", "Schedule":
+		return true
+	}
+	return false
+}
+
+func primary(rs []place.Result) place.Result {
+	for _, r := range rs {
+		if !isSupportKind(r.Kind) {
+			return r
+		}
+	}
+	return rs[0]
 }
 
 func printPlacement(w io.Writer, results []place.Result, clusters []*clusterv1alpha1.Cluster, width int) error {
@@ -167,8 +188,12 @@ func printPlacement(w io.Writer, results []place.Result, clusters []*clusterv1al
 		}
 		if legend {
 			fmt.Fprintln(w)
+			width := 0
+			for _, c := range clusters {
+				width = max(width, len(c.Name))
+			}
 			for i, c := range clusters {
-				fmt.Fprintf(w, "%3d  %s  %s/%s, %s, %s, wave %s\n", i+1, c.Name, c.Spec.Provider, c.Spec.Region,
+				fmt.Fprintf(w, "%3d  %-*s  %s/%s, %s, %s, wave %s\n", i+1, width, c.Name, c.Spec.Provider, c.Spec.Region,
 					c.Labels["flotilla.io/kind"], c.Labels["flotilla.io/capacity-type"], c.Labels["flotilla.io/wave"])
 			}
 		}
@@ -251,13 +276,14 @@ func printExclusions(w io.Writer, results []place.Result, listClusters bool) err
 			}
 			byReason[f.Reason] = append(byReason[f.Reason], f.Cluster)
 		}
+		fmt.Fprintf(w, "  %s %s\n", r.App, shortRef(r.Object))
 		for _, reason := range reasons {
 			cs := byReason[reason]
 			who := strings.Join(cs, ", ")
 			if !listClusters {
 				who = fmt.Sprintf("%d cluster(s)", len(cs))
 			}
-			fmt.Fprintf(w, "  %s %s: %s — %s\n", r.App, shortRef(r.Object), who, reason)
+			fmt.Fprintf(w, "    %s: %s\n", who, reason)
 		}
 	}
 	return nil
