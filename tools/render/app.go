@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
+	configv1alpha1 "github.com/karmada-io/karmada/pkg/apis/config/v1alpha1"
 	policyv1alpha1 "github.com/karmada-io/karmada/pkg/apis/policy/v1alpha1"
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -164,20 +165,28 @@ func (r *renderer) app(b appBuild) diag.List {
 			stamp(ns, app.File(), app.Name, &app.Spec.Rollout.Wave)
 			r.add(dir, ns, appOrigin("spec.namespace"), app.Name, plane)
 		}
-		var namespaced, clusterScoped []policyv1alpha1.ResourceSelector
+		// With failover, only objects whose health Karmada can interpret go
+		// under the failover policy (failover waits for "Unhealthy", which
+		// other kinds never report); the rest get the same placement
+		// without failover. Karmada's own interpreter decides.
+		var namespaced, support, clusterScoped []policyv1alpha1.ResourceSelector
+		failover := karmadaspec.Failover(&app.App)
 		for _, so := range b.objects {
 			r.add(dir, so.obj, so.origin, app.Name, plane)
 			sel := policyv1alpha1.ResourceSelector{APIVersion: so.obj.GetAPIVersion(), Kind: so.obj.GetKind(), Name: so.obj.GetName()}
-			if so.obj.GetNamespace() != "" {
-				namespaced = append(namespaced, sel)
-			} else {
+			switch {
+			case so.obj.GetNamespace() == "":
 				clusterScoped = append(clusterScoped, sel)
+			case failover != nil && !r.interpreter.HookEnabled(so.obj.GroupVersionKind(), configv1alpha1.InterpreterOperationInterpretHealth):
+				support = append(support, sel)
+			default:
+				namespaced = append(namespaced, sel)
 			}
 		}
-		spec := policyv1alpha1.PropagationSpec{Placement: placement, Failover: karmadaspec.Failover(&app.App)}
+		spec := policyv1alpha1.PropagationSpec{Placement: placement, Failover: failover}
 		// Karmada requires dependencies to follow a workload that fails
 		// over (its webhook rejects failover without propagateDeps).
-		spec.PropagateDeps = spec.Failover != nil
+		spec.PropagateDeps = failover != nil
 		if len(namespaced) > 0 {
 			pp := &policyv1alpha1.PropagationPolicy{
 				TypeMeta:   metav1.TypeMeta{APIVersion: policyv1alpha1.SchemeGroupVersion.String(), Kind: policyv1alpha1.ResourceKindPropagationPolicy},
@@ -187,6 +196,14 @@ func (r *renderer) app(b appBuild) diag.List {
 			pp.Spec.ResourceSelectors = namespaced
 			o := r.add(dir, r.typed(pp, app), appOrigin("spec.placement"), app.Name, plane)
 			r.out.Placements[app.Name] = o
+		}
+		if len(support) > 0 {
+			pp := &policyv1alpha1.PropagationPolicy{
+				TypeMeta:   metav1.TypeMeta{APIVersion: policyv1alpha1.SchemeGroupVersion.String(), Kind: policyv1alpha1.ResourceKindPropagationPolicy},
+				ObjectMeta: metav1.ObjectMeta{Name: app.Name + "-support", Namespace: app.Spec.Namespace},
+				Spec:       policyv1alpha1.PropagationSpec{Placement: placement, ResourceSelectors: support},
+			}
+			r.add(dir, r.typed(pp, app), appOrigin("spec.placement"), app.Name, plane)
 		}
 		if len(clusterScoped) > 0 {
 			cpp := &policyv1alpha1.ClusterPropagationPolicy{

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
+	"github.com/karmada-io/karmada/pkg/resourceinterpreter/default/native"
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -91,7 +92,7 @@ func Render(ctx context.Context, repo *intent.Repo, opts Options) (*Output, erro
 	if opts.Scopes == nil {
 		return nil, fmt.Errorf("render: Options.Scopes is required")
 	}
-	r := &renderer{repo: repo, opts: opts, out: &Output{Placements: map[string]*Object{}}}
+	r := &renderer{repo: repo, opts: opts, out: &Output{Placements: map[string]*Object{}}, interpreter: native.NewDefaultInterpreter()}
 
 	// Build every app's sources in parallel; each goroutine writes only its
 	// own slot, so the result does not depend on scheduling.
@@ -146,6 +147,9 @@ type renderer struct {
 	nsOwner map[string]string
 	// byPlane caches each control plane's Karmada Cluster objects.
 	byPlane map[string][]*clusterv1alpha1.Cluster
+	// interpreter is Karmada's native resource interpreter (which kinds
+	// it can judge the health of).
+	interpreter *native.DefaultInterpreter
 }
 
 // add records an object under dir (rendered/<plane>/apps/<app>, ...).

@@ -1,0 +1,366 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flotilla-gitops/flotilla/tools/intent"
+	"github.com/flotilla-gitops/flotilla/tools/lint"
+	"github.com/flotilla-gitops/flotilla/tools/pipeline"
+	"github.com/flotilla-gitops/flotilla/tools/render"
+	"github.com/flotilla-gitops/flotilla/tools/renderfs"
+	"github.com/flotilla-gitops/flotilla/tools/report"
+)
+
+// Rule ids of findings that do not come from the policy pack.
+const (
+	RuleRenderStale = "RENDER-001"
+	RuleValidate    = "VALIDATE"
+	RulePolicyTest  = "POLICY-TEST"
+)
+
+type lintOptions struct {
+	policies []string
+	failOn   string
+}
+
+func (o *lintOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&o.policies, "policy", nil, "another policy folder with the pack's conventions (repeatable)")
+	cmd.Flags().StringVar(&o.failOn, "fail-on", "error", "lowest severity that fails the run: error or warning")
+}
+
+func (o *lintOptions) failSeverity() (report.Severity, error) {
+	switch o.failOn {
+	case "error":
+		return report.Error, nil
+	case "warning":
+		return report.Warning, nil
+	}
+	return "", &ExitError{Code: ExitInput, Err: fmt.Errorf("--fail-on must be error or warning, not %q", o.failOn)}
+}
+
+func checkReportFormat(format string) error {
+	if !report.IsFormat(format) {
+		return &ExitError{Code: ExitInput, Err: fmt.Errorf("unknown output format %q (use one of: %s)", format, strings.Join(report.Formats(), ", "))}
+	}
+	return nil
+}
+
+func writeReport(w io.Writer, format string, rep *report.Report) error {
+	rep.Tool, rep.Version = "flotilla", version
+	return report.Write(w, format, rep, report.Options{Color: format == "text" && isTerminal(w)})
+}
+
+// isTerminal reports whether w is a terminal (colour is only for people).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func newLintCommand(g *globalOptions, streams IO) *cobra.Command {
+	o := &lintOptions{}
+	cmd := &cobra.Command{
+		Use:   "lint [PATH...]",
+		Short: "Check rendered objects (or any Kubernetes YAML) against the OPA policy pack",
+		Long: `Lint runs the policy pack (policies/ of the repository, or the built-in pack)
+over every object the repository renders, each with where it lands: the
+facts of its target clusters, the object as Karmada's overrides make it on
+each, and the whole rendered set. Given paths that are not a Flotilla
+repository, it lints the plain Kubernetes YAML in them; placement-aware
+rules then have nothing to say.
+
+Exceptions: the annotation flotilla.io/exceptions on an object (or on its
+App), a JSON list of {"rule": "SEC-002", "reason": "...", "expires":
+"2027-06-30"}. Expired, malformed and unused exceptions are findings.
+
+Output formats: text, json, sarif (2.1.0), junit, github (workflow
+annotations). Exit codes: 0 clean, 1 error findings (warnings too with
+--fail-on warning), 2 input error.`,
+		Example: `  flotilla lint                          # the repository you stand in
+  flotilla lint -o sarif > flotilla.sarif
+  flotilla lint ./manifests --policy ./team-policies`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkReportFormat(g.output); err != nil {
+				return err
+			}
+			failOn, err := o.failSeverity()
+			if err != nil {
+				return err
+			}
+			rep, err := runLint(cmd.Context(), g, o, args)
+			if err != nil {
+				return inputError(err)
+			}
+			if err := writeReport(streams.Out, g.output, rep); err != nil {
+				return err
+			}
+			if rep.Failed(failOn) {
+				return findings("policy findings")
+			}
+			return nil
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+// runLint lints the repository (no paths, or a path that is a repository)
+// or plain YAML.
+func runLint(ctx context.Context, g *globalOptions, o *lintOptions, args []string) (*report.Report, error) {
+	var repoRoot string
+	var plain []string
+	for _, a := range args {
+		if _, err := os.Stat(filepath.Join(a, intent.FleetFile)); err == nil {
+			if repoRoot != "" {
+				return nil, fmt.Errorf("lint one repository at a time (%s and %s)", repoRoot, a)
+			}
+			repoRoot = a
+			continue
+		}
+		plain = append(plain, a)
+	}
+	if repoRoot != "" && len(plain) > 0 {
+		return nil, fmt.Errorf("lint either a repository (%s) or plain YAML paths (%s), not both", repoRoot, strings.Join(plain, ", "))
+	}
+	if len(plain) > 0 {
+		pack, err := lint.LoadPack(pipeline.PolicySources("", o.policies)...)
+		if err != nil {
+			return nil, err
+		}
+		targets, err := lint.PlainTargets(plain)
+		if err != nil {
+			return nil, err
+		}
+		return lint.Run(ctx, lint.Options{Pack: pack, Targets: targets, Parallelism: g.parallelism})
+	}
+	if repoRoot == "" {
+		root, err := g.root()
+		if err != nil {
+			return nil, err
+		}
+		repoRoot = root
+	}
+	pack, err := lint.LoadPack(pipeline.PolicySources(repoRoot, o.policies)...)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := pipeline.NewEngine(g.parallelism)
+	if err != nil {
+		return nil, err
+	}
+	r, err := eng.Render(ctx, repoRoot)
+	if err != nil {
+		return nil, err
+	}
+	return eng.Lint(ctx, r, pipeline.LintOptions{Pack: pack})
+}
+
+type policyTestOptions struct {
+	policies    []string
+	minCoverage float64
+}
+
+func newPolicyCommand(g *globalOptions, streams IO) *cobra.Command {
+	policy := &cobra.Command{Use: "policy", Short: "Work with the policy pack"}
+	o := &policyTestOptions{}
+	test := &cobra.Command{
+		Use:   "test",
+		Short: "Run the policy pack's Rego tests (*_test.rego) with OPA's tester, with coverage",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(g.output, "text", "json"); err != nil {
+				return err
+			}
+			root, err := g.root()
+			if err != nil {
+				root = "" // outside a repository: the built-in pack
+			}
+			pack, err := lint.LoadPack(pipeline.PolicySources(root, o.policies)...)
+			if err != nil {
+				return inputError(err)
+			}
+			tr, err := lint.Test(cmd.Context(), pack)
+			if err != nil {
+				return inputError(err)
+			}
+			if g.output == "json" {
+				if err := writeJSON(streams.Out, tr); err != nil {
+					return err
+				}
+			} else {
+				printTests(streams.Out, tr)
+			}
+			switch {
+			case tr.Failed > 0:
+				return findings("%d policy test(s) failed", tr.Failed)
+			case tr.Coverage < o.minCoverage:
+				return findings("coverage %.1f%% is below --min-coverage %.1f%%", tr.Coverage, o.minCoverage)
+			}
+			return nil
+		},
+	}
+	test.Flags().StringArrayVar(&o.policies, "policy", nil, "another policy folder (repeatable)")
+	test.Flags().Float64Var(&o.minCoverage, "min-coverage", 0, "fail when policy line coverage is below this percentage")
+	policy.AddCommand(test)
+	return policy
+}
+
+func printTests(w io.Writer, tr *lint.TestReport) {
+	for _, r := range tr.Results {
+		if r.Pass || r.Skip {
+			continue
+		}
+		why := r.FailedAt
+		if r.Error != "" {
+			why = r.Error
+		}
+		fmt.Fprintf(w, "FAIL %s:%d: %s.%s: %s\n", r.File, r.Line, r.Package, r.Name, why)
+	}
+	fmt.Fprintf(w, "%d passed, %d failed, %d skipped; policy line coverage %.1f%%\n", tr.Passed, tr.Failed, tr.Skipped, tr.Coverage)
+}
+
+func newCheckCommand(g *globalOptions, streams IO) *cobra.Command {
+	o := &lintOptions{}
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "The one CI gate: render --check, validate, lint and policy test",
+		Long: `Check runs everything a pull request must pass, and reports it as one set of
+findings (any output format of lint):
+
+  RENDER-001   rendered/ differs from a fresh render
+  VALIDATE     a rendered object an API server would refuse
+  <rule ids>   policy findings (lint)
+  POLICY-TEST  a failing Rego test of the policy pack
+
+Exit codes: 0 clean, 1 findings, 2 input error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkReportFormat(g.output); err != nil {
+				return err
+			}
+			failOn, err := o.failSeverity()
+			if err != nil {
+				return err
+			}
+			rep, summary, err := runCheck(cmd.Context(), g, o)
+			if err != nil {
+				return inputError(err)
+			}
+			if g.output == "text" {
+				for _, s := range summary {
+					fmt.Fprintln(streams.Out, s)
+				}
+				fmt.Fprintln(streams.Out)
+			}
+			if err := writeReport(streams.Out, g.output, rep); err != nil {
+				return err
+			}
+			if rep.Failed(failOn) {
+				return findings("check failed")
+			}
+			return nil
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+// runCheck runs every stage and merges their findings.
+func runCheck(ctx context.Context, g *globalOptions, o *lintOptions) (*report.Report, []string, error) {
+	root, err := g.root()
+	if err != nil {
+		return nil, nil, err
+	}
+	pack, err := lint.LoadPack(pipeline.PolicySources(root, o.policies)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	eng, err := pipeline.NewEngine(g.parallelism)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := eng.Render(ctx, root)
+	if err != nil {
+		return nil, nil, err
+	}
+	var summary []string
+
+	// render --check
+	files, err := r.Output.Files()
+	if err != nil {
+		return nil, nil, err
+	}
+	changes, err := renderfs.Compare(root, render.RenderedDir, files)
+	if err != nil {
+		return nil, nil, err
+	}
+	var stale []report.Finding
+	for _, c := range changes {
+		stale = append(stale, report.Finding{Rule: RuleRenderStale, Severity: report.Error, Category: report.CategoryRender, File: c.Path,
+			Message: fmt.Sprintf("%s: rendered/ differs from a fresh render (%s); run `flotilla render` and commit the result", c.Path, c.Kind)})
+	}
+	summary = append(summary, fmt.Sprintf("render    %d objects, %d files; %d stale", len(r.Output.Objects), len(files), len(changes)))
+
+	// validate
+	vf, err := eng.Validate(ctx, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	var valid []report.Finding
+	for _, f := range vf {
+		valid = append(valid, report.Finding{Rule: RuleValidate, Severity: report.Error, Category: report.CategoryValidate,
+			Message: f.Source.Msg, File: f.Source.File, Line: f.Source.Line, Column: f.Source.Column,
+			Object: f.Source.Object, Field: f.Source.Field, Rendered: f.Rendered})
+	}
+	summary = append(summary, fmt.Sprintf("validate  %d objects against the engines' schemas; %d findings", len(r.Output.Objects), len(vf)))
+
+	// lint
+	rep, err := eng.Lint(ctx, r, pipeline.LintOptions{Pack: pack})
+	if err != nil {
+		return nil, nil, err
+	}
+	summary = append(summary, fmt.Sprintf("lint      %d objects, %d rules; %d errors, %d warnings, %d accepted by exceptions",
+		rep.Objects, len(pack.Rules), rep.Count(report.Error), rep.Count(report.Warning), len(rep.Suppressed)))
+
+	// policy test
+	tr, err := lint.Test(ctx, pack)
+	if err != nil {
+		return nil, nil, err
+	}
+	var tests []report.Finding
+	for _, t := range tr.Results {
+		if t.Pass || t.Skip {
+			continue
+		}
+		msg := "test failed"
+		if t.FailedAt != "" {
+			msg += " at " + t.FailedAt
+		}
+		if t.Error != "" {
+			msg = "test error: " + t.Error
+		}
+		tests = append(tests, report.Finding{Rule: RulePolicyTest, Severity: report.Error, Category: report.CategoryPolicyTest,
+			Message: t.Package + "." + t.Name + ": " + msg, File: t.File, Line: t.Line})
+	}
+	summary = append(summary, fmt.Sprintf("policies  %d tests passed, %d failed; line coverage %.1f%%", tr.Passed, tr.Failed, tr.Coverage))
+
+	rep.Findings = slices.Concat(rep.Findings, stale, valid, tests)
+	rep.Rules = append(rep.Rules,
+		report.Rule{ID: RuleRenderStale, Title: "rendered/ is stale", Severity: report.Error, Family: "render", Remediation: "Run `flotilla render` and commit rendered/."},
+		report.Rule{ID: RuleValidate, Title: "Rendered object refused by the engine's schema", Severity: report.Error, Family: "validate", Remediation: "Fix the field in the source the finding points at."},
+		report.Rule{ID: RulePolicyTest, Title: "Policy test failed", Severity: report.Error, Family: "policy-test", Remediation: "Fix the policy or its test."},
+	)
+	rep.Sort()
+	return rep, summary, nil
+}

@@ -1,0 +1,221 @@
+package lint
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/flotilla-gitops/flotilla/tools/diag"
+	"github.com/flotilla-gitops/flotilla/tools/report"
+)
+
+// Scopes of a rule (see policies/README.md).
+const (
+	ScopeObject    = "object"
+	ScopePlacement = "placement"
+)
+
+// Source is a folder of policies: *.rego files, tests in *_test.rego.
+type Source struct {
+	// Name prefixes file names in messages (e.g. "policies").
+	Name string
+	FS   fs.FS
+}
+
+// Rule is one check of the pack, as its METADATA describes it.
+type Rule struct {
+	ID          string
+	Title       string
+	Description string
+	Severity    report.Severity
+	Remediation string
+	Scope       string
+	Sources     []string
+	// Ref is the rule's path, e.g. data.flotilla.go_runtime.gomemlimit_missing.
+	Ref ast.Ref
+	// Family is the rule's package name (go_runtime).
+	Family string
+	// File and Line locate the rule's definition.
+	File string
+	Line int
+}
+
+// Report converts the rule for reports.
+func (r Rule) Report() report.Rule {
+	rr := report.Rule{ID: r.ID, Title: r.Title, Description: r.Description, Severity: r.Severity,
+		Remediation: r.Remediation, Family: r.Family, Tags: []string{"scope:" + r.Scope}}
+	if len(r.Sources) > 0 {
+		rr.HelpURI = r.Sources[0]
+	}
+	return rr
+}
+
+// Pack is a compiled set of policies.
+type Pack struct {
+	// Rules are sorted by id.
+	Rules []Rule
+	// Modules are the policies (no tests); TestModules the tests.
+	Modules     map[string]*ast.Module
+	TestModules map[string]*ast.Module
+	compiler    *ast.Compiler
+}
+
+// LoadPack parses and compiles every policy of the sources and reads the
+// rules' metadata. Problems (syntax, compile errors, rules that break the
+// conventions) come back together as a diag.List.
+func LoadPack(sources ...Source) (*Pack, error) {
+	p := &Pack{Modules: map[string]*ast.Module{}, TestModules: map[string]*ast.Module{}}
+	var errs diag.List
+	for _, src := range sources {
+		err := fs.WalkDir(src.FS, ".", func(name string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || path.Ext(name) != ".rego" {
+				return nil
+			}
+			data, err := fs.ReadFile(src.FS, name)
+			if err != nil {
+				return err
+			}
+			file := path.Join(src.Name, name)
+			m, err := ast.ParseModuleWithOpts(file, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+			if err != nil {
+				errs = append(errs, regoErrors(file, err)...)
+				return nil
+			}
+			if strings.HasSuffix(name, "_test.rego") {
+				p.TestModules[file] = m
+			} else {
+				p.Modules[file] = m
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, &diag.Error{File: src.Name, Msg: err.Error(), Err: err})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs.Sort()
+	}
+	if len(p.Modules) == 0 {
+		return nil, fmt.Errorf("no policies (*.rego) found in %s", sourceNames(sources))
+	}
+	all := make(map[string]*ast.Module, len(p.Modules)+len(p.TestModules))
+	for k, m := range p.Modules {
+		all[k] = m
+	}
+	for k, m := range p.TestModules {
+		all[k] = m
+	}
+	c := ast.NewCompiler().WithEnablePrintStatements(false)
+	if c.Compile(all); c.Failed() {
+		return nil, regoErrors("", c.Errors)
+	}
+	p.compiler = c
+	rules, errs := rulesOf(c)
+	if len(errs) > 0 {
+		return nil, errs.Sort()
+	}
+	p.Rules = rules
+	return p, nil
+}
+
+func sourceNames(sources []Source) string {
+	var n []string
+	for _, s := range sources {
+		n = append(n, s.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// rulesOf reads every annotated rule with a custom id, enforcing the pack's
+// conventions: a title, a severity and a scope, unique ids, partial-set
+// rules.
+func rulesOf(c *ast.Compiler) ([]Rule, diag.List) {
+	var rules []Rule
+	var errs diag.List
+	seen := map[string]Rule{}
+	for _, a := range c.GetAnnotationSet().Flatten() {
+		ann := a.Annotations
+		if ann == nil || (ann.Scope != "rule" && ann.Scope != "document") {
+			continue
+		}
+		id, _ := ann.Custom["id"].(string)
+		if id == "" {
+			continue
+		}
+		file, line := "", 0
+		if a.Location != nil {
+			file, line = a.Location.File, a.Location.Row
+		}
+		fail := func(format string, args ...any) {
+			errs = append(errs, &diag.Error{File: file, Line: line, Object: id, Msg: fmt.Sprintf(format, args...)})
+		}
+		r := Rule{ID: id, Title: ann.Title, Description: strings.TrimSpace(ann.Description), Ref: a.Path, File: file, Line: line}
+		r.Remediation, _ = ann.Custom["remediation"].(string)
+		r.Scope, _ = ann.Custom["scope"].(string)
+		sev, _ := ann.Custom["severity"].(string)
+		r.Severity = report.Severity(sev)
+		for _, rr := range ann.RelatedResources {
+			if rr != nil && rr.Ref.String() != "" {
+				r.Sources = append(r.Sources, rr.Ref.String())
+			}
+		}
+		if len(a.Path) >= 2 {
+			r.Family = strings.Trim(a.Path[len(a.Path)-2].String(), `"`)
+		}
+		switch {
+		case r.Title == "":
+			fail("rule has no title")
+		case r.Severity != report.Error && r.Severity != report.Warning:
+			fail("custom.severity is %q: use error or warning", sev)
+		case r.Scope != ScopeObject && r.Scope != ScopePlacement:
+			fail("custom.scope is %q: use object or placement", r.Scope)
+		case !isPartialSet(c, a.Path):
+			fail("%s must be a partial set rule (name contains violation if { ... })", a.Path)
+		default:
+			if prev, dup := seen[id]; dup {
+				fail("rule id %s is also used by %s (%s:%d)", id, prev.Ref, prev.File, prev.Line)
+				continue
+			}
+			seen[id] = r
+			rules = append(rules, r)
+		}
+	}
+	slices.SortFunc(rules, func(a, b Rule) int { return strings.Compare(a.ID, b.ID) })
+	return rules, errs
+}
+
+func isPartialSet(c *ast.Compiler, ref ast.Ref) bool {
+	rules := c.GetRulesExact(ref)
+	if len(rules) == 0 {
+		return false
+	}
+	for _, r := range rules {
+		if r.Head.RuleKind() != ast.MultiValue {
+			return false
+		}
+	}
+	return true
+}
+
+// regoErrors turns OPA errors into positioned errors.
+func regoErrors(file string, err error) diag.List {
+	var out diag.List
+	if errs, ok := err.(ast.Errors); ok {
+		for _, e := range errs {
+			d := &diag.Error{File: file, Msg: e.Message, Err: e}
+			if e.Location != nil {
+				d.File, d.Line, d.Column = e.Location.File, e.Location.Row, e.Location.Col
+			}
+			out = append(out, d)
+		}
+		return out
+	}
+	return diag.List{&diag.Error{File: file, Msg: err.Error(), Err: err}}
+}

@@ -1,0 +1,162 @@
+package overrides
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
+	policyv1alpha1 "github.com/karmada-io/karmada/pkg/apis/policy/v1alpha1"
+	karmadautil "github.com/karmada-io/karmada/pkg/util"
+	"github.com/karmada-io/karmada/pkg/util/overridemanager"
+
+	"github.com/flotilla-gitops/flotilla/tools/karmadaspec"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/record"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+)
+
+// Variant is the object as it lands on some clusters.
+type Variant struct {
+	Clusters []string
+	Object   *unstructured.Unstructured
+}
+
+// Applier applies a fixed set of override policies.
+type Applier struct {
+	mgr      overridemanager.OverrideManager
+	ops      map[string][]policyv1alpha1.OverridePolicy // by namespace
+	cops     []policyv1alpha1.ClusterOverridePolicy
+	clusters map[string]*clusterv1alpha1.Cluster
+	// matchers caches each rule's parsed target (Karmada's matching).
+	matchers map[*policyv1alpha1.ClusterAffinity]*karmadaspec.Matcher
+}
+
+// New reads the override policies among objects and prepares Karmada's
+// override manager over them and the clusters.
+func New(objects []*unstructured.Unstructured, clusters []*clusterv1alpha1.Cluster) (*Applier, error) {
+	scheme := runtime.NewScheme()
+	if err := policyv1alpha1.Install(scheme); err != nil {
+		return nil, err
+	}
+	if err := clusterv1alpha1.Install(scheme); err != nil {
+		return nil, err
+	}
+	a := &Applier{ops: map[string][]policyv1alpha1.OverridePolicy{}, clusters: map[string]*clusterv1alpha1.Cluster{},
+		matchers: map[*policyv1alpha1.ClusterAffinity]*karmadaspec.Matcher{}}
+	var objs []client.Object
+	for _, c := range clusters {
+		a.clusters[c.Name] = c
+		objs = append(objs, c.DeepCopy())
+	}
+	for _, u := range objects {
+		gvk := u.GroupVersionKind()
+		if gvk.Group != policyv1alpha1.GroupName {
+			continue
+		}
+		switch gvk.Kind {
+		case policyv1alpha1.ResourceKindOverridePolicy:
+			op := policyv1alpha1.OverridePolicy{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &op); err != nil {
+				return nil, fmt.Errorf("OverridePolicy/%s/%s: %w", u.GetNamespace(), u.GetName(), err)
+			}
+			a.ops[op.Namespace] = append(a.ops[op.Namespace], op)
+			objs = append(objs, op.DeepCopy())
+		case policyv1alpha1.ResourceKindClusterOverridePolicy:
+			cop := policyv1alpha1.ClusterOverridePolicy{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &cop); err != nil {
+				return nil, fmt.Errorf("ClusterOverridePolicy/%s: %w", u.GetName(), err)
+			}
+			a.cops = append(a.cops, cop)
+			objs = append(objs, cop.DeepCopy())
+		}
+	}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
+	// A FakeRecorder without a channel drops the manager's events.
+	a.mgr = overridemanager.New(c, &record.FakeRecorder{})
+	return a, nil
+}
+
+// Variants returns the object as it lands on each of the clusters,
+// grouped: one variant per distinct set of matching override rules, in
+// the order of the first cluster of each group. Clusters no rule matches
+// get the object unchanged.
+func (a *Applier) Variants(obj *unstructured.Unstructured, clusters []string) ([]Variant, error) {
+	type group struct {
+		clusters []string
+		key      string
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for _, name := range clusters {
+		kc := a.clusters[name]
+		if kc == nil {
+			return nil, fmt.Errorf("unknown cluster %s", name)
+		}
+		key := a.signature(obj, kc)
+		g, ok := byKey[key]
+		if !ok {
+			g = &group{key: key}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		g.clusters = append(g.clusters, name)
+	}
+	out := make([]Variant, 0, len(groups))
+	for _, g := range groups {
+		v := Variant{Clusters: g.clusters, Object: obj}
+		if g.key != "" {
+			cp := obj.DeepCopy()
+			if _, _, err := a.mgr.ApplyOverridePolicies(cp, g.clusters[0]); err != nil {
+				return nil, fmt.Errorf("%s/%s on %s: karmada overrides: %w", obj.GetKind(), obj.GetName(), g.clusters[0], err)
+			}
+			v.Object = cp
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (a *Applier) matcher(t *policyv1alpha1.ClusterAffinity) *karmadaspec.Matcher {
+	m, ok := a.matchers[t]
+	if !ok {
+		m = karmadaspec.NewMatcher(t)
+		a.matchers[t] = m
+	}
+	return m
+}
+
+// signature lists the policy rules that apply to the object on a cluster,
+// as Karmada's getOverridersFromOverridePolicies selects them.
+func (a *Applier) signature(obj *unstructured.Unstructured, kc *clusterv1alpha1.Cluster) string {
+	var b strings.Builder
+	add := func(kind, ns, name string, spec *policyv1alpha1.OverrideSpec) {
+		if len(spec.ResourceSelectors) > 0 && !karmadautil.ResourceMatchSelectors(obj, spec.ResourceSelectors...) {
+			return
+		}
+		if len(spec.OverrideRules) == 0 {
+			// The deprecated single-rule form, which Karmada still reads.
+			//lint:ignore SA1019 Karmada's override manager reads it too
+			if t := spec.TargetCluster; t == nil || a.matcher(t).Matches(kc) {
+				b.WriteString(kind + "/" + ns + "/" + name + ";")
+			}
+			return
+		}
+		for i := range spec.OverrideRules {
+			if t := spec.OverrideRules[i].TargetCluster; t == nil || a.matcher(t).Matches(kc) {
+				b.WriteString(kind + "/" + ns + "/" + name + "#" + strconv.Itoa(i) + ";")
+			}
+		}
+	}
+	for i := range a.cops {
+		add("C", "", a.cops[i].Name, &a.cops[i].Spec)
+	}
+	if ns := obj.GetNamespace(); ns != "" {
+		for i := range a.ops[ns] {
+			add("N", ns, a.ops[ns][i].Name, &a.ops[ns][i].Spec)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,203 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	flotilla "github.com/flotilla-gitops/flotilla"
+	"github.com/flotilla-gitops/flotilla/tools/intent"
+	"github.com/flotilla-gitops/flotilla/tools/karmadaspec"
+	"github.com/flotilla-gitops/flotilla/tools/lint"
+	"github.com/flotilla-gitops/flotilla/tools/overrides"
+	"github.com/flotilla-gitops/flotilla/tools/place"
+	"github.com/flotilla-gitops/flotilla/tools/report"
+)
+
+// PoliciesDir is a control repository's policy folder.
+const PoliciesDir = "policies"
+
+// PolicySources returns the policy folders to load: the repository's
+// policies/ (or the built-in pack when root has none or is ""), then extra
+// folders.
+func PolicySources(root string, extra []string) []lint.Source {
+	var srcs []lint.Source
+	dir := filepath.Join(root, PoliciesDir)
+	if st, err := os.Stat(dir); root != "" && err == nil && st.IsDir() {
+		srcs = append(srcs, lint.Source{Name: PoliciesDir, FS: os.DirFS(dir)})
+	} else {
+		srcs = append(srcs, lint.Source{Name: "builtin:" + PoliciesDir, FS: flotilla.DefaultPolicies()})
+	}
+	for _, d := range extra {
+		srcs = append(srcs, lint.Source{Name: filepath.ToSlash(filepath.Clean(d)), FS: os.DirFS(d)})
+	}
+	return srcs
+}
+
+// LintOptions configure Lint.
+type LintOptions struct {
+	Pack *lint.Pack
+	Now  func() time.Time
+}
+
+// Lint runs the policy pack over every rendered object, with where it
+// lands: Karmada's placement preview gives the clusters and replicas,
+// Karmada's override manager the object as it lands on each.
+func (e *Engine) Lint(ctx context.Context, r *Rendered, o LintOptions) (*report.Report, error) {
+	results, sched, err := e.Place(ctx, r, "")
+	if err != nil {
+		return nil, err
+	}
+	// Place reports each scheduled object by Kind/ns/name.
+	placed := make(map[string]*place.Result, len(results))
+	for i := range results {
+		placed[results[i].Object] = &results[i]
+	}
+	var objs []*unstructured.Unstructured
+	for _, obj := range r.Output.Objects {
+		if !obj.Preview {
+			objs = append(objs, obj.Object)
+		}
+	}
+	applier, err := overrides.New(objs, sched.Clusters())
+	if err != nil {
+		return nil, err
+	}
+
+	fleet, clusterJSON, appJSON, groupJSON, err := fleetData(r.Repo)
+	if err != nil {
+		return nil, err
+	}
+	var targets []lint.Target
+	for _, obj := range r.Output.Objects {
+		if obj.Preview {
+			continue
+		}
+		t := lint.Target{
+			Object:   obj.Object,
+			Source:   lint.Position{File: obj.Origin.File, Line: obj.Origin.Line, Doc: obj.Origin.Doc},
+			Rendered: obj.Path,
+		}
+		if obj.App != "" {
+			app := r.Repo.App(obj.App)
+			t.App, t.AppName = appJSON[obj.App], obj.App
+			t.AppSource = lint.Position{File: app.File(), Line: app.Line(""), Doc: app.Doc}
+		}
+		if obj.Plane != "" {
+			p := &lint.Placement{ControlPlane: obj.Plane}
+			if res := placed[objectRef(obj.Object)]; res != nil {
+				var names []string
+				for _, tg := range res.Targets {
+					cf := lint.ClusterFact{Name: tg.Cluster, Labels: clusterLabels(r.Repo, tg.Cluster), Spec: clusterJSON[tg.Cluster]}
+					if res.Replicas > 0 {
+						n := tg.Replicas
+						cf.Replicas = &n
+					}
+					p.Clusters = append(p.Clusters, cf)
+					names = append(names, tg.Cluster)
+				}
+				vs, err := applier.Variants(obj.Object, names)
+				if err != nil {
+					return nil, err
+				}
+				for _, v := range vs {
+					p.Variants = append(p.Variants, lint.Variant{Clusters: v.Clusters, Object: v.Object.Object})
+				}
+				if p.Clusters == nil {
+					p.Clusters = []lint.ClusterFact{}
+					p.Variants = []lint.Variant{}
+				}
+			}
+			if obj.App != "" {
+				if a := r.Repo.App(obj.App); a.Spec.Edge != nil {
+					for _, g := range a.Spec.Edge.Groups {
+						if gj, ok := groupJSON[g]; ok {
+							p.EdgeGroups = append(p.EdgeGroups, gj)
+						}
+					}
+				}
+			}
+			t.Placement = p
+		}
+		targets = append(targets, t)
+	}
+	return lint.Run(ctx, lint.Options{Pack: o.Pack, Targets: targets, Fleet: fleet, Now: o.Now, Parallelism: e.Parallelism})
+}
+
+func objectRef(u *unstructured.Unstructured) string {
+	if u.GetNamespace() == "" {
+		return u.GetKind() + "/" + u.GetName()
+	}
+	return u.GetKind() + "/" + u.GetNamespace() + "/" + u.GetName()
+}
+
+func clusterLabels(repo *intent.Repo, name string) map[string]string {
+	if c := repo.Cluster(name); c != nil {
+		return karmadaspec.ClusterLabels(&c.Cluster)
+	}
+	return nil
+}
+
+// fleetData converts the intent into data.flotilla.fleet, and returns the
+// per-name JSON of clusters' specs, apps and edge groups for inputs.
+func fleetData(repo *intent.Repo) (*lint.Fleet, map[string]map[string]any, map[string]map[string]any, map[string]map[string]any, error) {
+	f := &lint.Fleet{Clusters: map[string]any{}, Apps: map[string]any{}, EdgeGroups: map[string]any{}, KarmadaVersion: karmadaVersion()}
+	specs := map[string]map[string]any{}
+	apps := map[string]map[string]any{}
+	groups := map[string]map[string]any{}
+	for _, c := range repo.Clusters {
+		cp := c.Cluster.DeepCopy()
+		cp.Labels = karmadaspec.ClusterLabels(&c.Cluster)
+		m, err := toMap(cp)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		f.Clusters[c.Name] = m
+		specs[c.Name], _ = m["spec"].(map[string]any)
+	}
+	for _, a := range repo.Apps {
+		m, err := toMap(&a.App)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		f.Apps[a.Name], apps[a.Name] = m, m
+	}
+	for _, g := range repo.EdgeGroups {
+		m, err := toMap(&g.EdgeGroup)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		f.EdgeGroups[g.Name], groups[g.Name] = m, m
+	}
+	return f, specs, apps, groups, nil
+}
+
+func toMap(obj runtime.Object) (map[string]any, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, fmt.Errorf("convert %T: %w", obj, err)
+	}
+	if md, ok := m["metadata"].(map[string]any); ok {
+		delete(md, "creationTimestamp")
+	}
+	return m, nil
+}
+
+// karmadaVersion is the version of the Karmada module flotilla is built
+// with: the Karmada whose scheduler and webhooks it runs.
+func karmadaVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/karmada-io/karmada" {
+				return d.Version
+			}
+		}
+	}
+	return ""
+}
