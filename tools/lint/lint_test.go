@@ -1,0 +1,233 @@
+package lint
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	flotilla "github.com/flotilla-gitops/flotilla"
+	"github.com/flotilla-gitops/flotilla/tools/diag"
+	"github.com/flotilla-gitops/flotilla/tools/report"
+)
+
+const tagRule = `package flotilla.images
+
+# METADATA
+# title: Image without a tag
+# description: Tagless images move.
+# related_resources:
+#   - ref: https://kubernetes.io/docs/concepts/containers/images/
+# custom:
+#   id: IMG-001
+#   severity: error
+#   remediation: Pin a tag.
+#   scope: object
+untagged contains v if {
+	some i, c in input.review.object.spec.containers
+	not contains(c.image, ":")
+	v := {"msg": sprintf("container %q has no tag", [c.name]), "field": sprintf("spec.containers[%d].image", [i])}
+}
+`
+
+func pack(t *testing.T, files map[string]string) (*Pack, error) {
+	t.Helper()
+	m := fstest.MapFS{}
+	for k, v := range files {
+		m[k] = &fstest.MapFile{Data: []byte(v)}
+	}
+	return LoadPack(Source{Name: "p", FS: m})
+}
+
+func TestLoadPackReadsRuleMetadata(t *testing.T) {
+	p, err := pack(t, map[string]string{"images.rego": tagRule})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Rules) != 1 {
+		t.Fatalf("rules = %+v", p.Rules)
+	}
+	r := p.Rules[0]
+	if r.ID != "IMG-001" || r.Severity != report.Error || r.Scope != ScopeObject || r.Family != "images" ||
+		r.Remediation != "Pin a tag." || r.Sources[0] != "https://kubernetes.io/docs/concepts/containers/images/" || r.File != "p/images.rego" {
+		t.Errorf("rule = %+v", r)
+	}
+}
+
+func TestLoadPackRejectsBrokenConventions(t *testing.T) {
+	for name, tc := range map[string]struct {
+		src, want string
+	}{
+		"no severity":   {strings.Replace(tagRule, "severity: error", "severity: fatal", 1), `custom.severity is "fatal"`},
+		"no scope":      {strings.Replace(tagRule, "scope: object", "scope: cluster", 1), `custom.scope is "cluster"`},
+		"complete rule": {strings.Replace(tagRule, "untagged contains v if", "untagged := v if", 1), "must be a partial set rule"},
+		"syntax":        {strings.Replace(tagRule, "some i, c in", "some i, c in in", 1), "p/images.rego:14:12: unexpected in keyword"},
+		"duplicate id":  {tagRule + strings.ReplaceAll(tagRule[strings.Index(tagRule, "# METADATA"):], "untagged", "untagged2"), "rule id IMG-001 is also used"},
+		"no title":      {strings.Replace(tagRule, "# title: Image without a tag\n", "", 1), "rule has no title"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := pack(t, map[string]string{"images.rego": tc.src})
+			var list diag.List
+			if !errors.As(err, &list) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want a diag.List containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func pod(name, image, annotations string) Target {
+	u := &unstructured.Unstructured{}
+	obj := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": name, "namespace": "ns"},
+		"spec": map[string]any{"containers": []any{map[string]any{"name": "c", "image": image}}}}
+	if annotations != "" {
+		obj["metadata"].(map[string]any)["annotations"] = map[string]any{AnnotationExceptions: annotations}
+	}
+	u.Object = obj
+	return Target{Object: u, Source: Position{File: name + ".yaml", Line: 1}}
+}
+
+func TestExceptions(t *testing.T) {
+	p, err := pack(t, map[string]string{"images.rego": tagRule})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appTarget := pod("app-pod", "busybox", "")
+	appTarget.AppName = "web"
+	appTarget.App = map[string]any{"metadata": map[string]any{"name": "web", "annotations": map[string]any{
+		AnnotationExceptions: `[{"rule":"IMG-001","reason":"vendor image","expires":"2030-01-01"}]`}}}
+	appTarget.AppSource = Position{File: "apps/web/app.yaml", Line: 3}
+	targets := []Target{
+		pod("accepted", "busybox", `[{"rule":"IMG-001","reason":"mirror pins by digest at pull","expires":"2027-01-01"}]`),
+		pod("expired", "busybox", `[{"rule":"IMG-001","reason":"temporary","expires":"2026-01-01"}]`),
+		pod("unused", "busybox:1.36", `[{"rule":"IMG-001","reason":"not needed"}]`),
+		pod("noreason", "busybox:1.36", `[{"rule":"IMG-001","reason":"  "}]`),
+		pod("baddate", "busybox:1.36", `[{"rule":"IMG-001","reason":"x","expires":"next week"}]`),
+		pod("unknownrule", "busybox:1.36", `[{"rule":"NOPE-9","reason":"x"}]`),
+		pod("notjson", "busybox:1.36", `not json`),
+		appTarget,
+	}
+	rep, err := Run(context.Background(), Options{Pack: p, Targets: targets, Now: func() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range rep.Findings {
+		got = append(got, f.Rule+" "+f.Object+" "+f.File)
+	}
+	want := []string{
+		"EXC-003 Pod/ns/baddate baddate.yaml",
+		"EXC-001 Pod/ns/expired expired.yaml",
+		"IMG-001 Pod/ns/expired expired.yaml",
+		"EXC-003 Pod/ns/noreason noreason.yaml",
+		"EXC-003 Pod/ns/notjson notjson.yaml",
+		"EXC-003 Pod/ns/unknownrule unknownrule.yaml",
+		"EXC-002 Pod/ns/unused unused.yaml",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("findings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(rep.Suppressed) != 2 || rep.Suppressed[0].Object != "Pod/ns/accepted" || rep.Suppressed[1].Exception != "vendor image" {
+		t.Errorf("suppressed = %+v", rep.Suppressed)
+	}
+}
+
+// TestEvaluationIsDeterministic lints the repository's example manifests as
+// plain YAML with the real pack at several parallelisms.
+func TestEvaluationIsDeterministic(t *testing.T) {
+	p, err := LoadPack(Source{Name: "policies", FS: flotilla.DefaultPolicies()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, err := PlainTargets([]string{"../../apps"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first []byte
+	for _, par := range []int{1, 4, 2} {
+		rep, err := Run(context.Background(), Options{Pack: p, Targets: targets, Parallelism: par, Now: func() time.Time { return time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(rep)
+		if first == nil {
+			first = b
+			continue
+		}
+		if string(b) != string(first) {
+			t.Fatalf("parallelism %d changed the report", par)
+		}
+	}
+}
+
+// TestPlainYAMLPlacementRulesAreSilent lints YAML that is not a Flotilla
+// repository: object rules fire, placement rules have nothing to say.
+func TestPlainYAMLPlacementRulesAreSilent(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "d.yaml"), []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      hostNetwork: true
+      containers:
+        - name: web
+          image: nginx:latest
+          securityContext:
+            privileged: true
+            capabilities:
+              add: [BPF]
+`), 0o644)
+	p, err := LoadPack(Source{Name: "policies", FS: flotilla.DefaultPolicies()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, err := PlainTargets([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), Options{Pack: p, Targets: targets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := map[string]string{}
+	for _, r := range p.Rules {
+		scope[r.ID] = r.Scope
+	}
+	rules := map[string]bool{}
+	for _, f := range rep.Findings {
+		rules[f.Rule] = true
+		if scope[f.Rule] == ScopePlacement {
+			t.Errorf("placement rule %s fired on plain YAML: %s", f.Rule, f.Message)
+		}
+		if f.File != filepath.ToSlash(filepath.Join(dir, "d.yaml")) || f.Line < 1 {
+			t.Errorf("finding without source position: %+v", f)
+		}
+	}
+	for _, want := range []string{"SEC-006", "EBPF-001", "SEC-001"} {
+		if !rules[want] {
+			t.Errorf("%s did not fire on plain YAML; got %v", want, rules)
+		}
+	}
+	// The image finding points at the image line (17), not the object.
+	for _, f := range rep.Findings {
+		if f.Rule == "SEC-006" && f.Line != 17 {
+			t.Errorf("SEC-006 at line %d, want 17 (the image field)", f.Line)
+		}
+	}
+}
