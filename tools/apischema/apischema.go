@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/kubernetes/pkg/capabilities"
 	sigsyaml "sigs.k8s.io/yaml"
 )
 
@@ -108,6 +109,12 @@ type Validator struct {
 // builds for each served version the machinery the apiserver builds when
 // it starts serving it.
 func New(opts Options) (*Validator, error) {
+	// Pod validation reads the apiserver's --allow-privileged from a
+	// process-wide setting (k8s.io/kubernetes/pkg/capabilities). Every
+	// Karmada installer (operator, karmadactl init, Helm chart) runs
+	// karmada-apiserver with --allow-privileged=true, and so does the local
+	// fleet; Initialize sets it once per process.
+	capabilities.Initialize(capabilities.Capabilities{AllowPrivileged: true})
 	v := &Validator{
 		kinds: map[schema.GroupVersionKind]*kind{},
 		byGK:  map[schema.GroupKind][]string{},

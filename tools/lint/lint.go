@@ -17,20 +17,28 @@ import (
 type Position struct {
 	File string
 	Line int
-	// Doc, when set, is the object's own source document: a field inside it
-	// can be located exactly.
+	// Doc, when set, is the object's source document: its own manifest,
+	// or the intent it was generated from.
 	Doc *yamldoc.Document
+	// Fields maps a generated object's field paths onto Doc's (nil: the
+	// object is Doc itself).
+	Fields yamldoc.FieldMap
 }
 
 // locate returns the line and column of a field of the object.
 func (p Position) locate(field string) (int, int) {
-	if p.Doc != nil && field != "" {
-		return p.Doc.Locate(field)
-	}
-	if p.Doc != nil {
+	switch {
+	case p.Doc == nil:
+		return p.Line, 0
+	case p.Fields != nil:
+		if mapped := p.Fields.Map(field); mapped != "" {
+			return p.Doc.Locate(mapped)
+		}
+		return p.Line, 0
+	case field == "":
 		return p.Doc.Line, 0
 	}
-	return p.Line, 0
+	return p.Doc.Locate(field)
 }
 
 // ClusterFact is a cluster an object lands on.

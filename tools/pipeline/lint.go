@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -65,6 +66,22 @@ func (e *Engine) Lint(ctx context.Context, r *Rendered, o LintOptions) (*report.
 			objs = append(objs, obj.Object)
 		}
 	}
+	// An app's Namespace is propagated by Karmada's namespace controller to
+	// every member; for app-level rules it stands where the app's objects
+	// land, so it gets the union of their clusters.
+	appClusters := map[string][]string{}
+	for _, obj := range r.Output.Objects {
+		if res := placed[objectRef(obj.Object)]; res != nil && obj.App != "" {
+			for _, tg := range res.Targets {
+				if !slices.Contains(appClusters[obj.App], tg.Cluster) {
+					appClusters[obj.App] = append(appClusters[obj.App], tg.Cluster)
+				}
+			}
+		}
+	}
+	for _, names := range appClusters {
+		slices.Sort(names)
+	}
 	applier, err := overrides.New(objs, sched.Clusters())
 	if err != nil {
 		return nil, err
@@ -81,7 +98,7 @@ func (e *Engine) Lint(ctx context.Context, r *Rendered, o LintOptions) (*report.
 		}
 		t := lint.Target{
 			Object:   obj.Object,
-			Source:   lint.Position{File: obj.Origin.File, Line: obj.Origin.Line, Doc: obj.Origin.Doc},
+			Source:   lint.Position{File: obj.Origin.File, Line: obj.Origin.Line, Doc: obj.Origin.Doc, Fields: obj.Origin.Fields},
 			Rendered: obj.Path,
 		}
 		if obj.App != "" {
@@ -113,6 +130,13 @@ func (e *Engine) Lint(ctx context.Context, r *Rendered, o LintOptions) (*report.
 					p.Clusters = []lint.ClusterFact{}
 					p.Variants = []lint.Variant{}
 				}
+			} else if obj.App != "" && obj.Object.GetKind() == "Namespace" && obj.Object.GetAPIVersion() == "v1" {
+				names := appClusters[obj.App]
+				p.Clusters = []lint.ClusterFact{}
+				for _, n := range names {
+					p.Clusters = append(p.Clusters, lint.ClusterFact{Name: n, Labels: clusterLabels(r.Repo, n), Spec: clusterJSON[n]})
+				}
+				p.Variants = []lint.Variant{{Clusters: names, Object: obj.Object.Object}}
 			}
 			if obj.App != "" {
 				if a := r.Repo.App(obj.App); a.Spec.Edge != nil {

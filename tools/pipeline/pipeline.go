@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"slices"
 
+	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -69,6 +70,13 @@ func (e *Engine) Validate(ctx context.Context, r *Rendered) ([]validate.Finding,
 // given clusters, e.g. read from a live control plane). With app set, only
 // that app's objects are scheduled.
 func (e *Engine) Place(ctx context.Context, r *Rendered, app string) ([]place.Result, *place.Scheduler, error) {
+	return e.PlaceOn(ctx, r, app, nil)
+}
+
+// PlaceOn is Place over a given snapshot of Karmada Cluster objects (for
+// example read from a live control plane, with their real status); nil
+// means the snapshot built from the intent.
+func (e *Engine) PlaceOn(ctx context.Context, r *Rendered, app string, snapshot []*clusterv1alpha1.Cluster) ([]place.Result, *place.Scheduler, error) {
 	var objs []*unstructured.Unstructured
 	owner := map[*unstructured.Unstructured]string{}
 	apis := map[schema.GroupVersionKind]bool{}
@@ -85,11 +93,14 @@ func (e *Engine) Place(ctx context.Context, r *Rendered, app string) ([]place.Re
 		gvks = append(gvks, gvk)
 	}
 	slices.SortFunc(gvks, func(a, b schema.GroupVersionKind) int { return compareGVK(a, b) })
-	var clusters []*v1alpha1.Cluster
-	for _, c := range r.Repo.Clusters {
-		clusters = append(clusters, &c.Cluster)
+	if snapshot == nil {
+		var clusters []*v1alpha1.Cluster
+		for _, c := range r.Repo.Clusters {
+			clusters = append(clusters, &c.Cluster)
+		}
+		snapshot = place.IntentSnapshot(clusters, gvks)
 	}
-	sched, err := place.New(place.IntentSnapshot(clusters, gvks))
+	sched, err := place.New(snapshot)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	karmadautil "github.com/karmada-io/karmada/pkg/util"
+
 	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/karmadaspec"
 )
@@ -80,6 +82,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // only selects objects in its namespace). app names the owner of an object.
 func Selected(objects []*unstructured.Unstructured, app func(*unstructured.Unstructured) string) ([]Workload, error) {
 	var out []Workload
+	skipped := karmadautil.NewSkippedResourceConfig()
 	for _, p := range objects {
 		gvk := p.GroupVersionKind()
 		if gvk.Group != policyv1alpha1.GroupName || (gvk.Kind != policyv1alpha1.ResourceKindPropagationPolicy && gvk.Kind != policyv1alpha1.ResourceKindClusterPropagationPolicy) {
@@ -91,7 +94,9 @@ func Selected(objects []*unstructured.Unstructured, app func(*unstructured.Unstr
 			return nil, err
 		}
 		for _, o := range objects {
-			if o == p || !selects(p, spec.ResourceSelectors, o) {
+			ogvk := o.GroupVersionKind()
+			if o == p || skipped.GroupDisabled(ogvk.Group) || skipped.GroupVersionDisabled(ogvk.GroupVersion()) ||
+				skipped.GroupVersionKindDisabled(ogvk) || !selects(p, spec.ResourceSelectors, o) {
 				continue
 			}
 			out = append(out, Workload{App: app(o), Object: o, Policy: spec, PolicyNamespace: p.GetNamespace()})

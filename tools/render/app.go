@@ -18,6 +18,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/karmadaspec"
+	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
 
 // VeleroNamespace is where Velero runs on every member.
@@ -157,13 +158,13 @@ func (r *renderer) app(b appBuild) diag.List {
 			continue
 		}
 		dir := path.Join(RenderedDir, plane, appsDir, app.Name)
-		appOrigin := func(field string) Origin {
-			return Origin{File: app.File(), Line: app.Line(field)}
+		appOrigin := func(field string, fields yamldoc.FieldMap) Origin {
+			return Origin{File: app.File(), Line: app.Line(field), Doc: app.Doc, Fields: fields}
 		}
 		if r.nsOwner[app.Spec.Namespace] == app.Name {
 			ns := newObject("v1", "Namespace", "", app.Spec.Namespace)
 			stamp(ns, app.File(), app.Name, &app.Spec.Rollout.Wave)
-			r.add(dir, ns, appOrigin("spec.namespace"), app.Name, plane)
+			r.add(dir, ns, appOrigin("spec.namespace", pointAt("spec.namespace")), app.Name, plane)
 		}
 		// With failover, only objects whose health Karmada can interpret go
 		// under the failover policy (failover waits for "Unhealthy", which
@@ -173,6 +174,12 @@ func (r *renderer) app(b appBuild) diag.List {
 		failover := karmadaspec.Failover(&app.App)
 		for _, so := range b.objects {
 			r.add(dir, so.obj, so.origin, app.Name, plane)
+			if r.skipped.GroupVersionKindDisabled(so.obj.GroupVersionKind()) || r.skipped.GroupDisabled(so.obj.GroupVersionKind().Group) ||
+				r.skipped.GroupVersionDisabled(so.obj.GroupVersionKind().GroupVersion()) {
+				// Karmada's own APIs (and events, leases) stay in the control
+				// plane: its detector never propagates them.
+				continue
+			}
 			sel := policyv1alpha1.ResourceSelector{APIVersion: so.obj.GetAPIVersion(), Kind: so.obj.GetKind(), Name: so.obj.GetName()}
 			switch {
 			case so.obj.GetNamespace() == "":
@@ -194,7 +201,7 @@ func (r *renderer) app(b appBuild) diag.List {
 				Spec:       spec,
 			}
 			pp.Spec.ResourceSelectors = namespaced
-			o := r.add(dir, r.typed(pp, app), appOrigin("spec.placement"), app.Name, plane)
+			o := r.add(dir, r.typed(pp, app), appOrigin("spec.placement", placementFields()), app.Name, plane)
 			r.out.Placements[app.Name] = o
 		}
 		if len(support) > 0 {
@@ -203,7 +210,7 @@ func (r *renderer) app(b appBuild) diag.List {
 				ObjectMeta: metav1.ObjectMeta{Name: app.Name + "-support", Namespace: app.Spec.Namespace},
 				Spec:       policyv1alpha1.PropagationSpec{Placement: placement, ResourceSelectors: support},
 			}
-			r.add(dir, r.typed(pp, app), appOrigin("spec.placement"), app.Name, plane)
+			r.add(dir, r.typed(pp, app), appOrigin("spec.placement", placementFields()), app.Name, plane)
 		}
 		if len(clusterScoped) > 0 {
 			cpp := &policyv1alpha1.ClusterPropagationPolicy{
@@ -214,7 +221,7 @@ func (r *renderer) app(b appBuild) diag.List {
 			cpp.Spec.ResourceSelectors = clusterScoped
 			// Failover applies to workloads; cluster-scoped objects follow.
 			cpp.Spec.Failover = nil
-			o := r.add(dir, r.typed(cpp, app), appOrigin("spec.placement"), app.Name, plane)
+			o := r.add(dir, r.typed(cpp, app), appOrigin("spec.placement", placementFields()), app.Name, plane)
 			if _, ok := r.out.Placements[app.Name]; !ok {
 				r.out.Placements[app.Name] = o
 			}
@@ -226,12 +233,12 @@ func (r *renderer) app(b appBuild) diag.List {
 			if len(app.Spec.Overrides) == 0 {
 				field = "spec.edge"
 			}
-			r.add(dir, r.typed(op, app), appOrigin(field), app.Name, plane)
+			r.add(dir, r.typed(op, app), appOrigin(field, pointAt(field)), app.Name, plane)
 		}
 		if app.Spec.Backup != nil {
 			sched, sp := r.schedule(b, placement)
-			r.add(dir, sched, appOrigin("spec.backup"), app.Name, plane)
-			r.add(dir, sp, appOrigin("spec.backup"), app.Name, plane)
+			r.add(dir, sched, appOrigin("spec.backup", scheduleFields()), app.Name, plane)
+			r.add(dir, sp, appOrigin("spec.backup", placementFields()), app.Name, plane)
 		}
 	}
 	return errs

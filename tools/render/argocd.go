@@ -21,7 +21,7 @@ const LabelControlPlane = "flotilla.io/control-plane"
 // the preview of the Applications they expand to.
 func (r *renderer) argocd(ctx context.Context) error {
 	f := r.repo.Fleet
-	origin := Origin{File: f.File(), Line: f.Line("spec")}
+	origin := Origin{File: f.File(), Line: f.Line("spec"), Doc: f.Doc, Fields: pointAt("spec")}
 	dir := path.Join(RenderedDir, argoDir)
 
 	// The project allows exactly what rendered/ holds: this repository,

@@ -45,7 +45,7 @@ func (r *renderer) platform() diag.List {
 			}
 			u := toUnstructuredObject(karmadaspec.Cluster(&c.Cluster))
 			stamp(u, c.File(), "", nil)
-			r.add(path.Join(RenderedDir, plane, clustersDir), u, Origin{File: c.File(), Line: c.Line("")}, "", plane)
+			r.add(path.Join(RenderedDir, plane, clustersDir), u, Origin{File: c.File(), Line: c.Line(""), Doc: c.Doc, Fields: clusterFields()}, "", plane)
 		}
 		r.edgeGroups(plane, kcs)
 	}
@@ -72,7 +72,8 @@ func (r *renderer) edgeGroups(plane string, kcs []*clusterv1alpha1.Cluster) {
 			ObjectMeta: metav1.ObjectMeta{Name: g.Name},
 			Spec:       nodegroupv1alpha1.NodeGroupSpec{Nodes: slices.Clone(g.Spec.Nodes), MatchLabels: g.Spec.MatchLabels},
 		}
-		origin := Origin{File: g.File(), Line: g.Line("")}
+		origin := Origin{File: g.File(), Line: g.Line(""), Doc: g.Doc, Fields: edgeGroupFields()}
+		cppOrigin := Origin{File: g.File(), Line: g.Line("spec.clusters"), Doc: g.Doc, Fields: pointAt("spec.clusters")}
 		u := toUnstructuredObject(ng)
 		stamp(u, g.File(), "", nil)
 		r.add(dir, u, origin, "", plane)
@@ -90,7 +91,7 @@ func (r *renderer) edgeGroups(plane string, kcs []*clusterv1alpha1.Cluster) {
 		}
 		u = toUnstructuredObject(cpp)
 		stamp(u, g.File(), "", nil)
-		r.add(dir, u, origin, "", plane)
+		r.add(dir, u, cppOrigin, "", plane)
 	}
 }
 
@@ -161,7 +162,9 @@ func (r *renderer) storageLocations() {
 	needsNamespace := map[string]Origin{}
 	for _, k := range keys {
 		l := r.repo.Location(k.location)
-		origin := Origin{File: l.File(), Line: l.Line("")}
+		// The location is rendered as written: its fields are the file's.
+		origin := Origin{File: l.File(), Line: l.Line(""), Doc: l.Doc}
+		policyOrigin := Origin{File: l.File(), Line: l.Line(""), Doc: l.Doc, Fields: pointAt("metadata.name")}
 		dir := path.Join(RenderedDir, k.plane, platformDir)
 		needsNamespace[k.plane] = origin
 		var sources []*clusterv1alpha1.Cluster
@@ -174,7 +177,7 @@ func (r *renderer) storageLocations() {
 		u := toUnstructuredObject(bsl)
 		stamp(u, l.File(), "", nil)
 		r.add(dir, u, origin, "", k.plane)
-		r.add(dir, r.locationPolicy(bsl.Name, sources, l.File()), origin, "", k.plane)
+		r.add(dir, r.locationPolicy(bsl.Name, sources, l.File()), policyOrigin, "", k.plane)
 
 		prefix := &policyv1alpha1.OverridePolicy{
 			TypeMeta:   metav1.TypeMeta{APIVersion: policyv1alpha1.SchemeGroupVersion.String(), Kind: policyv1alpha1.ResourceKindOverridePolicy},
@@ -194,16 +197,23 @@ func (r *renderer) storageLocations() {
 		}
 		u = toUnstructuredObject(prefix)
 		stamp(u, l.File(), "", nil)
-		r.add(dir, u, origin, "", k.plane)
+		r.add(dir, u, policyOrigin, "", k.plane)
 
-		// Read-only copies on recovery clusters, rendered into the plane
-		// that federates the recovery cluster.
+		// Read-only copies on recovery clusters: one copy per source, in
+		// each plane that federates some of its recovery clusters,
+		// propagated to all of them there.
 		for _, src := range sources {
+			byPlane := map[string][]*clusterv1alpha1.Cluster{}
 			for _, rc := range sites[k][src.Name].recoveries {
 				rplane := planeOf[rc]
 				if rplane == "" {
 					continue // unknown recovery cluster: cross-check reports it
 				}
+				byPlane[rplane] = append(byPlane[rplane], karmadaspec.Cluster(&r.repo.Cluster(rc).Cluster))
+			}
+			for _, rplane := range sortedKeys(byPlane) {
+				targets := byPlane[rplane]
+				slices.SortFunc(targets, func(a, b *clusterv1alpha1.Cluster) int { return strings.Compare(a.Name, b.Name) })
 				cp := bsl.DeepCopy()
 				cp.Name = RecoveryLocationName(bsl.Name, src.Name)
 				cp.Spec.Default = false
@@ -216,15 +226,19 @@ func (r *renderer) storageLocations() {
 				u := toUnstructuredObject(cp)
 				stamp(u, l.File(), "", nil)
 				r.add(rdir, u, origin, "", rplane)
-				rcl := karmadaspec.Cluster(&r.repo.Cluster(rc).Cluster)
-				r.add(rdir, r.locationPolicy(cp.Name, []*clusterv1alpha1.Cluster{rcl}, l.File()), origin, "", rplane)
+				r.add(rdir, r.locationPolicy(cp.Name, targets, l.File()), policyOrigin, "", rplane)
 			}
 		}
 	}
 	for _, plane := range sortedKeys(needsNamespace) {
+		if _, owned := r.nsOwner[VeleroNamespace]; owned {
+			continue // an app in namespace velero renders it
+		}
 		ns := newObject("v1", "Namespace", "", VeleroNamespace)
 		stamp(ns, needsNamespace[plane].File, "", nil)
-		r.add(path.Join(RenderedDir, plane, platformDir), ns, needsNamespace[plane], "", plane)
+		o := needsNamespace[plane]
+		o.Fields = pointAt("metadata.namespace")
+		r.add(path.Join(RenderedDir, plane, platformDir), ns, o, "", plane)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
 	"github.com/karmada-io/karmada/pkg/resourceinterpreter/default/native"
+	karmadautil "github.com/karmada-io/karmada/pkg/util"
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -92,7 +93,7 @@ func Render(ctx context.Context, repo *intent.Repo, opts Options) (*Output, erro
 	if opts.Scopes == nil {
 		return nil, fmt.Errorf("render: Options.Scopes is required")
 	}
-	r := &renderer{repo: repo, opts: opts, out: &Output{Placements: map[string]*Object{}}, interpreter: native.NewDefaultInterpreter()}
+	r := &renderer{repo: repo, opts: opts, out: &Output{Placements: map[string]*Object{}}, interpreter: native.NewDefaultInterpreter(), skipped: karmadautil.NewSkippedResourceConfig()}
 
 	// Build every app's sources in parallel; each goroutine writes only its
 	// own slot, so the result does not depend on scheduling.
@@ -123,6 +124,9 @@ func Render(ctx context.Context, repo *intent.Repo, opts Options) (*Output, erro
 	if len(errs) > 0 {
 		return nil, errs.Sort()
 	}
+	if errs := r.duplicates(); len(errs) > 0 {
+		return nil, errs.Sort()
+	}
 	if err := r.argocd(ctx); err != nil {
 		return nil, err
 	}
@@ -150,6 +154,8 @@ type renderer struct {
 	// interpreter is Karmada's native resource interpreter (which kinds
 	// it can judge the health of).
 	interpreter *native.DefaultInterpreter
+	// skipped are the APIs Karmada's detector never propagates.
+	skipped *karmadautil.SkippedResourceConfig
 }
 
 // add records an object under dir (rendered/<plane>/apps/<app>, ...).
@@ -196,6 +202,27 @@ func (r *renderer) assignPaths() error {
 		}
 	}
 	return nil
+}
+
+// duplicates reports objects two sources render into one control plane:
+// Argo CD would sync them from two Applications, fighting over them.
+func (r *renderer) duplicates() diag.List {
+	type key struct{ plane, gk, ns, name string }
+	first := map[key]*Object{}
+	var errs diag.List
+	for _, o := range r.out.Objects {
+		gvk := o.Object.GroupVersionKind()
+		k := key{o.Plane, gvk.GroupKind().String(), o.Object.GetNamespace(), o.Object.GetName()}
+		prev, dup := first[k]
+		if !dup {
+			first[k] = o
+			continue
+		}
+		errs = append(errs, &diag.Error{File: o.Origin.File, Line: o.Origin.Line, Object: o.Ref(),
+			Msg:     fmt.Sprintf("rendered twice into control plane %s (also from %s): two Argo CD Applications would own it", o.Plane, prev.Origin.File),
+			Related: fmt.Sprintf("%s:%d", prev.Origin.File, prev.Origin.Line)})
+	}
+	return errs
 }
 
 // fileName is <kind>-<name>.yaml, with the namespace (level 1) and the API

@@ -26,9 +26,29 @@ type Origin struct {
 	// Line is the line of the object (or of the intent field it derives
 	// from).
 	Line int
-	// Doc is the source document when the object was written by hand, so
-	// that a field inside it can be located; nil for generated objects.
+	// Doc is the source document: the manifest an object was written in,
+	// or the intent document a generated object derives from.
 	Doc *yamldoc.Document
+	// Fields, for generated objects, maps the object's field paths onto
+	// the intent's (nil: the object is the document itself).
+	Fields yamldoc.FieldMap
+}
+
+// Locate returns the line and column of a field of the object in its
+// source: inside the manifest, or at the intent field it derives from.
+func (o Origin) Locate(field string) (line, col int) {
+	switch {
+	case o.Doc == nil:
+		return o.Line, 0
+	case o.Fields != nil:
+		if mapped := o.Fields.Map(field); mapped != "" {
+			return o.Doc.Locate(mapped)
+		}
+		return o.Line, 0
+	case field == "":
+		return o.Doc.Line, 0
+	}
+	return o.Doc.Locate(field)
 }
 
 // sourceObject is one object of an app's manifests.

@@ -70,10 +70,8 @@ func Objects(ctx context.Context, v *apischema.Validator, objs []*render.Object,
 // manifests the field is located inside the source document; for generated
 // objects the position is the intent field they derive from.
 func finding(o *render.Object, fe apischema.FieldError) Finding {
-	src := diag.Error{File: o.Origin.File, Line: o.Origin.Line, Object: o.Ref(), Field: fe.Field, Msg: message(fe)}
-	if o.Origin.Doc != nil && fe.Field != "" {
-		src.Line, src.Column = o.Origin.Doc.Locate(fe.Field)
-	}
+	src := diag.Error{File: o.Origin.File, Object: o.Ref(), Field: fe.Field, Msg: message(fe)}
+	src.Line, src.Column = o.Origin.Locate(fe.Field)
 	return Finding{Rendered: o.Path, Source: src, Type: fe.Type}
 }
 

@@ -288,7 +288,9 @@ func splitPath(path string) []segment {
 				return segs
 			}
 			inner := path[i+1 : i+end]
-			if n, err := strconv.Atoi(inner); err == nil {
+			if inner == "*" {
+				segs = append(segs, segment{key: "*"})
+			} else if n, err := strconv.Atoi(inner); err == nil {
 				segs = append(segs, segment{index: n, isIndex: true})
 			} else {
 				segs = append(segs, segment{key: strings.Trim(inner, `"`)})
