@@ -8,11 +8,11 @@ BIN          := bin/flotilla
 GOTOOLS      := $(GO) tool -modfile=scripts/gotools/go.mod
 VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS      := -s -w -X github.com/flotilla-gitops/flotilla/tools/cli.version=$(VERSION)
-PKGS         := ./tools/...
+PKGS         := ./tools/... ./tests/... .
 
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build demo test unit lint fmt vet staticcheck generate bench fuzz clean
+.PHONY: all build demo test unit engines e2e lint fmt vet staticcheck generate bench fuzz clean
 
 all: build
 
@@ -27,12 +27,20 @@ demo: build
 	./$(BIN) validate
 	./$(BIN) place
 
-## test: everything CI runs — formatting, vet, linter, generated files, unit,
-## golden, fuzz-seed and race tests
-test: lint unit
+## test: everything CI runs — formatting, vet, linter, unit, golden, fuzz-seed
+## and race tests, then the end-to-end tests against a real local fleet
+test: lint unit e2e
 
 unit:
 	$(GO) test -race -count=1 $(PKGS)
+
+## engines: build the local fleet's binaries from their Go modules (cached)
+engines:
+	./scripts/build-engines.sh
+
+## e2e: end-to-end tests against a real local Karmada fleet
+e2e: engines
+	FLOTILLA_E2E=1 $(GO) test -race -count=1 -timeout 40m -v ./tests/e2e/ 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'; test $${PIPESTATUS[0]} -eq 0
 
 ## lint: gofmt, go vet and staticcheck (config: staticcheck.conf)
 lint: fmt vet staticcheck
@@ -66,3 +74,10 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+## bench-check: `flotilla check` vs kubeconform + conftest on synthetic
+## fleets of ~1k, 10k and 50k rendered objects (scripts/bench/check-vs-peers.sh;
+## report in OUT/report.md, default /tmp/flotilla-bench). Not part of `make bench`.
+.PHONY: bench-check
+bench-check:
+	scripts/bench/check-vs-peers.sh

@@ -18,8 +18,9 @@ import (
 )
 
 type placeOptions struct {
-	app string
-	all bool
+	app  string
+	all  bool
+	live liveOptions
 }
 
 func newPlaceCommand(g *globalOptions, streams IO) *cobra.Command {
@@ -55,7 +56,17 @@ does not divide, such as DaemonSets, run on every node of those clusters);
 			if err != nil {
 				return inputError(err)
 			}
-			results, sched, err := eng.Place(cmd.Context(), r, o.app)
+			var snapshot []*clusterv1alpha1.Cluster
+			if o.live.context != "" || o.live.kubeconfig != "" {
+				c, err := o.live.client(g)
+				if err != nil {
+					return inputError(err)
+				}
+				if snapshot, err = liveClusters(cmd.Context(), c); err != nil {
+					return err
+				}
+			}
+			results, sched, err := eng.PlaceOn(cmd.Context(), r, o.app, snapshot)
 			if err != nil {
 				return inputError(err)
 			}
@@ -69,6 +80,7 @@ does not divide, such as DaemonSets, run on every node of those clusters);
 		},
 	}
 	cmd.Flags().StringVar(&o.app, "app", "", "only this app")
+	o.live.addFlags(cmd, "preview against the live Cluster objects (status included) of this Karmada context instead of the intent")
 	cmd.Flags().BoolVar(&o.all, "all", false, "every selected object (ConfigMaps, Services, Velero and KubeEdge objects...), not only workloads")
 	return cmd
 }
@@ -203,6 +215,12 @@ func printPlacement(w io.Writer, results []place.Result, clusters []*clusterv1al
 			fmt.Fprintf(w, "%s %s: %s\n", r.App, shortRef(r.Object), summary(r))
 		}
 	}
+	for _, r := range results {
+		if len(r.Alternatives) > 0 {
+			fmt.Fprintln(w, "\n~ Karmada breaks ties between equal clusters at random: this count may differ by one (see -o json alternatives)")
+			break
+		}
+	}
 	return printExclusions(w, results, len(clusters) <= 50)
 }
 
@@ -216,13 +234,22 @@ func shortRef(ref string) string {
 
 func cell(r place.Result, cluster string) string {
 	i := slices.IndexFunc(r.Targets, func(t place.Target) bool { return t.Cluster == cluster })
+	// "~": Karmada breaks a tie at random and may put a different count
+	// here (one of the preview's alternatives).
+	tie := ""
+	for _, alt := range r.Alternatives {
+		j := slices.IndexFunc(alt, func(t place.Target) bool { return t.Cluster == cluster })
+		if (i < 0) != (j < 0) || (i >= 0 && j >= 0 && alt[j].Replicas != r.Targets[i].Replicas) {
+			tie = "~"
+		}
+	}
 	if i < 0 {
-		return "·"
+		return "·" + tie
 	}
 	if r.Replicas == 0 {
 		return "●"
 	}
-	return strconv.Itoa(int(r.Targets[i].Replicas))
+	return strconv.Itoa(int(r.Targets[i].Replicas)) + tie
 }
 
 func summary(r place.Result) string {

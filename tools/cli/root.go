@@ -10,6 +10,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
@@ -69,6 +70,7 @@ func Run(ctx context.Context, args []string, streams IO) int {
 	// Karmada's and Argo CD's libraries log through klog at info level;
 	// flotilla reports their errors itself.
 	klog.SetLogger(logr.Discard())
+	ctrllog.SetLogger(logr.Discard())
 	logrus.SetOutput(io.Discard) // Argo CD's generators log through logrus' standard logger
 
 	cmd := NewRootCommand(streams)
@@ -131,6 +133,8 @@ Exit codes: 0 ok, 1 findings, 2 usage or input error.`,
 		newLintCommand(g, streams),
 		newPolicyCommand(g, streams),
 		newCheckCommand(g, streams),
+		newFleetCommand(g, streams),
+		newApplyCommand(g, streams),
 		newVersionCommand(g, streams),
 		newDevCommand(g, streams),
 	)

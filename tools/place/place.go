@@ -19,10 +19,12 @@ import (
 	"github.com/karmada-io/karmada/pkg/scheduler/framework"
 	"github.com/karmada-io/karmada/pkg/scheduler/framework/plugins"
 	fwruntime "github.com/karmada-io/karmada/pkg/scheduler/framework/runtime"
+	karmadautil "github.com/karmada-io/karmada/pkg/util"
 	ppwebhook "github.com/karmada-io/karmada/pkg/webhook/propagationpolicy"
 	"golang.org/x/sync/errgroup"
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8scache "k8s.io/client-go/tools/cache"
@@ -46,6 +48,10 @@ type Workload struct {
 	// PolicyNamespace is the policy's namespace ("" for a
 	// ClusterPropagationPolicy); the webhook defaults selectors to it.
 	PolicyNamespace string
+	// Current is the binding's current assignment, when it is already
+	// scheduled: Karmada keeps it where it can (its tie-breaks prefer
+	// clusters that had more replicas). Nil for a fresh binding.
+	Current []workv1alpha2.TargetCluster
 }
 
 // Target is a cluster a workload lands on.
@@ -71,9 +77,14 @@ type Result struct {
 	// Mode is Duplicated or Divided.
 	Mode string `json:"mode"`
 	// AffinityGroup is the ordered affinity group the scheduler settled on.
-	AffinityGroup string     `json:"affinityGroup,omitempty"`
-	Targets       []Target   `json:"targets"`
-	Filtered      []Filtered `json:"filtered,omitempty"`
+	AffinityGroup string   `json:"affinityGroup,omitempty"`
+	Targets       []Target `json:"targets"`
+	// Alternatives are other assignments Karmada may choose as well: its
+	// replica division breaks ties between equal clusters at random
+	// (pkg/util/helper ClusterWeightInfoList.Less), so when clusters tie,
+	// any of these is a correct prediction.
+	Alternatives [][]Target `json:"alternatives,omitempty"`
+	Filtered     []Filtered `json:"filtered,omitempty"`
 	// Error is set when no cluster fits.
 	Error string `json:"error,omitempty"`
 }
@@ -224,21 +235,83 @@ func (s *Scheduler) schedule(ctx context.Context, w Workload) (Result, error) {
 	}
 	res.Replicas = binding.Replicas
 
+	binding.Clusters, binding.GracefulEvictionTasks = s.evict(w.Current, spec.Placement.ClusterTolerations)
 	status := &workv1alpha2.ResourceBindingStatus{}
-	var result core.ScheduleResult
+	targets, group, err := s.scheduleOnce(ctx, &binding, status, spec)
+	if err != nil {
+		// A FitError ("0/N clusters are available: ...") is the normal
+		// no-fit answer; anything else is reported the same way, since the
+		// real scheduler would leave the binding unscheduled either way.
+		res.Error = err.Error()
+	}
+	res.Targets, res.AffinityGroup = targets, group
+	if err == nil && s.mayTie(&binding, spec, targets) {
+		res.Alternatives = s.alternatives(ctx, &binding, spec, targets)
+	}
+	res.Filtered = s.reasons(ctx, &binding, status, res.Targets)
+	return res, nil
+}
+
+// evict models Karmada's taint manager on a current assignment: a cluster
+// with a NoExecute taint the placement does not tolerate forever (no
+// matching toleration, or one with tolerationSeconds) loses the workload —
+// Karmada moves it into the binding's graceful eviction tasks, which the
+// scheduler's ClusterEviction filter then honours. A cluster that is gone
+// loses it too. The preview is the placement once evictions have run.
+func (s *Scheduler) evict(current []workv1alpha2.TargetCluster, tolerations []corev1.Toleration) ([]workv1alpha2.TargetCluster, []workv1alpha2.GracefulEvictionTask) {
+	var keep []workv1alpha2.TargetCluster
+	var evicted []workv1alpha2.GracefulEvictionTask
+	for _, tc := range current {
+		i := slices.IndexFunc(s.clusters, func(c *clusterv1alpha1.Cluster) bool { return c.Name == tc.Name })
+		if i < 0 {
+			continue
+		}
+		out := false
+		for _, taint := range s.clusters[i].Spec.Taints {
+			if taint.Effect != corev1.TaintEffectNoExecute {
+				continue
+			}
+			forever := slices.ContainsFunc(tolerations, func(t corev1.Toleration) bool {
+				return t.ToleratesTaint(&taint) && t.TolerationSeconds == nil
+			})
+			if !forever {
+				out = true
+			}
+		}
+		if out {
+			evicted = append(evicted, workv1alpha2.GracefulEvictionTask{FromCluster: tc.Name, Replicas: ptrInt32(tc.Replicas), Reason: workv1alpha2.EvictionReasonTaintUntolerated})
+			continue
+		}
+		keep = append(keep, tc)
+	}
+	return keep, evicted
+}
+
+func ptrInt32(v int32) *int32 { return &v }
+
+// scheduleOnce runs Karmada's generic scheduler once, walking ordered
+// affinity groups as karmada-scheduler does (the first group that
+// schedules wins).
+func (s *Scheduler) scheduleOnce(ctx context.Context, binding *workv1alpha2.ResourceBindingSpec, status *workv1alpha2.ResourceBindingStatus, spec *policyv1alpha1.PropagationSpec) (targets []Target, group string, err error) {
+	// A panic in Karmada's scheduler is what karmada-scheduler itself does
+	// on this binding (its process exits): report it, do not crash.
+	defer func() {
+		if r := recover(); r != nil {
+			targets, group = nil, ""
+			err = &PanicError{Value: fmt.Sprint(r)}
+		}
+	}()
 	opt := &core.ScheduleAlgorithmOption{}
-	affinities := spec.Placement.ClusterAffinities
-	if len(affinities) == 0 {
-		result, err = s.algorithm.Schedule(ctx, &binding, status, opt)
+	var result core.ScheduleResult
+	if affinities := spec.Placement.ClusterAffinities; len(affinities) == 0 {
+		result, err = s.algorithm.Schedule(ctx, binding, status, opt)
 	} else {
-		// As karmada-scheduler walks ordered affinity groups: the first
-		// group that schedules wins.
 		var firstErr error
 		for _, term := range affinities {
 			status.SchedulerObservedAffinityName = term.AffinityName
-			result, err = s.algorithm.Schedule(ctx, &binding, status, opt)
+			result, err = s.algorithm.Schedule(ctx, binding, status, opt)
 			if err == nil {
-				res.AffinityGroup = term.AffinityName
+				group = term.AffinityName
 				break
 			}
 			if firstErr == nil {
@@ -249,18 +322,156 @@ func (s *Scheduler) schedule(ctx context.Context, w Workload) (Result, error) {
 			err = firstErr
 		}
 	}
-	if err != nil {
-		// A FitError ("0/N clusters are available: ...") is the normal
-		// no-fit answer; anything else is reported the same way, since the
-		// real scheduler would leave the binding unscheduled either way.
-		res.Error = err.Error()
-	}
 	for _, t := range result.SuggestedClusters {
-		res.Targets = append(res.Targets, Target{Cluster: t.Name, Replicas: t.Replicas})
+		targets = append(targets, Target{Cluster: t.Name, Replicas: t.Replicas})
 	}
-	slices.SortFunc(res.Targets, func(a, b Target) int { return strings.Compare(a.Cluster, b.Cluster) })
-	res.Filtered = s.reasons(ctx, &binding, status, res.Targets)
-	return res, nil
+	slices.SortFunc(targets, func(a, b Target) int { return strings.Compare(a.Cluster, b.Cluster) })
+	return targets, group, err
+}
+
+// PanicError is Karmada's scheduler panicking on a binding. The real
+// karmada-scheduler runs the same code: it crashes on this binding too.
+type PanicError struct {
+	Value string
+}
+
+func (e *PanicError) Error() string {
+	msg := "karmada-scheduler panics on this binding (" + e.Value + "): the real scheduler process crashes too"
+	if strings.Contains(e.Value, "divide by zero") {
+		// karmada-io/karmada#7154, fixed in v1.14.x and later releases.
+		msg += "; known Karmada v1.13 bug: a Duplicated workload with spread constraints when no cluster of a group can hold its replicas (karmada-io/karmada#7154, not backported to 1.13)"
+	}
+	return msg
+}
+
+// mayTie says whether Karmada's division could have broken a tie at
+// random. For static weights it knows: two candidates with the same
+// weight and the same current replicas that got different counts. The
+// weights of dynamic and aggregated division come from the estimator, so
+// for those it assumes a tie is possible whenever replicas are divided.
+func (s *Scheduler) mayTie(binding *workv1alpha2.ResourceBindingSpec, spec *policyv1alpha1.PropagationSpec, targets []Target) bool {
+	rs := spec.Placement.ReplicaScheduling
+	if binding.Replicas == 0 || rs == nil || rs.ReplicaSchedulingType != policyv1alpha1.ReplicaSchedulingTypeDivided {
+		return false
+	}
+	if rs.ReplicaDivisionPreference != policyv1alpha1.ReplicaDivisionPreferenceWeighted || rs.WeightPreference == nil ||
+		rs.WeightPreference.DynamicWeight != "" || len(rs.WeightPreference.StaticWeightList) == 0 {
+		return true
+	}
+	// Static weights, as Karmada's getStaticWeightInfoList computes them
+	// over the clusters that passed the filters.
+	type key struct {
+		weight int64
+		last   int32
+	}
+	got := map[string]int32{}
+	for _, t := range targets {
+		got[t.Cluster] = t.Replicas
+	}
+	type info struct {
+		name   string
+		weight int64
+		last   int32
+	}
+	var infos []info
+	var sum int64
+	for _, c := range s.clusters {
+		if !s.framework.RunFilterPlugins(context.Background(), binding, &workv1alpha2.ResourceBindingStatus{}, c).IsSuccess() {
+			continue
+		}
+		var weight int64
+		for _, w := range rs.WeightPreference.StaticWeightList {
+			if karmadautil.ClusterMatches(c, w.TargetCluster) {
+				weight = max(weight, w.Weight)
+			}
+		}
+		var last int32
+		for _, cur := range binding.Clusters {
+			if cur.Name == c.Name {
+				last = cur.Replicas
+			}
+		}
+		infos = append(infos, info{c.Name, weight, last})
+		sum += weight
+	}
+	seen := map[key]int32{}
+	for _, in := range infos {
+		weight, last := in.weight, in.last
+		if sum == 0 {
+			// No weight matches a candidate: Karmada weighs every candidate
+			// 1, with no last replicas (getStaticWeightInfoList).
+			weight, last = 1, 0
+		}
+		if weight == 0 {
+			continue
+		}
+		k := key{weight, last}
+		if r, ok := seen[k]; ok && r != got[in.name] {
+			return true
+		}
+		seen[k] = got[in.name]
+	}
+	return false
+}
+
+// alternatives runs Karmada's scheduler again until no new assignment has
+// appeared for 16 runs in a row (at most 256), collecting the assignments
+// its random tie-breaks produce. The chance of missing one of two tied
+// outcomes is about 2^-16.
+func (s *Scheduler) alternatives(ctx context.Context, binding *workv1alpha2.ResourceBindingSpec, spec *policyv1alpha1.PropagationSpec, first []Target) [][]Target {
+	key := func(ts []Target) string {
+		var b strings.Builder
+		for _, t := range ts {
+			fmt.Fprintf(&b, "%s=%d,", t.Cluster, t.Replicas)
+		}
+		return b.String()
+	}
+	seen := map[string]bool{key(first): true}
+	var out [][]Target
+	for run, since := 0, 0; run < 256 && since < 16; run++ {
+		ts, _, err := s.scheduleOnce(ctx, binding, &workv1alpha2.ResourceBindingStatus{}, spec)
+		if err != nil {
+			since++
+			continue
+		}
+		if k := key(ts); !seen[k] {
+			seen[k] = true
+			out = append(out, ts)
+			since = 0
+			continue
+		}
+		since++
+	}
+	slices.SortFunc(out, func(a, b []Target) int { return strings.Compare(key(a), key(b)) })
+	return out
+}
+
+// Agrees reports whether an actual assignment is one the preview allows:
+// its targets or one of its alternatives.
+func (r Result) Agrees(actual []Target) bool {
+	norm := func(ts []Target) string {
+		c := slices.Clone(ts)
+		slices.SortFunc(c, func(a, b Target) int { return strings.Compare(a.Cluster, b.Cluster) })
+		var b strings.Builder
+		for _, t := range c {
+			if r.Replicas > 0 {
+				fmt.Fprintf(&b, "%s=%d,", t.Cluster, t.Replicas)
+			} else {
+				fmt.Fprintf(&b, "%s,", t.Cluster)
+			}
+		}
+		return b.String()
+	}
+	want := norm(actual)
+	if norm(r.Targets) == want {
+		return true
+	}
+	for _, alt := range r.Alternatives {
+		if norm(alt) == want {
+			return true
+		}
+	}
+	return false
 }
 
 // reasons explains, for each cluster not among the targets, why: the first

@@ -1,0 +1,112 @@
+// Package e2e holds the end-to-end tests that run against a real local
+// Karmada fleet (flotilla fleet up, from binaries built by `make engines`).
+//
+// They run when FLOTILLA_E2E=1 (make test sets it after building the
+// engines) and are skipped otherwise, so `go test ./...` on a machine
+// without the binaries stays fast. Every process of the fleet is tied to
+// the test binary (it dies with it, even on a panic or timeout), and
+// TestMain stops the fleet in order when the tests end.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/sirupsen/logrus"
+	"k8s.io/klog/v2"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
+	"github.com/flotilla-gitops/flotilla/tools/cli"
+	"github.com/flotilla-gitops/flotilla/tools/engines"
+	"github.com/flotilla-gitops/flotilla/tools/fleet"
+	"github.com/flotilla-gitops/flotilla/tools/pipeline"
+)
+
+const repoRoot = "../.."
+
+// env is what every test shares: the example fleet rendered, and a real
+// fleet with one member per example cluster.
+var env struct {
+	engine   *pipeline.Engine
+	rendered *pipeline.Rendered
+	fleet    *fleet.Fleet
+}
+
+func TestMain(m *testing.M) {
+	klog.SetLogger(logr.Discard())
+	ctrllog.SetLogger(logr.Discard())
+	logrus.SetOutput(io.Discard)
+	if os.Getenv("FLOTILLA_E2E") != "1" {
+		fmt.Println("e2e: skipped (set FLOTILLA_E2E=1 after `make engines`; `make test` does both)")
+		os.Exit(0)
+	}
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	set, err := engines.Locate(repoRoot)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	env.engine, err = pipeline.NewEngine(0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	env.rendered, err = env.engine.Render(ctx, repoRoot)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: render the example fleet:", err)
+		return 1
+	}
+	var members []*v1alpha1.Cluster
+	for _, c := range env.rendered.Repo.Clusters {
+		members = append(members, c.Cluster.DeepCopy())
+	}
+	hostCRDs, memberCRDs, err := cli.FleetCRDs()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "flotilla-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	start := time.Now()
+	env.fleet, err = fleet.Up(ctx, fleet.Options{
+		StateDir: filepath.Join(dir, "fleet"), Engines: set, Members: members,
+		HostCRDs: hostCRDs, MemberCRDs: memberCRDs, Nodes: 2, Tie: true,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: fleet up:", err)
+		return 1
+	}
+	fmt.Printf("e2e: fleet of %d members up in %.1fs\n", len(members), time.Since(start).Seconds())
+	code := m.Run()
+	if code != 0 {
+		// Keep the components' logs for the post-mortem: Down removes the
+		// fleet's folder.
+		keep := filepath.Join(os.TempDir(), fmt.Sprintf("flotilla-e2e-logs-%d", time.Now().Unix()))
+		if err := os.Rename(filepath.Join(env.fleet.Dir, "logs"), keep); err == nil {
+			fmt.Printf("e2e: failed; the fleet's logs are kept in %s\n", keep)
+		}
+	}
+	if err := env.fleet.Down(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: fleet down:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}

@@ -1,0 +1,239 @@
+package engines
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Family is a set of binaries built from one module.
+type Family struct {
+	// Name is the folder under scripts/engines/.
+	Name string
+	// Module and Version are the upstream module the binaries come from.
+	Module, Version string
+	// Binaries maps each binary name to its main package.
+	Binaries []Binary
+	// LDFlags stamp the version (as upstream release builds do).
+	LDFlags []string
+}
+
+// Binary is one program of a family.
+type Binary struct {
+	Name    string
+	Package string
+}
+
+// Families are the engines of the local fleet. Versions match the modules
+// in scripts/engines/*/go.mod (a test checks it) and, for Karmada,
+// flotilla's own go.mod.
+func Families() []Family {
+	kubeStamp := func(pkg string) []string {
+		return []string{
+			"-X " + pkg + ".gitVersion=v1.31.3",
+			"-X " + pkg + ".gitMajor=1",
+			"-X " + pkg + ".gitMinor=31",
+			"-X " + pkg + ".gitTreeState=clean",
+			"-X " + pkg + ".buildDate=2024-11-19T00:00:00Z",
+		}
+	}
+	return []Family{
+		{
+			Name: "etcd", Module: "go.etcd.io/etcd/server/v3", Version: "v3.5.16",
+			Binaries: []Binary{{"etcd", "go.etcd.io/etcd/server/v3"}},
+		},
+		{
+			Name: "kubernetes", Module: "k8s.io/kubernetes", Version: "v1.31.3",
+			Binaries: []Binary{
+				{"kube-apiserver", "k8s.io/kubernetes/cmd/kube-apiserver"},
+				{"kube-controller-manager", "k8s.io/kubernetes/cmd/kube-controller-manager"},
+				{"kubectl", "k8s.io/kubernetes/cmd/kubectl"},
+			},
+			LDFlags: append(kubeStamp("k8s.io/component-base/version"), kubeStamp("k8s.io/client-go/pkg/version")...),
+		},
+		{
+			Name: "karmada", Module: "github.com/karmada-io/karmada", Version: "v1.13.1",
+			Binaries: []Binary{
+				{"karmada-aggregated-apiserver", "github.com/karmada-io/karmada/cmd/aggregated-apiserver"},
+				{"karmada-controller-manager", "github.com/karmada-io/karmada/cmd/controller-manager"},
+				{"karmada-scheduler", "github.com/karmada-io/karmada/cmd/scheduler"},
+				{"karmada-webhook", "github.com/karmada-io/karmada/cmd/webhook"},
+			},
+			LDFlags: []string{
+				"-X github.com/karmada-io/karmada/pkg/version.gitVersion=v1.13.1",
+				"-X github.com/karmada-io/karmada/pkg/version.gitTreeState=clean",
+				"-X github.com/karmada-io/karmada/pkg/version.buildDate=2025-03-31T00:00:00Z",
+			},
+		},
+	}
+}
+
+// CacheRoot is where binaries are cached: $FLOTILLA_ENGINES, else
+// <user cache dir>/flotilla/engines.
+func CacheRoot() (string, error) {
+	if d := os.Getenv("FLOTILLA_ENGINES"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache directory for engine binaries (set FLOTILLA_ENGINES): %w", err)
+	}
+	return filepath.Join(d, "flotilla", "engines"), nil
+}
+
+// stamp is written last into a family's folder: its presence means the
+// build finished.
+type stamp struct {
+	Family  string    `json:"family"`
+	Module  string    `json:"module"`
+	Version string    `json:"version"`
+	GoSum   string    `json:"goSum"`
+	Go      string    `json:"go"`
+	Built   time.Time `json:"built"`
+	Seconds float64   `json:"buildSeconds"`
+}
+
+// key names a family's cache folder: version and the hash of its go.sum,
+// so a changed pin builds afresh.
+func key(repoRoot string, f Family) (string, error) {
+	sum, err := os.ReadFile(filepath.Join(repoRoot, "scripts", "engines", f.Name, "go.sum"))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w (run from a flotilla checkout)", f.Name, err)
+	}
+	h := sha256.Sum256(sum)
+	return f.Name + "-" + f.Version + "-" + hex.EncodeToString(h[:])[:12], nil
+}
+
+// Set locates every binary of the fleet.
+type Set struct {
+	// Dir holds each family's binaries (family name → folder).
+	Dir map[string]string
+}
+
+// Path returns a binary's absolute path.
+func (s *Set) Path(binary string) string {
+	for _, f := range Families() {
+		for _, b := range f.Binaries {
+			if b.Name == binary {
+				return filepath.Join(s.Dir[f.Name], b.Name)
+			}
+		}
+	}
+	return ""
+}
+
+// ErrNotBuilt says binaries are missing from the cache.
+var ErrNotBuilt = errors.New("engine binaries are not built: run `make engines` (or `flotilla fleet build`)")
+
+// Locate finds the cached binaries of every family, without building.
+func Locate(repoRoot string) (*Set, error) {
+	root, err := CacheRoot()
+	if err != nil {
+		return nil, err
+	}
+	s := &Set{Dir: map[string]string{}}
+	var missing []string
+	for _, f := range Families() {
+		k, err := key(repoRoot, f)
+		if err != nil {
+			return nil, err
+		}
+		dir := filepath.Join(root, k)
+		if _, err := os.Stat(filepath.Join(dir, "stamp.json")); err != nil {
+			missing = append(missing, f.Name+" "+f.Version)
+			continue
+		}
+		s.Dir[f.Name] = dir
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%w (missing: %s)", ErrNotBuilt, strings.Join(missing, ", "))
+	}
+	return s, nil
+}
+
+// Build builds every family whose binaries are not cached, reporting
+// progress to w, and returns the set. A second run only checks stamps.
+func Build(ctx context.Context, repoRoot string, w io.Writer) (*Set, error) {
+	root, err := CacheRoot()
+	if err != nil {
+		return nil, err
+	}
+	s := &Set{Dir: map[string]string{}}
+	total := 0
+	for _, f := range Families() {
+		total += len(f.Binaries)
+	}
+	n := 0
+	for _, f := range Families() {
+		k, err := key(repoRoot, f)
+		if err != nil {
+			return nil, err
+		}
+		dir := filepath.Join(root, k)
+		s.Dir[f.Name] = dir
+		if _, err := os.Stat(filepath.Join(dir, "stamp.json")); err == nil {
+			n += len(f.Binaries)
+			fmt.Fprintf(w, "[%d/%d] %s %s: cached in %s\n", n, total, f.Name, f.Version, dir)
+			continue
+		}
+		start := time.Now()
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			return nil, err
+		}
+		// Build beside the final folder and rename it into place when
+		// complete, so an interrupted build never looks cached.
+		tmp, err := os.MkdirTemp(root, ".build-"+f.Name+"-")
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range f.Binaries {
+			n++
+			fmt.Fprintf(w, "[%d/%d] building %s (%s %s)...", n, total, b.Name, f.Module, f.Version)
+			t := time.Now()
+			if err := goBuild(ctx, filepath.Join(repoRoot, "scripts", "engines", f.Name), filepath.Join(tmp, b.Name), b.Package, f.LDFlags); err != nil {
+				fmt.Fprintln(w, " failed")
+				os.RemoveAll(tmp)
+				return nil, fmt.Errorf("build %s: %w", b.Name, err)
+			}
+			fmt.Fprintf(w, " %s\n", time.Since(t).Round(time.Second))
+		}
+		st := stamp{Family: f.Name, Module: f.Module, Version: f.Version, GoSum: k, Go: runtime.Version(), Built: time.Now().UTC(), Seconds: time.Since(start).Seconds()}
+		data, _ := json.MarshalIndent(st, "", "  ")
+		if err := os.WriteFile(filepath.Join(tmp, "stamp.json"), data, 0o644); err != nil {
+			return nil, err
+		}
+		os.RemoveAll(dir) // a folder left by an interrupted rename
+		if err := os.Rename(tmp, dir); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func goBuild(ctx context.Context, moduleDir, out, pkg string, ldflags []string) error {
+	args := []string{"build", "-trimpath", "-o", out}
+	if len(ldflags) > 0 {
+		args = append(args, "-ldflags", strings.Join(ldflags, " "))
+	}
+	args = append(args, pkg)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = moduleDir
+	// The module's go.sum is complete and committed: no checksum database
+	// lookups (some of these modules are not in it).
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly -buildvcs=false", "GONOSUMDB=*")
+	msg, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%w\n%s", err, msg)
+	}
+	return nil
+}

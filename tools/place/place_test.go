@@ -1,0 +1,148 @@
+package place
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
+	policyv1alpha1 "github.com/karmada-io/karmada/pkg/apis/policy/v1alpha1"
+	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
+)
+
+func snapshot(t *testing.T, names ...string) []*clusterv1alpha1.Cluster {
+	t.Helper()
+	var cs []*v1alpha1.Cluster
+	for i, n := range names {
+		c := &v1alpha1.Cluster{}
+		c.Name = n
+		c.Spec = v1alpha1.ClusterSpec{Kind: v1alpha1.ClusterKindCloud, Provider: "aws", Region: []string{"r1", "r2"}[i%2], Zone: "z1",
+			KubernetesVersion: "v1.31.3", Access: v1alpha1.ClusterAccess{Context: n}}
+		c.Spec.Capacity.Nodes = 4
+		c.Spec.Capacity.CPU = resource.MustParse("16")
+		c.Spec.Capacity.Memory = resource.MustParse("64Gi")
+		v1alpha1.SetClusterDefaults(c)
+		cs = append(cs, c)
+	}
+	return IntentSnapshot(cs, []schema.GroupVersionKind{{Group: "apps", Version: "v1", Kind: "Deployment"}})
+}
+
+func deployment(replicas int64, cpu string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": "web", "namespace": "ns"},
+		"spec": map[string]any{"replicas": replicas, "template": map[string]any{"spec": map[string]any{"containers": []any{
+			map[string]any{"name": "c", "image": "x:1", "resources": map[string]any{"requests": map[string]any{"cpu": cpu, "memory": "64Mi"}}},
+		}}}},
+	}}
+}
+
+func weighted(names map[string]int64) *policyv1alpha1.ReplicaSchedulingStrategy {
+	var list []policyv1alpha1.StaticClusterWeight
+	for n, w := range names {
+		list = append(list, policyv1alpha1.StaticClusterWeight{TargetCluster: policyv1alpha1.ClusterAffinity{ClusterNames: []string{n}}, Weight: w})
+	}
+	return &policyv1alpha1.ReplicaSchedulingStrategy{ReplicaSchedulingType: policyv1alpha1.ReplicaSchedulingTypeDivided,
+		ReplicaDivisionPreference: policyv1alpha1.ReplicaDivisionPreferenceWeighted, WeightPreference: &policyv1alpha1.ClusterPreferences{StaticWeightList: list}}
+}
+
+func preview(t *testing.T, s *Scheduler, w Workload) Result {
+	t.Helper()
+	res, err := s.Preview(context.Background(), []Workload{w}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res[0]
+}
+
+func TestStaticWeightsDivideExactlyWithoutTies(t *testing.T) {
+	s, err := New(snapshot(t, "a", "b", "c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := preview(t, s, Workload{Object: deployment(6, "100m"), PolicyNamespace: "ns", Policy: &policyv1alpha1.PropagationSpec{
+		Placement: policyv1alpha1.Placement{ClusterAffinity: &policyv1alpha1.ClusterAffinity{ClusterNames: []string{"a", "b"}}, ReplicaScheduling: weighted(map[string]int64{"a": 2, "b": 1})},
+	}})
+	if r.Error != "" || len(r.Targets) != 2 || r.Targets[0] != (Target{"a", 4}) || r.Targets[1] != (Target{"b", 2}) || len(r.Alternatives) != 0 {
+		t.Fatalf("result %+v", r)
+	}
+	for _, f := range r.Filtered {
+		if f.Cluster == "c" && !strings.Contains(f.Reason, "affinity") {
+			t.Errorf("reason for c: %q", f.Reason)
+		}
+	}
+}
+
+// TestTiesListKarmadasAlternatives covers Karmada's random tie-break: two
+// equal clusters and an odd replica count, here through the fallback
+// where no static weight matches a candidate (every candidate weighs 1).
+func TestTiesListKarmadasAlternatives(t *testing.T) {
+	s, err := New(snapshot(t, "a", "b", "c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := preview(t, s, Workload{Object: deployment(15, "100m"), PolicyNamespace: "ns", Policy: &policyv1alpha1.PropagationSpec{
+		Placement: policyv1alpha1.Placement{ClusterAffinity: &policyv1alpha1.ClusterAffinity{ClusterNames: []string{"a", "b"}}, ReplicaScheduling: weighted(map[string]int64{"c": 4})},
+	}})
+	if len(r.Alternatives) != 1 {
+		t.Fatalf("want one alternative to %v, got %v", r.Targets, r.Alternatives)
+	}
+	for _, want := range [][]Target{{{"a", 8}, {"b", 7}}, {{"a", 7}, {"b", 8}}} {
+		if !r.Agrees(want) {
+			t.Errorf("%v is a valid Karmada outcome the preview does not allow (targets %v, alternatives %v)", want, r.Targets, r.Alternatives)
+		}
+	}
+	if r.Agrees([]Target{{"a", 15}}) {
+		t.Errorf("an impossible outcome agrees")
+	}
+}
+
+// TestKarmadaPanicIsAnError: Karmada v1.13 divides by zero for a
+// Duplicated workload with spread constraints that no cluster can hold;
+// the preview says so instead of crashing.
+func TestKarmadaPanicIsAnError(t *testing.T) {
+	s, err := New(snapshot(t, "a", "b", "c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := preview(t, s, Workload{Object: deployment(10, "64"), PolicyNamespace: "ns", Policy: &policyv1alpha1.PropagationSpec{
+		Placement: policyv1alpha1.Placement{
+			SpreadConstraints: []policyv1alpha1.SpreadConstraint{{SpreadByField: "cluster", MinGroups: 1, MaxGroups: 3}, {SpreadByField: "region", MinGroups: 1, MaxGroups: 2}},
+			ReplicaScheduling: &policyv1alpha1.ReplicaSchedulingStrategy{ReplicaSchedulingType: policyv1alpha1.ReplicaSchedulingTypeDuplicated},
+		},
+	}})
+	if !strings.Contains(r.Error, "karmada-scheduler panics") || !strings.Contains(r.Error, "#7154") {
+		t.Fatalf("error %q", r.Error)
+	}
+}
+
+// TestEvictionFromANoExecuteTaintedCluster models Karmada's taint manager:
+// the current assignment loses a cluster tainted NoExecute that the
+// placement tolerates only for a while, and replicas go to the others.
+func TestEvictionFromANoExecuteTaintedCluster(t *testing.T) {
+	cs := snapshot(t, "a", "b", "c")
+	cs[0].Spec.Taints = []corev1.Taint{{Key: clusterv1alpha1.TaintClusterNotReady, Effect: corev1.TaintEffectNoExecute}, {Key: clusterv1alpha1.TaintClusterNotReady, Effect: corev1.TaintEffectNoSchedule}}
+	s, err := New(cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two := int64(2)
+	pol := &policyv1alpha1.PropagationSpec{Placement: policyv1alpha1.Placement{
+		ClusterTolerations: []corev1.Toleration{{Key: clusterv1alpha1.TaintClusterNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &two}},
+		ReplicaScheduling:  weighted(map[string]int64{"a": 1, "b": 1, "c": 2}),
+	}}
+	r := preview(t, s, Workload{Object: deployment(8, "100m"), PolicyNamespace: "ns", Policy: pol,
+		Current: []workv1alpha2.TargetCluster{{Name: "a", Replicas: 2}, {Name: "b", Replicas: 2}, {Name: "c", Replicas: 4}}})
+	if r.Error != "" || len(r.Targets) != 2 || r.Targets[0].Cluster != "b" || r.Targets[1].Cluster != "c" {
+		t.Fatalf("after eviction: %+v", r)
+	}
+	if r.Targets[0].Replicas+r.Targets[1].Replicas != 8 {
+		t.Errorf("replicas lost: %+v", r.Targets)
+	}
+}
