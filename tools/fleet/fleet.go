@@ -281,7 +281,6 @@ type bringUp struct {
 	saPub, saPriv  string
 	tokenFile      string
 	hostKubeconfig string
-	hostPort       int
 	hostEtcd       string
 }
 
