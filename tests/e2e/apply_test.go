@@ -145,7 +145,7 @@ func TestApplyMatchesPlacePreview(t *testing.T) {
 		t.Errorf("preview after apply: %d of %d unchanged: %+v", n, len(again.Entries), again.Entries)
 	}
 
-	preview, _, err := env.engine.Place(ctx, env.rendered, "")
+	preview, _, err := env.engine.Place(ctx, env.rendered, "", place.Options{Alternatives: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -136,7 +136,7 @@ func TestFailover(t *testing.T) {
 	// live, tainted clusters: it models Karmada's eviction from the failed
 	// cluster and its rescheduling, whose tie-breaks keep replicas where
 	// they were.
-	res, err := sched.Preview(ctx, []place.Workload{{Object: deploymentObject(fc), Policy: &fc.Policy, PolicyNamespace: ns, Current: before}}, place.Options{})
+	res, err := sched.Preview(ctx, []place.Workload{{Object: deploymentObject(fc), Policy: &fc.Policy, PolicyNamespace: ns, Current: before}}, place.Options{Reasons: true, Alternatives: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,7 +91,7 @@ func TestSchedulerFidelity(t *testing.T) {
 		var batch []*fidelityCase
 		for i := 0; i < perRound; i++ {
 			c := randomCase(rng, names, fmt.Sprintf("case-%02d-%02d", round, i), ns)
-			pre, err := sched.Preview(ctx, []place.Workload{{Object: deploymentObject(c), Policy: &c.Policy, PolicyNamespace: c.Namespace}}, place.Options{})
+			pre, err := sched.Preview(ctx, []place.Workload{{Object: deploymentObject(c), Policy: &c.Policy, PolicyNamespace: c.Namespace}}, place.Options{Reasons: true, Alternatives: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +118,7 @@ func TestSchedulerFidelity(t *testing.T) {
 				continue
 			}
 			dep := deploymentObject(c)
-			res, err := sched.Preview(ctx, []place.Workload{{Object: dep, Policy: &c.Policy, PolicyNamespace: c.Namespace}}, place.Options{})
+			res, err := sched.Preview(ctx, []place.Workload{{Object: dep, Policy: &c.Policy, PolicyNamespace: c.Namespace}}, place.Options{Reasons: true, Alternatives: true})
 			if err != nil {
 				t.Fatal(err)
 			}

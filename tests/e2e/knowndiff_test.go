@@ -48,7 +48,7 @@ func TestKarmadaSchedulerCrashIsPredicted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := sched.Preview(ctx, []place.Workload{{Object: deploymentObject(fc), Policy: &fc.Policy, PolicyNamespace: ns}}, place.Options{})
+	res, err := sched.Preview(ctx, []place.Workload{{Object: deploymentObject(fc), Policy: &fc.Policy, PolicyNamespace: ns}}, place.Options{Reasons: true, Alternatives: true})
 	if err != nil {
 		t.Fatal(err)
 	}

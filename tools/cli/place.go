@@ -66,7 +66,7 @@ does not divide, such as DaemonSets, run on every node of those clusters);
 					return err
 				}
 			}
-			results, sched, err := eng.PlaceOn(cmd.Context(), r, o.app, snapshot)
+			results, sched, err := eng.PlaceOn(cmd.Context(), r, o.app, snapshot, place.Options{Reasons: true, Alternatives: true})
 			if err != nil {
 				return inputError(err)
 			}

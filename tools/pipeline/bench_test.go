@@ -9,6 +9,7 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/tools/fleetgen"
 	"github.com/flotilla-gitops/flotilla/tools/pipeline"
+	"github.com/flotilla-gitops/flotilla/tools/place"
 )
 
 var (
@@ -89,7 +90,7 @@ func BenchmarkPlace(b *testing.B) {
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				res, _, err := eng.Place(context.Background(), r, "")
+				res, _, err := eng.Place(context.Background(), r, "", place.Options{})
 				if err != nil {
 					b.Fatal(err)
 				}

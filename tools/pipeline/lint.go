@@ -51,7 +51,9 @@ type LintOptions struct {
 // lands: Karmada's placement preview gives the clusters and replicas,
 // Karmada's override manager the object as it lands on each.
 func (e *Engine) Lint(ctx context.Context, r *Rendered, o LintOptions) (*report.Report, error) {
-	results, sched, err := e.Place(ctx, r, "")
+	// Lint needs where objects land, not why others are left out nor the
+	// outcomes of Karmada's random tie-breaks.
+	results, sched, err := e.Place(ctx, r, "", place.Options{})
 	if err != nil {
 		return nil, err
 	}

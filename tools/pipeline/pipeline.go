@@ -69,14 +69,14 @@ func (e *Engine) Validate(ctx context.Context, r *Rendered) ([]validate.Finding,
 // policies select lands, over a snapshot built from the intent (or the
 // given clusters, e.g. read from a live control plane). With app set, only
 // that app's objects are scheduled.
-func (e *Engine) Place(ctx context.Context, r *Rendered, app string) ([]place.Result, *place.Scheduler, error) {
-	return e.PlaceOn(ctx, r, app, nil)
+func (e *Engine) Place(ctx context.Context, r *Rendered, app string, opts place.Options) ([]place.Result, *place.Scheduler, error) {
+	return e.PlaceOn(ctx, r, app, nil, opts)
 }
 
 // PlaceOn is Place over a given snapshot of Karmada Cluster objects (for
 // example read from a live control plane, with their real status); nil
 // means the snapshot built from the intent.
-func (e *Engine) PlaceOn(ctx context.Context, r *Rendered, app string, snapshot []*clusterv1alpha1.Cluster) ([]place.Result, *place.Scheduler, error) {
+func (e *Engine) PlaceOn(ctx context.Context, r *Rendered, app string, snapshot []*clusterv1alpha1.Cluster, opts place.Options) ([]place.Result, *place.Scheduler, error) {
 	var objs []*unstructured.Unstructured
 	owner := map[*unstructured.Unstructured]string{}
 	apis := map[schema.GroupVersionKind]bool{}
@@ -114,7 +114,10 @@ func (e *Engine) PlaceOn(ctx context.Context, r *Rendered, app string, snapshot 
 			return nil, nil, fmt.Errorf("no app %q in the repository (or it selects nothing)", app)
 		}
 	}
-	results, err := sched.Preview(ctx, workloads, place.Options{Parallelism: e.Parallelism})
+	if opts.Parallelism == 0 {
+		opts.Parallelism = e.Parallelism
+	}
+	results, err := sched.Preview(ctx, workloads, opts)
 	if err != nil {
 		return nil, nil, err
 	}

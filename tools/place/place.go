@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
 	configv1alpha1 "github.com/karmada-io/karmada/pkg/apis/config/v1alpha1"
@@ -20,6 +21,7 @@ import (
 	"github.com/karmada-io/karmada/pkg/scheduler/framework/plugins"
 	fwruntime "github.com/karmada-io/karmada/pkg/scheduler/framework/runtime"
 	karmadautil "github.com/karmada-io/karmada/pkg/util"
+	"github.com/karmada-io/karmada/pkg/util/helper"
 	ppwebhook "github.com/karmada-io/karmada/pkg/webhook/propagationpolicy"
 	"golang.org/x/sync/errgroup"
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
@@ -27,6 +29,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8scache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
@@ -93,6 +96,12 @@ type Result struct {
 type Options struct {
 	// Parallelism bounds concurrent scheduling; 0 means one per CPU.
 	Parallelism int
+	// Reasons fills Result.Filtered: why each other cluster is left out
+	// (runs the filter plugins on every cluster).
+	Reasons bool
+	// Alternatives fills Result.Alternatives when Karmada may break a tie
+	// at random (schedules the binding again until no new outcome shows).
+	Alternatives bool
 }
 
 // Scheduler previews placements over one snapshot of clusters. Build it
@@ -104,6 +113,9 @@ type Scheduler struct {
 	interpreter *native.DefaultInterpreter
 	mutator     admission.Handler
 	decoder     admission.Decoder
+
+	apiMu   sync.Mutex
+	apiKeys map[schema.GroupVersionKind]string
 }
 
 // New prepares Karmada's scheduler over the given clusters.
@@ -116,7 +128,11 @@ func New(clusters []*clusterv1alpha1.Cluster) (*Scheduler, error) {
 			return nil, err
 		}
 	}
-	alg, err := core.NewGenericScheduler(cache.NewCache(clusterlister.NewClusterLister(indexer)), plugins.NewInTreeRegistry())
+	// Karmada's cache deep-copies every cluster at each scheduling cycle, to
+	// isolate the cycle from informer updates. The preview's snapshot never
+	// changes, so that copy is taken once and shared (read only).
+	frozen := frozenCache{snapshot: cache.NewCache(clusterlister.NewClusterLister(indexer)).Snapshot()}
+	alg, err := core.NewGenericScheduler(frozen, plugins.NewInTreeRegistry())
 	if err != nil {
 		return nil, fmt.Errorf("karmada scheduler: %w", err)
 	}
@@ -136,25 +152,53 @@ func New(clusters []*clusterv1alpha1.Cluster) (*Scheduler, error) {
 		interpreter: native.NewDefaultInterpreter(),
 		mutator:     ppwebhook.NewMutatingHandler(defaultTolerationSeconds, defaultTolerationSeconds, dec),
 		decoder:     dec,
+		apiKeys:     map[schema.GroupVersionKind]string{},
 	}, nil
 }
+
+// frozenCache is a Karmada scheduler cache whose snapshot was taken once.
+type frozenCache struct {
+	snapshot cache.Snapshot
+}
+
+func (frozenCache) AddCluster(*clusterv1alpha1.Cluster)    {}
+func (frozenCache) UpdateCluster(*clusterv1alpha1.Cluster) {}
+func (frozenCache) DeleteCluster(*clusterv1alpha1.Cluster) {}
+func (c frozenCache) Snapshot() cache.Snapshot             { return c.snapshot }
 
 // Clusters returns the snapshot, sorted by name.
 func (s *Scheduler) Clusters() []*clusterv1alpha1.Cluster { return s.clusters }
 
 // Preview schedules every workload. Results are in the order of the input
-// whatever the parallelism.
+// whatever the parallelism. Workloads Karmada would schedule identically —
+// the same policy, namespace, replica count and requirements, current
+// assignment and API availability (an app's ConfigMap, Service and PDB) —
+// are scheduled once.
 func (s *Scheduler) Preview(ctx context.Context, workloads []Workload, opts Options) ([]Result, error) {
 	results := make([]Result, len(workloads))
+	keys := make([]string, len(workloads))
+	first := map[string]int{}
+	var order []int
+	for i := range workloads {
+		k, err := s.equivalence(&workloads[i])
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = k
+		if _, ok := first[k]; !ok {
+			first[k] = i
+			order = append(order, i)
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	if opts.Parallelism > 0 {
 		g.SetLimit(opts.Parallelism)
 	} else {
 		g.SetLimit(runtimeCPUs())
 	}
-	for i := range workloads {
+	for _, i := range order {
 		g.Go(func() error {
-			r, err := s.schedule(gctx, workloads[i])
+			r, err := s.schedule(gctx, workloads[i], opts)
 			if err != nil {
 				return err
 			}
@@ -165,7 +209,57 @@ func (s *Scheduler) Preview(ctx context.Context, workloads []Workload, opts Opti
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	for i, w := range workloads {
+		if j := first[keys[i]]; j != i {
+			r := results[j]
+			r.App, r.Object, r.Kind = w.App, objectRef(w.Object), w.Object.GetKind()
+			r.Targets = slices.Clone(r.Targets)
+			results[i] = r
+		}
+	}
 	return results, nil
+}
+
+// equivalence is the part of a workload that decides its scheduling.
+func (s *Scheduler) equivalence(w *Workload) (string, error) {
+	gvk := w.Object.GroupVersionKind()
+	var replicas int32
+	var reqs *workv1alpha2.ReplicaRequirements
+	if s.interpreter.HookEnabled(gvk, configv1alpha1.InterpreterOperationInterpretReplica) {
+		var err error
+		if replicas, reqs, err = s.interpreter.GetReplicas(w.Object); err != nil {
+			return "", fmt.Errorf("%s: karmada interpreter: %w", objectRef(w.Object), err)
+		}
+	}
+	reqJSON, err := json.Marshal(reqs)
+	if err != nil {
+		return "", err
+	}
+	cur, err := json.Marshal(w.Current)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%p|%s|%s|%d|%s|%s", w.Policy, w.PolicyNamespace, s.apiEnabled(gvk), replicas, reqJSON, cur), nil
+}
+
+// apiEnabled names the set of clusters that serve a kind (what Karmada's
+// APIEnablement filter checks), cached per kind.
+func (s *Scheduler) apiEnabled(gvk schema.GroupVersionKind) string {
+	s.apiMu.Lock()
+	defer s.apiMu.Unlock()
+	if k, ok := s.apiKeys[gvk]; ok {
+		return k
+	}
+	var b strings.Builder
+	for _, c := range s.clusters {
+		if helper.IsAPIEnabled(c.Status.APIEnablements, gvk.GroupVersion().String(), gvk.Kind) {
+			b.WriteByte('1')
+		} else {
+			b.WriteByte('0')
+		}
+	}
+	s.apiKeys[gvk] = b.String()
+	return s.apiKeys[gvk]
 }
 
 // Mutate applies karmada-webhook's PropagationPolicy defaults to a spec,
@@ -205,7 +299,7 @@ func (s *Scheduler) Mutate(ctx context.Context, spec *policyv1alpha1.Propagation
 	return &out.Spec, nil
 }
 
-func (s *Scheduler) schedule(ctx context.Context, w Workload) (Result, error) {
+func (s *Scheduler) schedule(ctx context.Context, w Workload, opts Options) (Result, error) {
 	obj := w.Object
 	res := Result{App: w.App, Object: objectRef(obj), Kind: obj.GetKind(), Mode: string(policyv1alpha1.ReplicaSchedulingTypeDuplicated)}
 	spec, err := s.Mutate(ctx, w.Policy, w.PolicyNamespace)
@@ -245,10 +339,12 @@ func (s *Scheduler) schedule(ctx context.Context, w Workload) (Result, error) {
 		res.Error = err.Error()
 	}
 	res.Targets, res.AffinityGroup = targets, group
-	if err == nil && s.mayTie(&binding, spec, targets) {
+	if opts.Alternatives && err == nil && s.mayTie(&binding, spec, targets) {
 		res.Alternatives = s.alternatives(ctx, &binding, spec, targets)
 	}
-	res.Filtered = s.reasons(ctx, &binding, status, res.Targets)
+	if opts.Reasons {
+		res.Filtered = s.reasons(ctx, &binding, status, res.Targets)
+	}
 	return res, nil
 }
 

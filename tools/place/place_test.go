@@ -54,7 +54,7 @@ func weighted(names map[string]int64) *policyv1alpha1.ReplicaSchedulingStrategy 
 
 func preview(t *testing.T, s *Scheduler, w Workload) Result {
 	t.Helper()
-	res, err := s.Preview(context.Background(), []Workload{w}, Options{})
+	res, err := s.Preview(context.Background(), []Workload{w}, Options{Reasons: true, Alternatives: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,27 +79,82 @@ func sortedKeys[V any](m map[string]V) []string {
 // Selected returns the workloads a set of objects defines: every object
 // that one of the (Cluster)PropagationPolicies among them selects, paired
 // with that policy, as Karmada's detector pairs them (a namespaced policy
-// only selects objects in its namespace). app names the owner of an object.
+// only selects objects in its namespace; Karmada's own API groups are never
+// propagated). app names the owner of an object.
 func Selected(objects []*unstructured.Unstructured, app func(*unstructured.Unstructured) string) ([]Workload, error) {
-	var out []Workload
 	skipped := karmadautil.NewSkippedResourceConfig()
-	for _, p := range objects {
-		gvk := p.GroupVersionKind()
-		if gvk.Group != policyv1alpha1.GroupName || (gvk.Kind != policyv1alpha1.ResourceKindPropagationPolicy && gvk.Kind != policyv1alpha1.ResourceKindClusterPropagationPolicy) {
+	type kindKey struct{ ns, apiVersion, kind string }
+	type nameKey struct {
+		kindKey
+		name string
+	}
+	byKind := map[kindKey][]*unstructured.Unstructured{}
+	byName := map[nameKey]*unstructured.Unstructured{}
+	var policies []*unstructured.Unstructured
+	for _, o := range objects {
+		gvk := o.GroupVersionKind()
+		if gvk.Group == policyv1alpha1.GroupName && (gvk.Kind == policyv1alpha1.ResourceKindPropagationPolicy || gvk.Kind == policyv1alpha1.ResourceKindClusterPropagationPolicy) {
+			policies = append(policies, o)
+		}
+		if skipped.GroupDisabled(gvk.Group) || skipped.GroupVersionDisabled(gvk.GroupVersion()) || skipped.GroupVersionKindDisabled(gvk) {
 			continue
 		}
+		k := kindKey{o.GetNamespace(), o.GetAPIVersion(), o.GetKind()}
+		byKind[k] = append(byKind[k], o)
+		byName[nameKey{k, o.GetName()}] = o
+	}
+	// Every namespace, for cluster-wide selectors of namespaced kinds.
+	namespaces := map[string]bool{"": true}
+	for k := range byKind {
+		namespaces[k.ns] = true
+	}
+	nsList := make([]string, 0, len(namespaces))
+	for ns := range namespaces {
+		nsList = append(nsList, ns)
+	}
+	slices.Sort(nsList)
+
+	var out []Workload
+	for _, p := range policies {
 		spec := &policyv1alpha1.PropagationSpec{}
 		raw, _, _ := unstructured.NestedMap(p.Object, "spec")
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, spec); err != nil {
 			return nil, err
 		}
-		for _, o := range objects {
-			ogvk := o.GroupVersionKind()
-			if o == p || skipped.GroupDisabled(ogvk.Group) || skipped.GroupVersionDisabled(ogvk.GroupVersion()) ||
-				skipped.GroupVersionKindDisabled(ogvk) || !selects(p, spec.ResourceSelectors, o) {
-				continue
+		seen := map[*unstructured.Unstructured]bool{}
+		add := func(o *unstructured.Unstructured) {
+			if !seen[o] {
+				seen[o] = true
+				out = append(out, Workload{App: app(o), Object: o, Policy: spec, PolicyNamespace: p.GetNamespace()})
 			}
-			out = append(out, Workload{App: app(o), Object: o, Policy: spec, PolicyNamespace: p.GetNamespace()})
+		}
+		for _, sel := range spec.ResourceSelectors {
+			var scopes []string
+			switch {
+			case p.GetNamespace() != "":
+				if sel.Namespace != "" && sel.Namespace != p.GetNamespace() {
+					continue
+				}
+				scopes = []string{p.GetNamespace()}
+			case sel.Namespace != "":
+				scopes = []string{sel.Namespace}
+			default:
+				scopes = nsList
+			}
+			for _, ns := range scopes {
+				k := kindKey{ns, sel.APIVersion, sel.Kind}
+				if sel.Name != "" {
+					if o := byName[nameKey{k, sel.Name}]; o != nil {
+						add(o)
+					}
+					continue
+				}
+				for _, o := range byKind[k] {
+					if selects(p, []policyv1alpha1.ResourceSelector{sel}, o) {
+						add(o)
+					}
+				}
+			}
 		}
 	}
 	return out, nil
