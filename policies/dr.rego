@@ -88,10 +88,16 @@ _covered(ns) if {
 # fleet's apps whose namespace it includes. [name, rpo string].
 _rpo_apps contains [_app.metadata.name, _backup.rpo] if _backup.rpo
 
-_rpo_apps contains [name, a.spec.backup.rpo] if {
+_rpo_apps contains [name, rpo] if {
+	some [name, ns, rpo] in _fleet_rpos
+	includes(object.get(_obj.spec, "template", {}), ns)
+}
+
+# _fleet_rpos: [name, namespace, rpo] of the fleet's apps that declare an
+# RPO. Data only: evaluated once per run, not for every Schedule.
+_fleet_rpos := {[name, a.spec.namespace, a.spec.backup.rpo] |
 	some name, a in data.flotilla.fleet.apps
 	a.spec.backup.rpo
-	includes(object.get(_obj.spec, "template", {}), a.spec.namespace)
 }
 
 _is_schedule if {

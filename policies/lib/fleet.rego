@@ -18,12 +18,13 @@ landing_names := {c.name | some c in input.flotilla.clusters}
 
 # cluster_spec(name): the Cluster intent spec of a cluster, from
 # input.flotilla.clusters when the object lands there, else the fleet.
-cluster_spec(name) := c.spec if {
-	some c in input.flotilla.clusters
-	c.name == name
-}
+cluster_spec(name) := _landing_specs[name]
 
-cluster_spec(name) := data.flotilla.fleet.clusters[name].spec if not name in landing_names
+cluster_spec(name) := data.flotilla.fleet.clusters[name].spec if not _landing_specs[name]
+
+# _landing_specs indexes the landing clusters' specs by name, so that
+# cluster_spec is a lookup, not a scan, per cluster.
+_landing_specs := {c.name: c.spec | some c in input.flotilla.clusters}
 
 # is_edge(name): a KubeEdge cluster.
 is_edge(name) if cluster_spec(name).kind == "edge"
@@ -40,18 +41,23 @@ _apps := data.flotilla.fleet.apps
 
 # dr_sources(site): the clusters that recover into site: those naming it as
 # drPartner, and those an app recovering into it may run on.
-dr_sources(site) := {n | some n, c in data.flotilla.fleet.clusters; c.spec.drPartner == site} | {n |
+dr_sources(site) := object.get(_dr_sources, site, set())
+
+# _dr_sources: dr_sources of every DR site. Data only: evaluated once per run.
+_dr_sources := {site: _sources(site) | some site in dr_sites}
+
+_sources(site) := {n | some n, c in data.flotilla.fleet.clusters; c.spec.drPartner == site} | {n |
 	some a in _apps
 	a.spec.backup.recoveryCluster == site
 	some n in app_clusters(a)
 }
 
-# app_clusters(a): the clusters App a may run on, as render places it: its
-# affinity groups (or its top-level selection), minus spot clusters unless
-# spec.spot.allowed, admitted by its tolerations.
+# app_clusters(a): the clusters App a may run on, in any control plane, as
+# render places it: its affinity groups (or its top-level selection), minus
+# spot clusters unless spec.spot.allowed, admitted by its tolerations.
 app_clusters(a) := {n |
 	some sel in _selections(a.spec.placement)
-	some n in karmada.candidates(selection_affinity(sel), k8s.as_array(object.get(a.spec.placement, "tolerations", [])))
+	some n in karmada.candidates_among(karmada.fleet_clusters, selection_affinity(sel), k8s.as_array(object.get(a.spec.placement, "tolerations", [])))
 	_spot_ok(a, n)
 }
 

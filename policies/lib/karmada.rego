@@ -11,25 +11,30 @@ package flotilla.lib.karmada
 import data.flotilla.lib.k8s
 import data.flotilla.lib.selector
 
-# clusters maps each fleet cluster name to the facts Karmada matches on:
-# {"name", "labels", "provider", "region", "zones", "taints"}. When
-# input.flotilla.controlPlane names a control plane, only its clusters
-# (spec.controlPlane equal to it, or omitted) are kept.
-clusters := {name: cluster_view(name, c) |
-	some name, c in data.flotilla.fleet.clusters
-	_in_plane(c)
+# fleet_clusters maps each fleet cluster name to the facts Karmada matches
+# on: {"name", "labels", "provider", "region", "zones", "taints"}. It reads
+# data only, so flotilla evaluates it once per run, not once per object.
+fleet_clusters := {name: cluster_view(name, c) | some name, c in data.flotilla.fleet.clusters}
+
+# plane_clusters maps each control plane a cluster names (spec.controlPlane),
+# and "" for none, to the fleet_clusters that plane's Karmada sees: its own
+# and those that name no plane. Data only, like fleet_clusters.
+plane_clusters := {p: {name: cl |
+	some name, cl in fleet_clusters
+	object.get(data.flotilla.fleet.clusters[name].spec, "controlPlane", "") in {"", p}
+} |
+	some p in {""} | {p | some c in data.flotilla.fleet.clusters; p := object.get(c.spec, "controlPlane", ""); p != ""}
 }
+
+# clusters: the fleet_clusters of the control plane input.flotilla.controlPlane
+# names (every cluster when it names none).
+clusters := fleet_clusters if _plane == ""
+
+clusters := object.get(plane_clusters, _plane, plane_clusters[""]) if _plane != ""
 
 default _plane := ""
 
 _plane := input.flotilla.controlPlane
-
-_in_plane(_) if _plane == ""
-
-_in_plane(c) if {
-	_plane != ""
-	object.get(c.spec, "controlPlane", "") in {"", _plane}
-}
 
 # cluster_view(name, c) turns a Cluster intent into the fields of the
 # cluster.karmada.io Cluster flotilla renders for it (spec.zones = [zone]).
@@ -131,8 +136,12 @@ _taint_ok(tolerations, t) if k8s.tolerates(tolerations, t)
 
 # candidates(a, tolerations): names of the clusters the affinity selects and
 # the tolerations admit: where the scheduler may place replicas.
-candidates(a, tolerations) := {name |
-	some name, cl in clusters
+candidates(a, tolerations) := candidates_among(clusters, a, tolerations)
+
+# candidates_among(views, a, tolerations): candidates among the cluster
+# views given (e.g. fleet_clusters, every plane's).
+candidates_among(views, a, tolerations) := {name |
+	some name, cl in views
 	affinity_matches(a, cl)
 	tolerated(tolerations, cl)
 }

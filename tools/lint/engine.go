@@ -3,12 +3,15 @@ package lint
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime"
-	"strings"
+	"slices"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -25,34 +28,182 @@ type Engine struct {
 	query rego.PreparedEvalQuery
 	// keys[i] is the result key of pack.Rules[i].
 	keys []string
+	// views counts the data-only documents evaluated once (see NewEngine).
+	views int
 }
 
 // NewEngine prepares one query that evaluates every rule of the pack,
 // with data (e.g. {"inventory": ..., "flotilla": {"fleet": ...}}) in the
 // store. Preparing compiles the query plan once; every object reuses it.
+//
+// Documents the rules read that depend on data alone (fleet views: the
+// clusters Karmada matches against, DR sites, ...) have one value for the
+// whole run. NewEngine evaluates each once and the query binds it with
+// `with`, so no object's evaluation computes it again.
 func NewEngine(ctx context.Context, pack *Pack, data map[string]any) (*Engine, error) {
 	e := &Engine{pack: pack}
-	var b strings.Builder
-	b.WriteString("x := {")
+	store := inmem.NewFromObjectWithOpts(data, inmem.OptRoundTripOnWrite(false))
+	roots := make([]ast.Ref, len(pack.Rules))
+	items := make([][2]*ast.Term, len(pack.Rules))
 	for i, r := range pack.Rules {
 		key := fmt.Sprintf("r%d", i)
 		e.keys = append(e.keys, key)
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%q: %s", key, r.Ref.String())
+		roots[i] = r.Ref
+		items[i] = ast.Item(ast.StringTerm(key), ast.RefTerm(r.Ref...))
 	}
-	b.WriteString("}")
+	expr := ast.Equality.Expr(ast.VarTerm("x"), ast.ObjectTerm(items...))
+	views, err := evalViews(ctx, pack.compiler, store, dataOnlyDocs(pack.compiler, roots))
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range views {
+		expr.With = append(expr.With, &ast.With{Target: ast.RefTerm(v.doc...), Value: v.value})
+	}
+	e.views = len(views)
 	q, err := rego.New(
-		rego.Query(b.String()),
+		rego.ParsedQuery(ast.NewBody(expr)),
 		rego.Compiler(pack.compiler),
-		rego.Store(inmem.NewFromObjectWithOpts(data, inmem.OptRoundTripOnWrite(false))),
+		rego.Store(store),
 	).PrepareForEval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("prepare policy query: %w", err)
 	}
 	e.query = q
 	return e, nil
+}
+
+// constant reports whether r is a literal: `name := <ground term>`.
+func constant(r *ast.Rule) bool {
+	if len(r.Head.Args) > 0 || r.Else != nil || r.Head.Value == nil || !r.Head.Value.IsGround() || len(r.Body) != 1 {
+		return false
+	}
+	t, ok := r.Body[0].Terms.(*ast.Term)
+	return ok && !r.Body[0].Negated && len(r.Body[0].With) == 0 && t.Value.Compare(ast.Boolean(true)) == 0
+}
+
+// view is a data-only document and its value.
+type view struct {
+	doc   ast.Ref
+	value *ast.Term
+}
+
+// evalViews evaluates each document once, in the order given. Undefined
+// documents are left out (the rules find them undefined either way).
+func evalViews(ctx context.Context, c *ast.Compiler, store storage.Store, docs []ast.Ref) ([]view, error) {
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	txn, err := store.NewTransaction(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer store.Abort(ctx, txn)
+	var out []view
+	for _, doc := range docs {
+		body, err := c.QueryCompiler().Compile(ast.NewBody(ast.Equality.Expr(ast.VarTerm("v"), ast.RefTerm(doc...))))
+		if err != nil {
+			return nil, fmt.Errorf("fleet view %v: %w", doc, err)
+		}
+		rs, err := topdown.NewQuery(body).WithCompiler(c).WithStore(store).WithTransaction(txn).Run(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("fleet view %v: %w", doc, err)
+		}
+		if len(rs) == 1 {
+			out = append(out, view{doc: doc, value: rs[0][ast.Var("v")]})
+		}
+	}
+	return out, nil
+}
+
+// dataOnlyDocs walks the rule graph down from roots and returns the
+// documents that read data alone: every rule defining them (and everything
+// those rules call) reads no input. The walk stops at such a document, so
+// only the outermost ones are returned, sorted.
+func dataOnlyDocs(c *ast.Compiler, roots []ast.Ref) []ast.Ref {
+	readsInput := map[*ast.Rule]bool{}
+	var reads func(r *ast.Rule) bool
+	reads = func(r *ast.Rule) bool {
+		if v, ok := readsInput[r]; ok {
+			return v
+		}
+		readsInput[r] = true // Rego has no recursion; this only guards bad graphs.
+		v := false
+		ast.WalkTerms(r, func(t *ast.Term) bool {
+			switch x := t.Value.(type) {
+			case ast.Var:
+				v = v || x.Equal(ast.InputRootDocument.Value)
+			case ast.Ref:
+				v = v || x.HasPrefix(ast.InputRootRef)
+			}
+			return v
+		})
+		for dep := range c.Graph.Dependencies(r) {
+			if v {
+				break
+			}
+			if d, ok := dep.(*ast.Rule); ok {
+				v = reads(d)
+			}
+		}
+		readsInput[r] = v
+		return v
+	}
+	// dataOnly reports whether every rule at or below doc is a data-only
+	// non-function rule.
+	dataOnly := func(doc ast.Ref) bool {
+		node := c.RuleTree.Find(doc)
+		if node == nil {
+			return false
+		}
+		ok := true
+		node.DepthFirst(func(n *ast.TreeNode) bool {
+			for _, r := range n.Values {
+				if len(r.Head.Args) > 0 || reads(r) {
+					ok = false
+				}
+			}
+			return !ok
+		})
+		return ok
+	}
+	isRoot := map[string]bool{}
+	for _, r := range roots {
+		isRoot[r.String()] = true
+	}
+	found := map[string]ast.Ref{}
+	seen := map[*ast.Rule]bool{}
+	var visit func(r *ast.Rule)
+	visit = func(r *ast.Rule) {
+		if seen[r] {
+			return
+		}
+		seen[r] = true
+		if constant(r) {
+			return // as cheap to evaluate as to bind
+		}
+		if len(r.Head.Args) == 0 {
+			doc := r.Ref().GroundPrefix()
+			if !isRoot[doc.String()] && dataOnly(doc) {
+				found[doc.String()] = doc
+				return
+			}
+		}
+		for dep := range c.Graph.Dependencies(r) {
+			if d, ok := dep.(*ast.Rule); ok {
+				visit(d)
+			}
+		}
+	}
+	for _, root := range roots {
+		for _, r := range c.GetRules(root) {
+			visit(r)
+		}
+	}
+	out := make([]ast.Ref, 0, len(found))
+	for _, k := range slices.Sorted(maps.Keys(found)) {
+		out = append(out, found[k])
+	}
+	return out
 }
 
 // Eval runs every rule on one input value.

@@ -3,6 +3,7 @@ package lint
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -124,8 +125,9 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 		return nil, err
 	}
 	inputs := make([]ast.Value, len(o.Targets))
+	conv := newConverter()
 	for i, t := range o.Targets {
-		v, err := ast.InterfaceToValue(inputOf(t))
+		v, err := conv.input(t)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", ref(t.Object), err)
 		}
@@ -178,55 +180,130 @@ func nonNilMap(m map[string]any) map[string]any {
 	return m
 }
 
-// inputOf builds the input document of docs/contracts.md.
-func inputOf(t Target) map[string]any {
+// converter builds input documents (docs/contracts.md) as OPA values.
+// Values are immutable, so the parts many inputs share — a cluster's facts,
+// an object that is also its own variant — are converted once.
+type converter struct {
+	clusters map[string][2]*ast.Term // name → labels, spec
+}
+
+func newConverter() *converter {
+	return &converter{clusters: map[string][2]*ast.Term{}}
+}
+
+func (c *converter) term(v any) (*ast.Term, error) {
+	val, err := ast.InterfaceToValue(v)
+	if err != nil {
+		return nil, err
+	}
+	return ast.NewTerm(val), nil
+}
+
+func (c *converter) cluster(cf ClusterFact) (*ast.Term, error) {
+	parts, ok := c.clusters[cf.Name]
+	if !ok {
+		labels, err := c.term(stringMap(cf.Labels))
+		if err != nil {
+			return nil, err
+		}
+		spec, err := c.term(cf.Spec)
+		if err != nil {
+			return nil, err
+		}
+		parts = [2]*ast.Term{labels, spec}
+		c.clusters[cf.Name] = parts
+	}
+	replicas := ast.NullTerm()
+	if cf.Replicas != nil {
+		replicas = ast.IntNumberTerm(int(*cf.Replicas))
+	}
+	return ast.ObjectTerm(
+		ast.Item(ast.StringTerm("name"), ast.StringTerm(cf.Name)),
+		ast.Item(ast.StringTerm("labels"), parts[0]),
+		ast.Item(ast.StringTerm("spec"), parts[1]),
+		ast.Item(ast.StringTerm("replicas"), replicas),
+	), nil
+}
+
+// input builds one object's input.
+func (c *converter) input(t Target) (ast.Value, error) {
 	gvk := t.Object.GroupVersionKind()
-	in := map[string]any{
-		"review": map[string]any{
-			"object":    t.Object.Object,
-			"kind":      map[string]any{"group": gvk.Group, "version": gvk.Version, "kind": gvk.Kind},
-			"name":      t.Object.GetName(),
-			"namespace": t.Object.GetNamespace(),
-			"operation": "CREATE",
-		},
+	obj, err := c.term(t.Object.Object)
+	if err != nil {
+		return nil, err
 	}
+	review := ast.ObjectTerm(
+		ast.Item(ast.StringTerm("object"), obj),
+		ast.Item(ast.StringTerm("kind"), ast.ObjectTerm(
+			ast.Item(ast.StringTerm("group"), ast.StringTerm(gvk.Group)),
+			ast.Item(ast.StringTerm("version"), ast.StringTerm(gvk.Version)),
+			ast.Item(ast.StringTerm("kind"), ast.StringTerm(gvk.Kind)),
+		)),
+		ast.Item(ast.StringTerm("name"), ast.StringTerm(t.Object.GetName())),
+		ast.Item(ast.StringTerm("namespace"), ast.StringTerm(t.Object.GetNamespace())),
+		ast.Item(ast.StringTerm("operation"), ast.StringTerm("CREATE")),
+	)
+	items := [][2]*ast.Term{ast.Item(ast.StringTerm("review"), review)}
 	if t.Placement == nil && t.App == nil {
-		return in
+		return ast.NewObject(items...), nil
 	}
-	fl := map[string]any{"file": t.Source.File, "line": t.Source.Line}
+	fl := [][2]*ast.Term{
+		ast.Item(ast.StringTerm("file"), ast.StringTerm(t.Source.File)),
+		ast.Item(ast.StringTerm("line"), ast.IntNumberTerm(t.Source.Line)),
+	}
 	if t.App != nil {
-		fl["app"] = t.App
+		app, err := c.term(t.App)
+		if err != nil {
+			return nil, err
+		}
+		fl = append(fl, ast.Item(ast.StringTerm("app"), app))
 	}
 	if p := t.Placement; p != nil {
-		fl["controlPlane"] = p.ControlPlane
-		clusters := make([]any, len(p.Clusters))
-		for i, c := range p.Clusters {
-			var replicas any
-			if c.Replicas != nil {
-				replicas = int64(*c.Replicas)
+		fl = append(fl, ast.Item(ast.StringTerm("controlPlane"), ast.StringTerm(p.ControlPlane)))
+		if p.Clusters != nil {
+			clusters := make([]*ast.Term, len(p.Clusters))
+			for i, cf := range p.Clusters {
+				if clusters[i], err = c.cluster(cf); err != nil {
+					return nil, err
+				}
 			}
-			clusters[i] = map[string]any{"name": c.Name, "labels": stringMap(c.Labels), "spec": c.Spec, "replicas": replicas}
+			fl = append(fl, ast.Item(ast.StringTerm("clusters"), ast.ArrayTerm(clusters...)))
 		}
-		fl["clusters"] = clusters
-		variants := make([]any, len(p.Variants))
-		for i, v := range p.Variants {
-			names := make([]any, len(v.Clusters))
-			for j, n := range v.Clusters {
-				names[j] = n
+		if p.Variants != nil {
+			variants := make([]*ast.Term, len(p.Variants))
+			for i, v := range p.Variants {
+				names := make([]*ast.Term, len(v.Clusters))
+				for j, n := range v.Clusters {
+					names[j] = ast.StringTerm(n)
+				}
+				vo := obj
+				if !sameMap(v.Object, t.Object.Object) {
+					if vo, err = c.term(v.Object); err != nil {
+						return nil, err
+					}
+				}
+				variants[i] = ast.ObjectTerm(ast.Item(ast.StringTerm("clusters"), ast.ArrayTerm(names...)), ast.Item(ast.StringTerm("object"), vo))
 			}
-			variants[i] = map[string]any{"clusters": names, "object": v.Object}
+			fl = append(fl, ast.Item(ast.StringTerm("variants"), ast.ArrayTerm(variants...)))
 		}
-		fl["variants"] = variants
 		if len(p.EdgeGroups) > 0 {
-			groups := make([]any, len(p.EdgeGroups))
+			groups := make([]*ast.Term, len(p.EdgeGroups))
 			for i, g := range p.EdgeGroups {
-				groups[i] = g
+				if groups[i], err = c.term(g); err != nil {
+					return nil, err
+				}
 			}
-			fl["edgeGroups"] = groups
+			fl = append(fl, ast.Item(ast.StringTerm("edgeGroups"), ast.ArrayTerm(groups...)))
 		}
 	}
-	in["flotilla"] = fl
-	return in
+	items = append(items, ast.Item(ast.StringTerm("flotilla"), ast.ObjectTerm(fl...)))
+	return ast.NewObject(items...), nil
+}
+
+// sameMap reports whether two object maps are the same map (a variant
+// without overrides is the object itself).
+func sameMap(a, b map[string]any) bool {
+	return len(a) == len(b) && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 func stringMap(m map[string]string) map[string]any {
