@@ -9,6 +9,8 @@ GOTOOLS      := $(GO) tool -modfile=scripts/gotools/go.mod
 VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS      := -s -w -X github.com/flotilla-gitops/flotilla/tools/cli.version=$(VERSION)
 PKGS         := ./tools/... ./tests/... .
+# LINTPKGS adds the benchmark harnesses, which are linted but not run by test/bench.
+LINTPKGS     := $(PKGS) ./scripts/bench/...
 
 export GOFLAGS := -buildvcs=false
 
@@ -49,10 +51,10 @@ fmt:
 	@out=$$(gofmt -l tools scripts); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
-	$(GO) vet $(PKGS)
+	$(GO) vet $(LINTPKGS)
 
 staticcheck:
-	$(GOTOOLS) staticcheck $(PKGS)
+	$(GOTOOLS) staticcheck $(LINTPKGS)
 
 ## generate: regenerate deepcopy, intent CRDs, editor JSON Schemas and engine CRDs
 generate:
