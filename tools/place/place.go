@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -110,6 +111,7 @@ type Scheduler struct {
 	clusters    []*clusterv1alpha1.Cluster
 	algorithm   core.ScheduleAlgorithm
 	framework   framework.Framework
+	filters     []namedFilter
 	interpreter *native.DefaultInterpreter
 	mutator     admission.Handler
 	decoder     admission.Decoder
@@ -136,9 +138,21 @@ func New(clusters []*clusterv1alpha1.Cluster) (*Scheduler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("karmada scheduler: %w", err)
 	}
-	fw, err := fwruntime.NewFramework(plugins.NewInTreeRegistry())
+	registry := plugins.NewInTreeRegistry()
+	fw, err := fwruntime.NewFramework(registry)
 	if err != nil {
 		return nil, fmt.Errorf("karmada scheduler framework: %w", err)
+	}
+	// Karmada builds its filter list by ranging over the registry map, so
+	// which failing plugin it names first is random. Reasons run each
+	// plugin on its own, in name order, and name every failing one.
+	var filters []namedFilter
+	for _, name := range slices.Sorted(maps.Keys(registry)) {
+		one, err := fwruntime.NewFramework(fwruntime.Registry{name: registry[name]})
+		if err != nil {
+			return nil, fmt.Errorf("karmada scheduler plugin %s: %w", name, err)
+		}
+		filters = append(filters, namedFilter{name: name, framework: one})
 	}
 	scheme := runtime.NewScheme()
 	if err := policyv1alpha1.Install(scheme); err != nil {
@@ -149,6 +163,7 @@ func New(clusters []*clusterv1alpha1.Cluster) (*Scheduler, error) {
 		clusters:    sorted,
 		algorithm:   alg,
 		framework:   fw,
+		filters:     filters,
 		interpreter: native.NewDefaultInterpreter(),
 		mutator:     ppwebhook.NewMutatingHandler(defaultTolerationSeconds, defaultTolerationSeconds, dec),
 		decoder:     dec,
@@ -570,19 +585,30 @@ func (r Result) Agrees(actual []Target) bool {
 	return false
 }
 
-// reasons explains, for each cluster not among the targets, why: the first
-// failing filter plugin, or that the selection or replica assignment left
-// it out.
+// namedFilter is a framework holding one Karmada plugin.
+type namedFilter struct {
+	name      string
+	framework framework.Framework
+}
+
+// reasons explains, for each cluster not among the targets, why: every
+// failing filter plugin (in plugin name order), or that the selection or
+// replica assignment left it out.
 func (s *Scheduler) reasons(ctx context.Context, binding *workv1alpha2.ResourceBindingSpec, status *workv1alpha2.ResourceBindingStatus, targets []Target) []Filtered {
 	var out []Filtered
 	for _, c := range s.clusters {
 		if slices.ContainsFunc(targets, func(t Target) bool { return t.Cluster == c.Name }) {
 			continue
 		}
-		r := s.framework.RunFilterPlugins(ctx, binding, status, c)
+		var failed []string
+		for _, f := range s.filters {
+			if r := f.framework.RunFilterPlugins(ctx, binding, status, c); !r.IsSuccess() {
+				failed = append(failed, r.Reasons()...)
+			}
+		}
 		reason := "not selected: spread constraints or replica assignment left it out"
-		if !r.IsSuccess() {
-			reason = strings.Join(r.Reasons(), "; ")
+		if len(failed) > 0 {
+			reason = strings.Join(failed, "; ")
 		}
 		out = append(out, Filtered{Cluster: c.Name, Reason: reason})
 	}

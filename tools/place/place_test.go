@@ -146,3 +146,35 @@ func TestEvictionFromANoExecuteTaintedCluster(t *testing.T) {
 		t.Errorf("replicas lost: %+v", r.Targets)
 	}
 }
+
+// TestReasonsNameEveryFailingFilter: Karmada orders its filter plugins by
+// map iteration, so the plugin it names first for a cluster failing two
+// filters varies; the preview names both, in plugin name order, every time.
+func TestReasonsNameEveryFailingFilter(t *testing.T) {
+	clusters := snapshot(t, "a", "b", "c")
+	clusters[2].Spec.Taints = []corev1.Taint{{Key: "flotilla.io/maintenance", Effect: corev1.TaintEffectNoSchedule}}
+	s, err := New(clusters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := Workload{Object: deployment(2, "100m"), PolicyNamespace: "ns", Policy: &policyv1alpha1.PropagationSpec{
+		Placement: policyv1alpha1.Placement{ClusterAffinity: &policyv1alpha1.ClusterAffinity{ClusterNames: []string{"a", "b"}}},
+	}}
+	var first string
+	for i := 0; i < 20; i++ {
+		var reason string
+		for _, f := range preview(t, s, w).Filtered {
+			if f.Cluster == "c" {
+				reason = f.Reason
+			}
+		}
+		if !strings.Contains(reason, "affinity") || !strings.Contains(reason, "taint") {
+			t.Fatalf("reason for c: %q, want both the affinity and the taint", reason)
+		}
+		if i == 0 {
+			first = reason
+		} else if reason != first {
+			t.Fatalf("reason changed between runs: %q then %q", first, reason)
+		}
+	}
+}
