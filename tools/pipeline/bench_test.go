@@ -79,24 +79,32 @@ func BenchmarkValidate(b *testing.B) {
 	}
 }
 
-// BenchmarkPlace measures the Karmada scheduling preview of every app.
+// BenchmarkPlace measures the Karmada scheduling preview of every app: as
+// lint asks for it (targets only) and as `flotilla place` does (with the
+// reasons clusters are left out and Karmada's tie alternatives).
 func BenchmarkPlace(b *testing.B) {
 	eng := sharedEngine(b)
+	modes := []struct {
+		name string
+		opts place.Options
+	}{{"targets", place.Options{}}, {"explained", place.Options{Reasons: true, Alternatives: true}}}
 	for _, s := range sizes {
-		b.Run(fmt.Sprintf("%dclusters-%dapps", s.clusters, s.apps), func(b *testing.B) {
-			r, err := eng.Render(context.Background(), syntheticFleet(b, s.clusters, s.apps))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				res, _, err := eng.Place(context.Background(), r, "", place.Options{})
+		for _, m := range modes {
+			b.Run(fmt.Sprintf("%dclusters-%dapps-%s", s.clusters, s.apps, m.name), func(b *testing.B) {
+				r, err := eng.Render(context.Background(), syntheticFleet(b, s.clusters, s.apps))
 				if err != nil {
 					b.Fatal(err)
 				}
-				b.ReportMetric(float64(len(res)), "workloads")
-			}
-		})
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					res, _, err := eng.Place(context.Background(), r, "", m.opts)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.ReportMetric(float64(len(res)), "workloads")
+				}
+			})
+		}
 	}
 }
 
