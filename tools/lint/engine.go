@@ -239,18 +239,24 @@ func (e *Engine) Eval(ctx context.Context, input ast.Value) ([]Violation, error)
 	return vs, nil
 }
 
-// EvalAll evaluates every input, at most parallelism at a time (0: one per
-// CPU). Results are in input order whatever the scheduling.
-func (e *Engine) EvalAll(ctx context.Context, inputs []ast.Value, parallelism int) ([][]Violation, error) {
+// EvalAll evaluates n inputs, at most parallelism at a time (0: one per
+// CPU). Each input is built by input(i) just before its evaluation, so only
+// the inputs being evaluated are held in memory. Results are in input
+// order whatever the scheduling.
+func (e *Engine) EvalAll(ctx context.Context, n int, input func(i int) (ast.Value, error), parallelism int) ([][]Violation, error) {
 	if parallelism <= 0 {
 		parallelism = runtime.GOMAXPROCS(0)
 	}
-	out := make([][]Violation, len(inputs))
+	out := make([][]Violation, n)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelism)
-	for i := range inputs {
+	for i := range n {
 		g.Go(func() error {
-			vs, err := e.Eval(gctx, inputs[i])
+			in, err := input(i)
+			if err != nil {
+				return err
+			}
+			vs, err := e.Eval(gctx, in)
 			if err != nil {
 				return fmt.Errorf("input %d: %w", i, err)
 			}

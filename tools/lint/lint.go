@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -124,16 +125,14 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	inputs := make([]ast.Value, len(o.Targets))
 	conv := newConverter()
-	for i, t := range o.Targets {
-		v, err := conv.input(t)
+	results, err := eng.EvalAll(ctx, len(o.Targets), func(i int) (ast.Value, error) {
+		v, err := conv.input(o.Targets[i])
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", ref(t.Object), err)
+			return nil, fmt.Errorf("%s: %w", ref(o.Targets[i].Object), err)
 		}
-		inputs[i] = v
-	}
-	results, err := eng.EvalAll(ctx, inputs, o.Parallelism)
+		return v, nil
+	}, o.Parallelism)
 	if err != nil {
 		return nil, err
 	}
@@ -182,8 +181,10 @@ func nonNilMap(m map[string]any) map[string]any {
 
 // converter builds input documents (docs/contracts.md) as OPA values.
 // Values are immutable, so the parts many inputs share — a cluster's facts,
-// an object that is also its own variant — are converted once.
+// an object that is also its own variant — are converted once. It is safe
+// for concurrent use: inputs are built by the workers that evaluate them.
 type converter struct {
+	mu       sync.Mutex
 	clusters map[string][2]*ast.Term // name → labels, spec
 }
 
@@ -200,7 +201,9 @@ func (c *converter) term(v any) (*ast.Term, error) {
 }
 
 func (c *converter) cluster(cf ClusterFact) (*ast.Term, error) {
+	c.mu.Lock()
 	parts, ok := c.clusters[cf.Name]
+	c.mu.Unlock()
 	if !ok {
 		labels, err := c.term(stringMap(cf.Labels))
 		if err != nil {
@@ -211,7 +214,9 @@ func (c *converter) cluster(cf ClusterFact) (*ast.Term, error) {
 			return nil, err
 		}
 		parts = [2]*ast.Term{labels, spec}
+		c.mu.Lock()
 		c.clusters[cf.Name] = parts
+		c.mu.Unlock()
 	}
 	replicas := ast.NullTerm()
 	if cf.Replicas != nil {
