@@ -39,17 +39,9 @@ Argo CD syncs rendered/ itself.`,
 			if err := checkFormat(g.output, "text", "json"); err != nil {
 				return err
 			}
-			root, err := g.root()
-			if err != nil {
-				return inputError(err)
-			}
-			eng, err := pipeline.NewEngine(g.parallelism)
+			_, r, err := g.renderRepo(cmd.Context(), "")
 			if err != nil {
 				return err
-			}
-			r, err := eng.Render(cmd.Context(), root)
-			if err != nil {
-				return inputError(err)
 			}
 			plane := o.plane
 			if plane == "" {

@@ -155,11 +155,7 @@ func runLint(ctx context.Context, g *globalOptions, o *lintOptions, args []strin
 	if err != nil {
 		return nil, err
 	}
-	eng, err := pipeline.NewEngine(g.parallelism)
-	if err != nil {
-		return nil, err
-	}
-	r, err := eng.Render(ctx, repoRoot)
+	eng, r, err := g.renderRepo(ctx, repoRoot)
 	if err != nil {
 		return nil, err
 	}
@@ -286,11 +282,7 @@ func runCheck(ctx context.Context, g *globalOptions, o *lintOptions) (*report.Re
 	if err != nil {
 		return nil, nil, err
 	}
-	eng, err := pipeline.NewEngine(g.parallelism)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := eng.Render(ctx, root)
+	eng, r, err := g.renderRepo(ctx, root)
 	if err != nil {
 		return nil, nil, err
 	}

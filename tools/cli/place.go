@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 	"github.com/flotilla-gitops/flotilla/tools/place"
 	"github.com/flotilla-gitops/flotilla/tools/render"
 	"github.com/flotilla-gitops/flotilla/tools/termtable"
@@ -44,17 +43,9 @@ does not divide, such as DaemonSets, run on every node of those clusters);
 			if err := checkFormat(g.output, "text", "json"); err != nil {
 				return err
 			}
-			root, err := g.root()
-			if err != nil {
-				return inputError(err)
-			}
-			eng, err := pipeline.NewEngine(g.parallelism)
+			eng, r, err := g.renderRepo(cmd.Context(), "")
 			if err != nil {
 				return err
-			}
-			r, err := eng.Render(cmd.Context(), root)
-			if err != nil {
-				return inputError(err)
 			}
 			var snapshot []*clusterv1alpha1.Cluster
 			if o.live.context != "" || o.live.kubeconfig != "" {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 	"github.com/flotilla-gitops/flotilla/tools/render"
 	"github.com/flotilla-gitops/flotilla/tools/renderfs"
 	"github.com/flotilla-gitops/flotilla/tools/validate"
@@ -66,18 +65,11 @@ type renderReport struct {
 
 func runRender(cmd *cobra.Command, g *globalOptions, o *renderOptions, out io.Writer) error {
 	ctx := cmd.Context()
-	root, err := g.root()
-	if err != nil {
-		return inputError(err)
-	}
-	eng, err := pipeline.NewEngine(g.parallelism)
+	eng, r, err := g.renderRepo(ctx, "")
 	if err != nil {
 		return err
 	}
-	r, err := eng.Render(ctx, root)
-	if err != nil {
-		return inputError(err)
-	}
+	root := r.Repo.Root
 	files, err := r.Output.Files()
 	if err != nil {
 		return err

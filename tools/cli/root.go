@@ -14,6 +14,7 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
+	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 )
 
 // Exit codes.
@@ -63,6 +64,28 @@ func (g *globalOptions) root() (string, error) {
 		return intent.FindRoot(g.repo)
 	}
 	return intent.FindRoot(".")
+}
+
+// renderRepo renders the repository at root ("": --repo, else the one the
+// user stands in) with a new engine: how every command that works on a
+// repository's output begins. A repository that cannot be found or whose
+// intent is bad is an input error.
+func (g *globalOptions) renderRepo(ctx context.Context, root string) (*pipeline.Engine, *pipeline.Rendered, error) {
+	if root == "" {
+		var err error
+		if root, err = g.root(); err != nil {
+			return nil, nil, inputError(err)
+		}
+	}
+	eng, err := pipeline.NewEngine(g.parallelism)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := eng.Render(ctx, root)
+	if err != nil {
+		return nil, nil, inputError(err)
+	}
+	return eng, r, nil
 }
 
 // Run executes the command line and returns the exit code.

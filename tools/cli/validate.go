@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 	"github.com/flotilla-gitops/flotilla/tools/validate"
 )
 
@@ -24,17 +23,9 @@ is used. Each finding names the intent or manifest line and the rendered file.`,
 			if err := checkFormat(g.output, "text", "json"); err != nil {
 				return err
 			}
-			root, err := g.root()
-			if err != nil {
-				return inputError(err)
-			}
-			eng, err := pipeline.NewEngine(g.parallelism)
+			eng, r, err := g.renderRepo(cmd.Context(), "")
 			if err != nil {
 				return err
-			}
-			r, err := eng.Render(cmd.Context(), root)
-			if err != nil {
-				return inputError(err)
 			}
 			fs, err := eng.Validate(cmd.Context(), r)
 			if err != nil {
