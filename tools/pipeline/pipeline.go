@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
+	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -77,6 +78,30 @@ func (e *Engine) Place(ctx context.Context, r *Rendered, app string, opts place.
 // example read from a live control plane, with their real status); nil
 // means the snapshot built from the intent.
 func (e *Engine) PlaceOn(ctx context.Context, r *Rendered, app string, snapshot []*clusterv1alpha1.Cluster, opts place.Options) ([]place.Result, *place.Scheduler, error) {
+	req := PlaceRequest{Snapshot: snapshot, Options: opts}
+	if app != "" {
+		req.Apps = []string{app}
+	}
+	return e.PlaceWith(ctx, r, req)
+}
+
+// PlaceRequest is what PlaceWith schedules.
+type PlaceRequest struct {
+	// Apps restricts scheduling to these apps' objects (nil: all).
+	Apps []string
+	// Snapshot is the clusters to schedule over (nil: from the intent).
+	Snapshot []*clusterv1alpha1.Cluster
+	// Current is each object's current assignment (by Kind/ns/name), as a
+	// binding already scheduled has it; Karmada keeps replicas where they
+	// are when it can, so a plan schedules the head with the base's
+	// assignment as current.
+	Current map[string][]workv1alpha2.TargetCluster
+	Options place.Options
+}
+
+// PlaceWith is Place with every knob.
+func (e *Engine) PlaceWith(ctx context.Context, r *Rendered, req PlaceRequest) ([]place.Result, *place.Scheduler, error) {
+	snapshot, opts := req.Snapshot, req.Options
 	var objs []*unstructured.Unstructured
 	owner := map[*unstructured.Unstructured]string{}
 	apis := map[schema.GroupVersionKind]bool{}
@@ -108,10 +133,15 @@ func (e *Engine) PlaceOn(ctx context.Context, r *Rendered, app string, snapshot 
 	if err != nil {
 		return nil, nil, err
 	}
-	if app != "" {
-		workloads = slices.DeleteFunc(workloads, func(w place.Workload) bool { return w.App != app })
-		if len(workloads) == 0 {
-			return nil, nil, fmt.Errorf("no app %q in the repository (or it selects nothing)", app)
+	if req.Apps != nil {
+		workloads = slices.DeleteFunc(workloads, func(w place.Workload) bool { return !slices.Contains(req.Apps, w.App) })
+		if len(workloads) == 0 && len(req.Apps) == 1 {
+			return nil, nil, fmt.Errorf("no app %q in the repository (or it selects nothing)", req.Apps[0])
+		}
+	}
+	if req.Current != nil {
+		for i := range workloads {
+			workloads[i].Current = req.Current[objectRef(workloads[i].Object)]
 		}
 	}
 	if opts.Parallelism == 0 {

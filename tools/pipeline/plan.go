@@ -1,0 +1,329 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/flotilla-gitops/flotilla/tools/gitsnap"
+	"github.com/flotilla-gitops/flotilla/tools/lint"
+	"github.com/flotilla-gitops/flotilla/tools/overrides"
+	"github.com/flotilla-gitops/flotilla/tools/place"
+	"github.com/flotilla-gitops/flotilla/tools/plan"
+	"github.com/flotilla-gitops/flotilla/tools/report"
+)
+
+// SideOptions configure PlanSide.
+type SideOptions struct {
+	// Label names the revision in the plan.
+	Label string
+	// Apps restricts the side to these apps and the platform's objects
+	// (nil: everything).
+	Apps []string
+	// Current is the assignment each object already has (the base's, when
+	// building the head), so Karmada's tie-breaks keep replicas in place
+	// as the live scheduler would.
+	Current map[string][]workv1alpha2.TargetCluster
+	// Lint, when set, adds this side's policy findings.
+	Lint *lint.Pack
+	Now  func() time.Time
+}
+
+// PlanSide resolves where every object of a rendered repository lands and
+// what it looks like on each cluster (Karmada's placement and overrides),
+// for plan.Compare. It also returns the assignments, to pass as Current
+// when building the other side.
+func (e *Engine) PlanSide(ctx context.Context, r *Rendered, o SideOptions) (*plan.Side, map[string][]workv1alpha2.TargetCluster, error) {
+	req := PlaceRequest{Current: o.Current}
+	if o.Apps != nil {
+		// Platform objects (app "") are kept: an app's intent feeds some of
+		// them (Argo CD's ApplicationSets list every app).
+		req.Apps = append(slices.Clone(o.Apps), "")
+	}
+	results, sched, err := e.PlaceWith(ctx, r, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	placed := make(map[string]*place.Result, len(results))
+	assigned := make(map[string][]workv1alpha2.TargetCluster, len(results))
+	for i := range results {
+		res := &results[i]
+		placed[res.Object] = res
+		tcs := make([]workv1alpha2.TargetCluster, len(res.Targets))
+		for j, t := range res.Targets {
+			tcs[j] = workv1alpha2.TargetCluster{Name: t.Cluster, Replicas: t.Replicas}
+		}
+		assigned[res.Object] = tcs
+	}
+	var objs []*unstructured.Unstructured
+	for _, obj := range r.Output.Objects {
+		if !obj.Preview {
+			objs = append(objs, obj.Object)
+		}
+	}
+	applier, err := overrides.New(objs, sched.Clusters())
+	if err != nil {
+		return nil, nil, err
+	}
+
+	side := &plan.Side{Label: o.Label, Objects: map[string]*plan.Object{}, Apps: o.Apps}
+	planeOf := map[string]string{}
+	for _, c := range r.Repo.Clusters {
+		side.Clusters = append(side.Clusters, plan.Cluster{
+			Name: c.Name, Wave: c.Spec.Wave, Kind: string(c.Spec.Kind), CapacityType: string(c.Spec.Capacity.Type),
+			Region: c.Spec.Region, ControlPlane: c.Spec.ControlPlane, DRPartner: c.Spec.DRPartner,
+		})
+		planeOf[c.Name] = c.Spec.ControlPlane
+	}
+	slices.SortFunc(side.Clusters, func(a, b plan.Cluster) int { return cmpString(a.Name, b.Name) })
+	single := len(r.Repo.Fleet.Spec.ControlPlanes) == 1
+
+	for _, obj := range r.Output.Objects {
+		if obj.Preview || (o.Apps != nil && obj.App != "" && !slices.Contains(o.Apps, obj.App)) {
+			continue
+		}
+		po := &plan.Object{Scope: obj.Plane, Ref: obj.Ref(), App: obj.App, Template: obj.Object}
+		if po.Scope == "" {
+			po.Scope = plan.ScopeArgoCD
+		}
+		if obj.Origin.File != "" {
+			po.Source = obj.Origin.File
+			if obj.Origin.Line > 0 {
+				po.Source += ":" + strconv.Itoa(obj.Origin.Line)
+			}
+		}
+		if res := placed[objectRef(obj.Object)]; res != nil && obj.Plane != "" {
+			po.Replicas, po.Divided = res.Replicas, res.Mode == "Divided"
+			if err := members(po, res, applier); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", po.Ref, err)
+			}
+		} else if obj.Plane != "" && autoPropagated(obj.Object) {
+			// Karmada's namespace sync controller creates every namespace
+			// of the control plane in every member (not through a policy).
+			for _, c := range side.Clusters {
+				if p := planeOf[c.Name]; p == obj.Plane || (p == "" && single) {
+					po.Members = append(po.Members, plan.Member{Cluster: c.Name, Object: obj.Object})
+				}
+			}
+		}
+		side.Objects[plan.Key(po.Scope, po.Ref)] = po
+	}
+
+	if o.Lint != nil {
+		rep, err := e.Lint(ctx, r, LintOptions{Pack: o.Lint, Now: o.Now})
+		if err != nil {
+			return nil, nil, err
+		}
+		side.Findings = findingsOf(rep, r, o.Apps)
+	}
+	return side, assigned, nil
+}
+
+// members fills where a placed object lands, as each cluster gets it: the
+// override variant, with a divided workload's replicas revised to the
+// cluster's share as Karmada's binding controller does.
+func members(po *plan.Object, res *place.Result, applier *overrides.Applier) error {
+	names := make([]string, len(res.Targets))
+	share := make(map[string]int32, len(res.Targets))
+	for i, t := range res.Targets {
+		names[i], share[t.Cluster] = t.Cluster, t.Replicas
+	}
+	variants, err := applier.Variants(po.Template, names)
+	if err != nil {
+		return err
+	}
+	type revised struct {
+		obj      *unstructured.Unstructured
+		replicas int32
+	}
+	copies := map[revised]*unstructured.Unstructured{}
+	for _, v := range variants {
+		for _, c := range v.Clusters {
+			m := plan.Member{Cluster: c, Replicas: share[c], Object: v.Object}
+			if po.Divided && po.Replicas > 0 {
+				if _, ok, _ := unstructured.NestedFieldNoCopy(v.Object.Object, "spec", "replicas"); ok {
+					k := revised{v.Object, share[c]}
+					cp, ok := copies[k]
+					if !ok {
+						cp = v.Object.DeepCopy()
+						if err := unstructured.SetNestedField(cp.Object, int64(share[c]), "spec", "replicas"); err != nil {
+							return err
+						}
+						copies[k] = cp
+					}
+					m.Object = cp
+				}
+			}
+			po.Members = append(po.Members, m)
+		}
+	}
+	slices.SortFunc(po.Members, func(a, b plan.Member) int { return cmpString(a.Cluster, b.Cluster) })
+	return nil
+}
+
+// autoPropagated says whether Karmada's namespace sync controller copies
+// the object to members: a Namespace that is not Karmada's or Kubernetes'
+// own and does not opt out.
+func autoPropagated(u *unstructured.Unstructured) bool {
+	if u.GetKind() != "Namespace" || u.GetAPIVersion() != "v1" {
+		return false
+	}
+	name := u.GetName()
+	switch {
+	case name == "default", len(name) >= 5 && name[:5] == "kube-", len(name) >= 8 && name[:8] == "karmada-":
+		return false
+	}
+	return u.GetLabels()["namespace.karmada.io/skip-auto-propagation"] != "true"
+}
+
+// findingsOf keeps the findings a side covers: all of them, or only those
+// about the given apps' objects and files.
+func findingsOf(rep *report.Report, r *Rendered, apps []string) []report.Finding {
+	if apps == nil {
+		return slices.Clone(rep.Findings)
+	}
+	owner := map[string]string{}
+	for _, obj := range r.Output.Objects {
+		owner[obj.Ref()] = obj.App
+	}
+	var out []report.Finding
+	for _, f := range rep.Findings {
+		if a := owner[f.Object]; a == "" || slices.Contains(apps, a) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// PlanOptions configure Plan.
+type PlanOptions struct {
+	// Root is the control repository (the head side when Head is "").
+	Root string
+	// Base and Head are Git revisions; Head "" is the working tree.
+	Base, Head string
+	// Lint, when set, diffs the policy findings of both sides.
+	Lint *lint.Pack
+	Now  func() time.Time
+	// Full turns off the changed-only fast path.
+	Full bool
+	// Progress, when set, is told each step as it starts.
+	Progress func(step string)
+}
+
+// Plan renders base and head, resolves placement on both and compares
+// them. When only some apps' folders changed (and Full is off), only those
+// apps are placed and compared: nothing else can differ.
+func (e *Engine) Plan(ctx context.Context, o PlanOptions) (*plan.Plan, error) {
+	say := func(s string) {
+		if o.Progress != nil {
+			o.Progress(s)
+		}
+	}
+	repo, err := gitsnap.Open(ctx, o.Root)
+	if err != nil {
+		return nil, err
+	}
+	baseCommit, err := repo.Resolve(ctx, o.Base)
+	if err != nil {
+		return nil, err
+	}
+	headLabel, headRoot := "working tree", o.Root
+	if o.Head != "" {
+		headCommit, err := repo.Resolve(ctx, o.Head)
+		if err != nil {
+			return nil, err
+		}
+		headLabel = revLabel(o.Head, headCommit)
+		say("export " + headLabel)
+		dir, cleanup, err := repo.Export(ctx, headCommit)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = cleanup() }()
+		headRoot = dir
+	}
+	var apps []string
+	if !o.Full {
+		changed, err := repo.Changed(ctx, baseCommit, o.Head)
+		if err != nil {
+			return nil, err
+		}
+		apps = AffectedApps(changed)
+	}
+	baseLabel := revLabel(o.Base, baseCommit)
+	say("export " + baseLabel)
+	baseRoot, cleanup, err := repo.Export(ctx, baseCommit)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = cleanup() }()
+
+	say("render " + baseLabel)
+	rb, err := e.Render(ctx, baseRoot)
+	if err != nil {
+		return nil, fmt.Errorf("base %s: %w", baseLabel, err)
+	}
+	say("render " + headLabel)
+	rh, err := e.Render(ctx, headRoot)
+	if err != nil {
+		return nil, fmt.Errorf("head %s: %w", headLabel, err)
+	}
+	say("place and compare")
+	return e.ComparePlan(ctx, rb, rh, SideOptions{Label: baseLabel, Apps: apps, Lint: o.Lint, Now: o.Now}, SideOptions{Label: headLabel, Apps: apps, Lint: o.Lint, Now: o.Now})
+}
+
+// ComparePlan builds both sides of already rendered revisions (the head
+// scheduled with the base's assignments as current) and compares them.
+func (e *Engine) ComparePlan(ctx context.Context, base, head *Rendered, bo, ho SideOptions) (*plan.Plan, error) {
+	bs, current, err := e.PlanSide(ctx, base, bo)
+	if err != nil {
+		return nil, fmt.Errorf("base %s: %w", bo.Label, err)
+	}
+	ho.Current = current
+	hs, _, err := e.PlanSide(ctx, head, ho)
+	if err != nil {
+		return nil, fmt.Errorf("head %s: %w", ho.Label, err)
+	}
+	return plan.Compare(bs, hs), nil
+}
+
+// AffectedApps returns the apps a change to these repository files can
+// affect, or nil when it can affect anything (a change outside apps/, or
+// to apps/ itself). Files that never reach the fleet (Markdown, docs/,
+// rendered/ — the output, regenerated) are ignored.
+func AffectedApps(changed []string) []string {
+	apps := []string{}
+	for _, f := range changed {
+		dir, rest, _ := strings.Cut(f, "/")
+		switch {
+		case strings.HasSuffix(f, ".md"), dir == "docs", dir == "rendered":
+			continue
+		case dir == "apps" && strings.Contains(rest, "/"):
+			app, _, _ := strings.Cut(rest, "/")
+			if !slices.Contains(apps, app) {
+				apps = append(apps, app)
+			}
+		default:
+			return nil
+		}
+	}
+	slices.Sort(apps)
+	return apps
+}
+
+func revLabel(rev, commit string) string {
+	short := commit
+	if len(short) > 12 {
+		short = short[:12]
+	}
+	if rev == commit || strings.HasPrefix(commit, rev) {
+		return short
+	}
+	return rev + " (" + short + ")"
+}
