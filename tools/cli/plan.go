@@ -153,4 +153,3 @@ func writeParts(streams IO, dir string, parts []mdsplit.Part) error {
 	}
 	return nil
 }
-

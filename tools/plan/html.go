@@ -131,7 +131,7 @@ func WriteHTML(w io.Writer, p *Plan) error {
 			}
 			return "~"
 		},
-		"title": func(g Group) string { return g.Title(12) },
+		"title":  func(g Group) string { return g.Title(12) },
 		"counts": func(chs []ObjectChange) string { return countsText(counts(chs)) },
 		"join":   strings.Join,
 		"none":   orNone,

@@ -27,7 +27,7 @@ func pdb(minAvailable int64) *unstructured.Unstructured {
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
 		"metadata": map[string]any{"name": "web", "namespace": "shop"},
-		"spec": map[string]any{"minAvailable": minAvailable, "selector": map[string]any{"matchLabels": map[string]any{"app": "web"}}},
+		"spec":     map[string]any{"minAvailable": minAvailable, "selector": map[string]any{"matchLabels": map[string]any{"app": "web"}}},
 	}}
 }
 
