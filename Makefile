@@ -14,7 +14,7 @@ LINTPKGS     := $(PKGS) ./scripts/bench/...
 
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build demo test unit engines e2e lint fmt vet staticcheck generate bench fuzz clean
+.PHONY: all build demo test unit browser engines e2e lint fmt vet staticcheck generate bench fuzz clean
 
 all: build
 
@@ -33,8 +33,12 @@ demo: build
 ## and race tests, then the end-to-end tests against a real local fleet
 test: lint unit e2e
 
-unit:
-	$(GO) test -race -count=1 $(PKGS)
+unit: browser
+	FLOTILLA_REQUIRE_CHROMIUM=1 $(GO) test -race -count=1 $(PKGS)
+
+## browser: Debian's Chromium, for the plan page's browser test
+browser:
+	./scripts/install-chromium.sh
 
 ## engines: build the local fleet's binaries from their Go modules (cached)
 engines:

@@ -90,12 +90,13 @@ func (a *Applier) Variants(obj *unstructured.Unstructured, clusters []string) ([
 	}
 	var groups []*group
 	byKey := map[string]*group{}
+	policies := a.selecting(obj)
 	for _, name := range clusters {
 		kc := a.clusters[name]
 		if kc == nil {
 			return nil, fmt.Errorf("unknown cluster %s", name)
 		}
-		key := a.signature(obj, kc)
+		key := a.signature(policies, kc)
 		g, ok := byKey[key]
 		if !ok {
 			g = &group{key: key}
@@ -128,27 +129,24 @@ func (a *Applier) matcher(t *policyv1alpha1.ClusterAffinity) *karmadaspec.Matche
 	return m
 }
 
-// signature lists the policy rules that apply to the object on a cluster,
-// as Karmada's getOverridersFromOverridePolicies selects them.
-func (a *Applier) signature(obj *unstructured.Unstructured, kc *clusterv1alpha1.Cluster) string {
-	var b strings.Builder
+// selected is an override policy whose resource selectors match an
+// object: which of its rules apply then depends on the cluster only.
+type selected struct {
+	id   string // kind/ns/name
+	spec *policyv1alpha1.OverrideSpec
+}
+
+// selecting returns the policies that select the object, as Karmada's
+// getOverridersFromOverridePolicies filters them, cluster policies first.
+// Selectors depend on the object alone, so they are matched once per
+// object rather than once per cluster.
+func (a *Applier) selecting(obj *unstructured.Unstructured) []selected {
+	var out []selected
 	add := func(kind, ns, name string, spec *policyv1alpha1.OverrideSpec) {
 		if len(spec.ResourceSelectors) > 0 && !karmadautil.ResourceMatchSelectors(obj, spec.ResourceSelectors...) {
 			return
 		}
-		if len(spec.OverrideRules) == 0 {
-			// The deprecated single-rule form, which Karmada still reads.
-			//lint:ignore SA1019 Karmada's override manager reads it too
-			if t := spec.TargetCluster; t == nil || a.matcher(t).Matches(kc) {
-				b.WriteString(kind + "/" + ns + "/" + name + ";")
-			}
-			return
-		}
-		for i := range spec.OverrideRules {
-			if t := spec.OverrideRules[i].TargetCluster; t == nil || a.matcher(t).Matches(kc) {
-				b.WriteString(kind + "/" + ns + "/" + name + "#" + strconv.Itoa(i) + ";")
-			}
-		}
+		out = append(out, selected{id: kind + "/" + ns + "/" + name, spec: spec})
 	}
 	for i := range a.cops {
 		add("C", "", a.cops[i].Name, &a.cops[i].Spec)
@@ -156,6 +154,29 @@ func (a *Applier) signature(obj *unstructured.Unstructured, kc *clusterv1alpha1.
 	if ns := obj.GetNamespace(); ns != "" {
 		for i := range a.ops[ns] {
 			add("N", ns, a.ops[ns][i].Name, &a.ops[ns][i].Spec)
+		}
+	}
+	return out
+}
+
+// signature lists the rules of the selecting policies that apply on a
+// cluster.
+func (a *Applier) signature(policies []selected, kc *clusterv1alpha1.Cluster) string {
+	var b strings.Builder
+	for _, p := range policies {
+		spec := p.spec
+		if len(spec.OverrideRules) == 0 {
+			// The deprecated single-rule form, which Karmada still reads.
+			//lint:ignore SA1019 Karmada's override manager reads it too
+			if t := spec.TargetCluster; t == nil || a.matcher(t).Matches(kc) {
+				b.WriteString(p.id + ";")
+			}
+			continue
+		}
+		for i := range spec.OverrideRules {
+			if t := spec.OverrideRules[i].TargetCluster; t == nil || a.matcher(t).Matches(kc) {
+				b.WriteString(p.id + "#" + strconv.Itoa(i) + ";")
+			}
 		}
 	}
 	return b.String()

@@ -1,13 +1,19 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 
+	flotilla "github.com/flotilla-gitops/flotilla"
 	"github.com/flotilla-gitops/flotilla/tools/fleetgen"
+	"github.com/flotilla-gitops/flotilla/tools/lint"
 	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 	"github.com/flotilla-gitops/flotilla/tools/place"
 )
@@ -114,5 +120,100 @@ func BenchmarkNewEngine(b *testing.B) {
 		if _, err := pipeline.NewEngine(0); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// planBenchRepo is a Git repository of a generated fleet whose working
+// tree bumps the image of the first app (one) or of every app (all).
+func planBenchRepo(b *testing.B, clusters, apps int, all bool) string {
+	b.Helper()
+	src := syntheticFleet(b, clusters, apps)
+	root := b.TempDir()
+	if err := os.CopyFS(root, os.DirFS(src)); err != nil {
+		b.Fatal(err)
+	}
+	gitB(b, root, "init", "-q", "-b", "main")
+	gitB(b, root, "add", ".")
+	gitB(b, root, "commit", "-q", "-m", "base")
+	entries, err := os.ReadDir(filepath.Join(root, "apps"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bumped := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		err := filepath.WalkDir(filepath.Join(root, "apps", e.Name()), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil || !bytes.Contains(data, []byte(":1.0.0")) {
+				return err
+			}
+			bumped++
+			return os.WriteFile(p, bytes.ReplaceAll(data, []byte(":1.0.0"), []byte(":1.0.1")), 0o644)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if bumped > 0 && !all {
+			break
+		}
+	}
+	return root
+}
+
+func gitB(b *testing.B, dir string, args ...string) {
+	b.Helper()
+	cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=bench", "-c", "user.email=bench@example.com", "-c", "commit.gpgsign=false"}, args...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+}
+
+// BenchmarkPlan measures `flotilla plan` (both sides exported from Git,
+// rendered, placed and compared) for an image bump of one app — the
+// changed-only fast path, and --full for comparison — and of every app,
+// without and with policy findings diffed.
+func BenchmarkPlan(b *testing.B) {
+	eng := sharedEngine(b)
+	pack, err := lint.LoadPack(lint.Source{Name: "policies", FS: flotilla.DefaultPolicies()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const clusters, apps = 1000, 200
+	cases := []struct {
+		name string
+		all  bool
+		full bool
+		lint bool
+	}{
+		{"one-app", false, false, false},
+		{"one-app-full", false, true, false},
+		{"one-app-lint", false, false, true},
+		{"all-apps", true, false, false},
+		{"all-apps-lint", true, false, true},
+	}
+	for _, c := range cases {
+		b.Run(fmt.Sprintf("%dclusters-%dapps-%s", clusters, apps, c.name), func(b *testing.B) {
+			root := planBenchRepo(b, clusters, apps, c.all)
+			o := pipeline.PlanOptions{Root: root, Base: "main", Full: c.full}
+			if c.lint {
+				o.Lint = pack
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				p, err := eng.Plan(context.Background(), o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !p.Summary.Changed {
+					b.Fatal("no change planned")
+				}
+				b.ReportMetric(float64(p.Summary.Modified), "changes")
+			}
+		})
 	}
 }
