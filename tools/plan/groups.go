@@ -65,7 +65,7 @@ func (p *Plan) Groups() []Group {
 	return out
 }
 
-// ReplicaRows folds replica moves that are the same on several clusters.
+// ReplicaRow is a replica move that is the same on several clusters.
 type ReplicaRow struct {
 	App, Object   string
 	Before, After int32
