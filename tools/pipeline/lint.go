@@ -57,16 +57,32 @@ func (e *Engine) Lint(ctx context.Context, r *Rendered, o LintOptions) (*report.
 	if err != nil {
 		return nil, err
 	}
-	// Place reports each scheduled object by Kind/ns/name.
-	placed := make(map[string]*place.Result, len(results))
-	for i := range results {
-		placed[results[i].Object] = &results[i]
+	applier, err := newApplier(r, sched)
+	if err != nil {
+		return nil, err
 	}
+	return e.lintPlaced(ctx, r, results, applier, o)
+}
+
+// newApplier prepares Karmada's override manager over the rendered
+// override policies and the scheduler's clusters.
+func newApplier(r *Rendered, sched *place.Scheduler) (*overrides.Applier, error) {
 	var objs []*unstructured.Unstructured
 	for _, obj := range r.Output.Objects {
 		if !obj.Preview {
 			objs = append(objs, obj.Object)
 		}
+	}
+	return overrides.New(objs, sched.Clusters())
+}
+
+// lintPlaced lints with a placement already made (of every app) and its
+// override applier.
+func (e *Engine) lintPlaced(ctx context.Context, r *Rendered, results []place.Result, applier *overrides.Applier, o LintOptions) (*report.Report, error) {
+	// Place reports each scheduled object by Kind/ns/name.
+	placed := make(map[string]*place.Result, len(results))
+	for i := range results {
+		placed[results[i].Object] = &results[i]
 	}
 	// An app's Namespace is propagated by Karmada's namespace controller to
 	// every member; for app-level rules it stands where the app's objects
@@ -84,11 +100,6 @@ func (e *Engine) Lint(ctx context.Context, r *Rendered, o LintOptions) (*report.
 	for _, names := range appClusters {
 		slices.Sort(names)
 	}
-	applier, err := overrides.New(objs, sched.Clusters())
-	if err != nil {
-		return nil, err
-	}
-
 	fleet, clusterJSON, appJSON, groupJSON, err := fleetData(r.Repo)
 	if err != nil {
 		return nil, err

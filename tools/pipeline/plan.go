@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	policyv1alpha1 "github.com/karmada-io/karmada/pkg/apis/policy/v1alpha1"
 	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
+	"github.com/karmada-io/karmada/pkg/util/names"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flotilla-gitops/flotilla/tools/gitsnap"
@@ -41,9 +43,10 @@ type SideOptions struct {
 // when building the other side.
 func (e *Engine) PlanSide(ctx context.Context, r *Rendered, o SideOptions) (*plan.Side, map[string][]workv1alpha2.TargetCluster, error) {
 	req := PlaceRequest{Current: o.Current}
-	if o.Apps != nil {
+	if o.Apps != nil && o.Lint == nil {
 		// Platform objects (app "") are kept: an app's intent feeds some of
-		// them (Argo CD's ApplicationSets list every app).
+		// them (Argo CD's ApplicationSets list every app). Linting needs
+		// every app placed, and then sees the very placement the plan shows.
 		req.Apps = append(slices.Clone(o.Apps), "")
 	}
 	results, sched, err := e.PlaceWith(ctx, r, req)
@@ -61,13 +64,7 @@ func (e *Engine) PlanSide(ctx context.Context, r *Rendered, o SideOptions) (*pla
 		}
 		assigned[res.Object] = tcs
 	}
-	var objs []*unstructured.Unstructured
-	for _, obj := range r.Output.Objects {
-		if !obj.Preview {
-			objs = append(objs, obj.Object)
-		}
-	}
-	applier, err := overrides.New(objs, sched.Clusters())
+	applier, err := newApplier(r, sched)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -116,7 +113,7 @@ func (e *Engine) PlanSide(ctx context.Context, r *Rendered, o SideOptions) (*pla
 	}
 
 	if o.Lint != nil {
-		rep, err := e.Lint(ctx, r, LintOptions{Pack: o.Lint, Now: o.Now})
+		rep, err := e.lintPlaced(ctx, r, results, applier, LintOptions{Pack: o.Lint, Now: o.Now})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -129,12 +126,12 @@ func (e *Engine) PlanSide(ctx context.Context, r *Rendered, o SideOptions) (*pla
 // override variant, with a divided workload's replicas revised to the
 // cluster's share as Karmada's binding controller does.
 func members(po *plan.Object, res *place.Result, applier *overrides.Applier) error {
-	names := make([]string, len(res.Targets))
+	targets := make([]string, len(res.Targets))
 	share := make(map[string]int32, len(res.Targets))
 	for i, t := range res.Targets {
-		names[i], share[t.Cluster] = t.Cluster, t.Replicas
+		targets[i], share[t.Cluster] = t.Cluster, t.Replicas
 	}
-	variants, err := applier.Variants(po.Template, names)
+	variants, err := applier.Variants(po.Template, targets)
 	if err != nil {
 		return err
 	}
@@ -168,18 +165,20 @@ func members(po *plan.Object, res *place.Result, applier *overrides.Applier) err
 }
 
 // autoPropagated says whether Karmada's namespace sync controller copies
-// the object to members: a Namespace that is not Karmada's or Kubernetes'
-// own and does not opt out.
+// the object to members: a Namespace it does not reserve or skip
+// (names.IsReservedNamespace, "default", the controller's default
+// --skipped-propagating-namespaces "kube-.*", matched unanchored as its
+// regexp is) and that does not opt out with the skip-auto-propagation
+// label.
 func autoPropagated(u *unstructured.Unstructured) bool {
 	if u.GetKind() != "Namespace" || u.GetAPIVersion() != "v1" {
 		return false
 	}
 	name := u.GetName()
-	switch {
-	case name == "default", len(name) >= 5 && name[:5] == "kube-", len(name) >= 8 && name[:8] == "karmada-":
+	if names.IsReservedNamespace(name) || name == names.NamespaceDefault || strings.Contains(name, "kube-") {
 		return false
 	}
-	return u.GetLabels()["namespace.karmada.io/skip-auto-propagation"] != "true"
+	return !strings.EqualFold(u.GetLabels()[policyv1alpha1.NamespaceSkipAutoPropagationLabel], "true")
 }
 
 // findingsOf keeps the findings a side covers: all of them, or only those
