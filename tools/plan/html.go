@@ -28,9 +28,8 @@ type picture struct {
 }
 
 type pictureColumn struct {
-	X     int
-	Name  string
-	Title string
+	X    int
+	Name string
 }
 
 type pictureRow struct {
@@ -72,15 +71,9 @@ func drawMatrix(p *Plan) *picture {
 	}
 	col, row := map[string]int{}, map[string]int{}
 	pic := &picture{Trimmed: trimmed}
-	waves := map[string]int32{}
-	for _, t := range p.Targets {
-		if t.Cluster != nil {
-			waves[t.Name] = t.Cluster.Wave
-		}
-	}
 	for i, c := range clusters {
 		col[c] = i
-		pic.Columns = append(pic.Columns, pictureColumn{X: labelW + i*cellW + cellW/2, Name: c, Title: c})
+		pic.Columns = append(pic.Columns, pictureColumn{X: labelW + i*cellW + cellW/2, Name: c})
 	}
 	for i, a := range apps {
 		row[a] = i
@@ -135,6 +128,7 @@ func WriteHTML(w io.Writer, p *Plan) error {
 		"counts": func(chs []ObjectChange) string { return countsText(counts(chs)) },
 		"join":   strings.Join,
 		"none":   orNone,
+		"source": findingSource,
 	}).Parse(htmlTemplate)
 	if err != nil {
 		return err

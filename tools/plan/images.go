@@ -2,7 +2,6 @@ package plan
 
 import (
 	"cmp"
-	"maps"
 	"slices"
 	"strings"
 
@@ -51,28 +50,19 @@ func images(u *unstructured.Unstructured) map[string]string {
 }
 
 // imageChanges lists, per cluster, the containers whose image differs.
-func imageChanges(before, after *Object) []ImageChange {
-	b, a := memberMap(before), memberMap(after)
-	obj := cmp.Or(after, before)
+func imageChanges(pr *pair) []ImageChange {
 	var out []ImageChange
-	for _, cl := range slices.Sorted(maps.Keys(unionMembers(b, a))) {
+	for _, cl := range pr.clusters {
 		var ib, ia map[string]string
-		if m := b[cl]; m != nil {
+		if m := pr.b[cl]; m != nil {
 			ib = images(m.Object)
 		}
-		if m := a[cl]; m != nil {
+		if m := pr.a[cl]; m != nil {
 			ia = images(m.Object)
 		}
-		names := map[string]bool{}
-		for n := range ib {
-			names[n] = true
-		}
-		for n := range ia {
-			names[n] = true
-		}
-		for _, n := range slices.Sorted(maps.Keys(names)) {
+		for _, n := range sortedUnion(ib, ia) {
 			if ib[n] != ia[n] {
-				out = append(out, ImageChange{App: obj.App, Object: obj.Ref, Container: n, Before: ib[n], After: ia[n], Clusters: []string{cl}})
+				out = append(out, ImageChange{App: pr.obj.App, Object: pr.obj.Ref, Container: n, Before: ib[n], After: ia[n], Clusters: []string{cl}})
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"html"
 	"io"
 	"strings"
 
@@ -80,7 +81,7 @@ func WriteMarkdown(w io.Writer, p *Plan, o MarkdownOptions) error {
 	b.WriteString("\n#### Changes\n")
 	for _, g := range p.Groups() {
 		added, changed, removed := counts(g.Changes)
-		fmt.Fprintf(b, "\n<details><summary><b>%s</b> — %s</summary>\n\n", htmlEscape(g.Title(o.MaxNames)), countsText(added, changed, removed))
+		fmt.Fprintf(b, "\n<details><summary><b>%s</b> — %s</summary>\n\n", html.EscapeString(g.Title(o.MaxNames)), countsText(added, changed, removed))
 		if len(g.Targets) > 1 && o.MaxNames > 0 && len(g.Targets) > o.MaxNames {
 			fmt.Fprintf(b, "All %d: %s\n\n", len(g.Targets), strings.Join(g.Targets, ", "))
 		}
@@ -114,11 +115,7 @@ type findingRow struct{ rule, severity, object, message, source string }
 func rowsOf(fs []report.Finding) []findingRow {
 	out := make([]findingRow, 0, len(fs))
 	for _, f := range fs {
-		src := f.File
-		if f.Line > 0 {
-			src = fmt.Sprintf("%s:%d", f.File, f.Line)
-		}
-		out = append(out, findingRow{f.Rule, string(f.Severity), f.Object, f.Message, src})
+		out = append(out, findingRow{f.Rule, string(f.Severity), f.Object, f.Message, findingSource(f)})
 	}
 	return out
 }
@@ -195,9 +192,4 @@ func mdInline(s string) string {
 	s = strings.ReplaceAll(s, "\r", " ")
 	s = strings.ReplaceAll(s, "\n", " ")
 	return strings.ReplaceAll(s, "<", "&lt;")
-}
-
-func htmlEscape(s string) string {
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
-	return r.Replace(s)
 }

@@ -175,7 +175,7 @@ func (c *comparer) plan() *Plan {
 			clusters[cl.Name] = &cl // head overwrites base: its facts are the ones going live
 		}
 	}
-	keys := slices.Sorted(maps.Keys(union(c.base.Objects, c.head.Objects)))
+	keys := sortedUnion(c.base.Objects, c.head.Objects)
 
 	scopes := map[string][]ObjectChange{}
 	members := map[string][]ObjectChange{}
@@ -183,10 +183,11 @@ func (c *comparer) plan() *Plan {
 	for _, k := range keys {
 		before, after := c.base.Objects[k], c.head.Objects[k]
 		obj := cmp.Or(after, before)
+		pr := newPair(before, after)
 		// An object that lands on members is reported where it lands; its
 		// template in the control plane only carries it there.
-		if landsSomewhere(before) || landsSomewhere(after) {
-			for _, ch := range c.memberChanges(before, after) {
+		if len(pr.clusters) > 0 {
+			for _, ch := range c.memberChanges(pr) {
 				members[ch.cluster] = append(members[ch.cluster], ch.ObjectChange)
 				if obj.App != "" {
 					apps[obj.App] = true
@@ -198,8 +199,8 @@ func (c *comparer) plan() *Plan {
 				apps[obj.App] = true
 			}
 		}
-		p.ReplicaMoves = append(p.ReplicaMoves, replicaMoves(before, after)...)
-		p.Images = append(p.Images, imageChanges(before, after)...)
+		p.ReplicaMoves = append(p.ReplicaMoves, replicaMoves(pr)...)
+		p.Images = append(p.Images, imageChanges(pr)...)
 	}
 
 	for _, s := range slices.Sorted(maps.Keys(scopes)) {
@@ -252,14 +253,34 @@ func (c *comparer) plan() *Plan {
 	return p
 }
 
-func union(a, b map[string]*Object) map[string]*Object {
-	out := make(map[string]*Object, len(a)+len(b))
-	maps.Copy(out, a)
-	maps.Copy(out, b)
-	return out
+// sortedUnion returns the keys of both maps, sorted, once each.
+func sortedUnion[V any](a, b map[string]V) []string {
+	keys := slices.Collect(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }
 
-func landsSomewhere(o *Object) bool { return o != nil && len(o.Members) > 0 }
+// pair is one object on both sides (either may be nil), its members
+// indexed by cluster: built once per object for every comparison.
+type pair struct {
+	before, after *Object
+	// obj is after, or before when the object goes.
+	obj  *Object
+	b, a map[string]*Member
+	// clusters are the clusters it lands on on either side, sorted.
+	clusters []string
+}
+
+func newPair(before, after *Object) *pair {
+	pr := &pair{before: before, after: after, obj: cmp.Or(after, before), b: memberMap(before), a: memberMap(after)}
+	pr.clusters = sortedUnion(pr.b, pr.a)
+	return pr
+}
 
 func waveOf(clusters map[string]*Cluster, name string) int32 {
 	if c := clusters[name]; c != nil {
@@ -289,19 +310,18 @@ type memberChange struct {
 }
 
 // memberChanges compares an object cluster by cluster.
-func (c *comparer) memberChanges(before, after *Object) []memberChange {
-	b, a := memberMap(before), memberMap(after)
-	obj := cmp.Or(after, before)
+func (c *comparer) memberChanges(pr *pair) []memberChange {
+	obj := pr.obj
 	var out []memberChange
-	for _, cl := range slices.Sorted(maps.Keys(unionMembers(b, a))) {
-		mb, ma := b[cl], a[cl]
+	for _, cl := range pr.clusters {
+		mb, ma := pr.b[cl], pr.a[cl]
 		ch := ObjectChange{Object: obj.Ref, App: obj.App, Source: obj.Source}
 		switch {
 		case mb == nil:
 			ch.Action = Added
 		case ma == nil:
 			ch.Action = Removed
-			ch.Source = before.Source
+			ch.Source = pr.before.Source
 		default:
 			d := c.diff(mb.Object, ma.Object)
 			if len(d) == 0 {
@@ -324,36 +344,23 @@ func memberMap(o *Object) map[string]*Member {
 	return m
 }
 
-func unionMembers(a, b map[string]*Member) map[string]bool {
-	out := map[string]bool{}
-	for k := range a {
-		out[k] = true
-	}
-	for k := range b {
-		out[k] = true
-	}
-	return out
-}
-
 // replicaMoves lists per-cluster replica changes of a workload Karmada
 // divides or duplicates.
-func replicaMoves(before, after *Object) []ReplicaMove {
-	if (before == nil || before.Replicas == 0) && (after == nil || after.Replicas == 0) {
+func replicaMoves(pr *pair) []ReplicaMove {
+	if (pr.before == nil || pr.before.Replicas == 0) && (pr.after == nil || pr.after.Replicas == 0) {
 		return nil
 	}
-	b, a := memberMap(before), memberMap(after)
-	obj := cmp.Or(after, before)
 	var out []ReplicaMove
-	for _, cl := range slices.Sorted(maps.Keys(unionMembers(b, a))) {
+	for _, cl := range pr.clusters {
 		var rb, ra int32
-		if m := b[cl]; m != nil {
+		if m := pr.b[cl]; m != nil {
 			rb = m.Replicas
 		}
-		if m := a[cl]; m != nil {
+		if m := pr.a[cl]; m != nil {
 			ra = m.Replicas
 		}
 		if rb != ra {
-			out = append(out, ReplicaMove{App: obj.App, Object: obj.Ref, Cluster: cl, Before: rb, After: ra})
+			out = append(out, ReplicaMove{App: pr.obj.App, Object: pr.obj.Ref, Cluster: cl, Before: rb, After: ra})
 		}
 	}
 	return out
@@ -363,7 +370,7 @@ func replicaMoves(before, after *Object) []ReplicaMove {
 func placementChanges(base, head *Side) []PlacementChange {
 	bc, hc := appClusters(base), appClusters(head)
 	var out []PlacementChange
-	for _, app := range slices.Sorted(maps.Keys(unionSets(bc, hc))) {
+	for _, app := range sortedUnion(bc, hc) {
 		pc := PlacementChange{App: app}
 		for cl := range hc[app] {
 			if !bc[app][cl] {
@@ -398,17 +405,6 @@ func appClusters(s *Side) map[string]map[string]bool {
 			}
 			out[o.App][m.Cluster] = true
 		}
-	}
-	return out
-}
-
-func unionSets(a, b map[string]map[string]bool) map[string]bool {
-	out := map[string]bool{}
-	for k := range a {
-		out[k] = true
-	}
-	for k := range b {
-		out[k] = true
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -92,8 +93,10 @@ func deletions(p *Plan) []Risk {
 // minAvailable of a PodDisruptionBudget selecting their pods there: every
 // voluntary disruption (node drain, upgrade) then blocks.
 func belowPDB(base, head *Side) []Risk {
+	keys := slices.Sorted(maps.Keys(head.Objects))
+	pdbs := pdbsByPlace(head, keys)
 	var out []Risk
-	for _, k := range slices.Sorted(maps.Keys(head.Objects)) {
+	for _, k := range keys {
 		o := head.Objects[k]
 		if o.Replicas == 0 {
 			continue
@@ -107,8 +110,8 @@ func belowPDB(base, head *Side) []Risk {
 			if m.Replicas >= prev {
 				continue
 			}
-			podLabels, _, _ := unstructuredLabels(m.Object.Object, "spec", "template", "metadata", "labels")
-			for _, pdb := range pdbsOn(head, o.Template.GetNamespace(), m.Cluster) {
+			podLabels, _, _ := unstructured.NestedStringMap(m.Object.Object, "spec", "template", "metadata", "labels")
+			for _, pdb := range pdbs[location{o.Template.GetNamespace(), m.Cluster}] {
 				if pdb.Spec.MinAvailable == nil || pdb.Spec.Selector == nil {
 					continue
 				}
@@ -129,40 +132,23 @@ func belowPDB(base, head *Side) []Risk {
 	return out
 }
 
-func unstructuredLabels(obj map[string]any, path ...string) (map[string]string, bool, error) {
-	m, ok := obj, true
-	for _, p := range path[:len(path)-1] {
-		if m, ok = m[p].(map[string]any); !ok {
-			return nil, false, nil
-		}
-	}
-	raw, ok := m[path[len(path)-1]].(map[string]any)
-	if !ok {
-		return nil, false, nil
-	}
-	out := make(map[string]string, len(raw))
-	for k, v := range raw {
-		s, _ := v.(string)
-		out[k] = s
-	}
-	return out, true, nil
-}
+// location is a namespace on a member cluster.
+type location struct{ namespace, cluster string }
 
-// pdbsOn returns the PodDisruptionBudgets of a namespace on a cluster.
-func pdbsOn(s *Side, namespace, cluster string) []*policyv1.PodDisruptionBudget {
-	var out []*policyv1.PodDisruptionBudget
-	for _, k := range slices.Sorted(maps.Keys(s.Objects)) {
+// pdbsByPlace indexes a side's PodDisruptionBudgets by where they land,
+// each list in key order, decoded once.
+func pdbsByPlace(s *Side, keys []string) map[location][]*policyv1.PodDisruptionBudget {
+	out := map[location][]*policyv1.PodDisruptionBudget{}
+	for _, k := range keys {
 		o := s.Objects[k]
-		if o.Template.GetKind() != "PodDisruptionBudget" || o.Template.GetNamespace() != namespace {
+		if o.Template.GetKind() != "PodDisruptionBudget" {
 			continue
 		}
 		for _, m := range o.Members {
-			if m.Cluster != cluster {
-				continue
-			}
 			pdb := &policyv1.PodDisruptionBudget{}
 			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m.Object.Object, pdb); err == nil {
-				out = append(out, pdb)
+				at := location{o.Template.GetNamespace(), m.Cluster}
+				out[at] = append(out[at], pdb)
 			}
 		}
 	}

@@ -124,14 +124,18 @@ func orNone(s string) string {
 	return s
 }
 
-func findingLine(f report.Finding) string {
-	pos := f.File
+// findingSource is the file:line a finding points at.
+func findingSource(f report.Finding) string {
 	if f.Line > 0 {
-		pos = fmt.Sprintf("%s:%d", f.File, f.Line)
+		return fmt.Sprintf("%s:%d", f.File, f.Line)
 	}
+	return f.File
+}
+
+func findingLine(f report.Finding) string {
 	obj := ""
 	if f.Object != "" {
 		obj = f.Object + ": "
 	}
-	return fmt.Sprintf("%-7s %-11s %s%s (%s)", f.Severity, f.Rule, obj, f.Message, pos)
+	return fmt.Sprintf("%-7s %-11s %s%s (%s)", f.Severity, f.Rule, obj, f.Message, findingSource(f))
 }
