@@ -29,7 +29,7 @@ type Repo struct {
 
 // Open finds the Git work tree that holds dir.
 func Open(ctx context.Context, dir string) (*Repo, error) {
-	out, err := git(ctx, dir, nil, "rev-parse", "--show-toplevel", "--show-prefix")
+	out, err := git(ctx, dir, "rev-parse", "--show-toplevel", "--show-prefix")
 	if err != nil {
 		return nil, fmt.Errorf("%s is not inside a Git work tree: %w", dir, err)
 	}
@@ -47,7 +47,7 @@ func (r *Repo) Resolve(ctx context.Context, rev string) (string, error) {
 	if strings.HasPrefix(rev, "-") {
 		return "", fmt.Errorf("revision %q: must not start with '-'", rev)
 	}
-	out, err := git(ctx, r.Dir, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
+	out, err := git(ctx, r.Dir, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
 	if err != nil {
 		return "", fmt.Errorf("revision %q: not a commit in this repository", rev)
 	}
@@ -163,13 +163,13 @@ func (r *Repo) Changed(ctx context.Context, base, head string) ([]string, error)
 	if head != "" {
 		args = append(args, head)
 	}
-	out, err := git(ctx, r.Dir, nil, append(args, "--", ".")...)
+	out, err := git(ctx, r.Dir, append(args, "--", ".")...)
 	if err != nil {
 		return nil, err
 	}
 	files := splitZ(out)
 	if head == "" {
-		out, err := git(ctx, r.Dir, nil, "ls-files", "-z", "--others", "--exclude-standard", "--", ".")
+		out, err := git(ctx, r.Dir, "ls-files", "-z", "--others", "--exclude-standard", "--", ".")
 		if err != nil {
 			return nil, err
 		}
@@ -189,9 +189,8 @@ func splitZ(b []byte) []string {
 	return out
 }
 
-func git(ctx context.Context, dir string, stdin io.Reader, args ...string) ([]byte, error) {
+func git(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
-	cmd.Stdin = stdin
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

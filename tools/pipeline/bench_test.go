@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -132,9 +131,9 @@ func planBenchRepo(b *testing.B, clusters, apps int, all bool) string {
 	if err := os.CopyFS(root, os.DirFS(src)); err != nil {
 		b.Fatal(err)
 	}
-	gitB(b, root, "init", "-q", "-b", "main")
-	gitB(b, root, "add", ".")
-	gitB(b, root, "commit", "-q", "-m", "base")
+	git(b, root, "init", "-q", "-b", "main")
+	git(b, root, "add", ".")
+	git(b, root, "commit", "-q", "-m", "base")
 	entries, err := os.ReadDir(filepath.Join(root, "apps"))
 	if err != nil {
 		b.Fatal(err)
@@ -163,14 +162,6 @@ func planBenchRepo(b *testing.B, clusters, apps int, all bool) string {
 		}
 	}
 	return root
-}
-
-func gitB(b *testing.B, dir string, args ...string) {
-	b.Helper()
-	cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=bench", "-c", "user.email=bench@example.com", "-c", "commit.gpgsign=false"}, args...)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("git %v: %v\n%s", args, err, out)
-	}
 }
 
 // BenchmarkPlan measures `flotilla plan` (both sides exported from Git,

@@ -61,21 +61,28 @@ func overlay(t testing.TB, root string, ar *txtar.Archive) []string {
 			}
 			continue
 		}
-		p := filepath.Join(root, filepath.FromSlash(f.Name))
-		if strings.TrimSpace(string(f.Data)) == "DELETE" {
-			if err := os.RemoveAll(p); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeOrDelete(t, root, f)
 	}
 	return want
+}
+
+// writeOrDelete writes a txtar file under root, or removes the path when
+// its content is "DELETE".
+func writeOrDelete(t testing.TB, root string, f txtar.File) {
+	t.Helper()
+	p := filepath.Join(root, filepath.FromSlash(f.Name))
+	if strings.TrimSpace(string(f.Data)) == "DELETE" {
+		if err := os.RemoveAll(p); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestMinimalFleetRendersClean is the corpus' baseline: the unbroken fleet

@@ -98,22 +98,11 @@ func applyFile(t *testing.T, root string, f txtar.File) {
 		}
 		return
 	}
-	p := filepath.Join(root, filepath.FromSlash(f.Name))
-	if strings.TrimSpace(string(f.Data)) == "DELETE" {
-		if err := os.RemoveAll(p); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeOrDelete(t, root, f)
 }
 
-func git(t *testing.T, dir string, args ...string) {
+// git runs git in dir as a fixed test identity.
+func git(t testing.TB, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=flotilla-test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"}, args...)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
