@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	flotilla "github.com/flotilla-gitops/flotilla"
+	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/karmadaspec"
 	"github.com/flotilla-gitops/flotilla/tools/lint"
@@ -168,10 +169,7 @@ func (e *Engine) lintPlaced(ctx context.Context, r *Rendered, results []place.Re
 }
 
 func objectRef(u *unstructured.Unstructured) string {
-	if u.GetNamespace() == "" {
-		return u.GetKind() + "/" + u.GetName()
-	}
-	return u.GetKind() + "/" + u.GetNamespace() + "/" + u.GetName()
+	return diag.ObjectRef(u.GetKind(), u.GetNamespace(), u.GetName())
 }
 
 func clusterLabels(repo *intent.Repo, name string) map[string]string {

@@ -33,6 +33,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8scache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/flotilla-gitops/flotilla/tools/diag"
 )
 
 // Default tolerations the Karmada webhook adds (its flags'
@@ -616,10 +618,7 @@ func (s *Scheduler) reasons(ctx context.Context, binding *workv1alpha2.ResourceB
 }
 
 func objectRef(u *unstructured.Unstructured) string {
-	if u.GetNamespace() == "" {
-		return u.GetKind() + "/" + u.GetName()
-	}
-	return u.GetKind() + "/" + u.GetNamespace() + "/" + u.GetName()
+	return diag.ObjectRef(u.GetKind(), u.GetNamespace(), u.GetName())
 }
 
 // Compare orders results by app, then object.
