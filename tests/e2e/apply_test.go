@@ -9,6 +9,7 @@ import (
 	"time"
 
 	policyv1alpha1 "github.com/karmada-io/karmada/pkg/apis/policy/v1alpha1"
+	workv1alpha1 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha1"
 	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
 	"github.com/karmada-io/karmada/pkg/util/names"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -35,6 +36,9 @@ func karmadaClient(t *testing.T) client.Client {
 		t.Fatal(err)
 	}
 	if err := workv1alpha2.Install(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := workv1alpha1.Install(s); err != nil {
 		t.Fatal(err)
 	}
 	if err := policyv1alpha1.Install(s); err != nil {

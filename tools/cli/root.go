@@ -159,6 +159,7 @@ Exit codes: 0 ok, 1 findings, 2 usage or input error.`,
 		newCheckCommand(g, streams),
 		newFleetCommand(g, streams),
 		newApplyCommand(g, streams),
+		newRolloutCommand(g, streams),
 		newVersionCommand(g, streams),
 		newDevCommand(g, streams),
 	)
