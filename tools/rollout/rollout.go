@@ -63,7 +63,9 @@ type Result struct {
 	Apply   *apply.Result `json:"apply,omitempty"`
 }
 
-func (r *Result) step(format string, args ...any) { r.Steps = append(r.Steps, fmt.Sprintf(format, args...)) }
+func (r *Result) step(format string, args ...any) {
+	r.Steps = append(r.Steps, fmt.Sprintf(format, args...))
+}
 
 // StartOptions describe the revision to roll out.
 type StartOptions struct {

@@ -53,7 +53,7 @@ type State struct {
 	// released.
 	Soak metav1.Duration `json:"soak"`
 	// Current is the highest wave released.
-	Current int32 `json:"currentWave"`
+	Current int32  `json:"currentWave"`
 	Waves   []Wave `json:"waves"`
 	// Policies are the propagation policies that carry the gate.
 	Policies []PolicyRef `json:"policies"`
