@@ -122,6 +122,15 @@ func observe(ctx context.Context, c client.Client, st *State) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	return judge(st, bs, func(r workv1alpha2.ObjectReference) (int64, error) { return generationOf(ctx, c, r) })
+}
+
+// judge sorts every (binding, cluster) pair into its wave and says, for
+// released waves, what keeps each pair from counting as healthy: held
+// back, no status, not applied, a copy built from an older template
+// generation (read through templateGeneration, once per binding), or
+// Karmada's health other than Healthy.
+func judge(st *State, bs []binding, templateGeneration func(workv1alpha2.ObjectReference) (int64, error)) (*Status, error) {
 	waveOf := map[string]int{}
 	out := &Status{}
 	for i, w := range st.Waves {
@@ -165,7 +174,7 @@ func observe(ctx context.Context, c client.Client, st *State) (*Status, error) {
 				fg := federatedGeneration{}
 				if json.Unmarshal(it.Status.Raw, &fg) == nil && fg.ResourceTemplateGeneration > 0 {
 					if templateGen == nil {
-						g, err := generationOf(ctx, c, b.Resource)
+						g, err := templateGeneration(b.Resource)
 						if err != nil {
 							return nil, fmt.Errorf("%s: %w", b.Object, err)
 						}
