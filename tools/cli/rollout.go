@@ -338,6 +338,14 @@ func printRollout(w io.Writer, res *rollout.Result, yes bool) {
 				fmt.Sprintf("%d/%d", ws.Held, ws.Targets), fmt.Sprintf("%d/%d", ws.Applied, ws.Targets),
 				fmt.Sprintf("%d/%d", ws.Updated, ws.Targets), fmt.Sprintf("%d/%d", ws.Healthy, ws.Targets)})
 		}
+		if !t.Fits(termtable.Width(w)) {
+			// Name the first cluster of each wave and count the rest.
+			for i, ws := range s.Waves {
+				if len(ws.Clusters) > 1 {
+					t.Rows[i][1] = fmt.Sprintf("%s +%d", ws.Clusters[0], len(ws.Clusters)-1)
+				}
+			}
+		}
 		fmt.Fprintln(w)
 		t.Write(w)
 		for _, ws := range s.Waves {
@@ -362,6 +370,9 @@ func printRollout(w io.Writer, res *rollout.Result, yes bool) {
 	}
 	if a := res.Apply; a != nil && !res.Acted {
 		fmt.Fprintf(w, "  (%d objects would be created, %d configured, %d unchanged)\n", a.Count("created"), a.Count("configured"), a.Count("unchanged"))
+	}
+	if res.State == nil && res.Blocked == "" {
+		fmt.Fprintln(w, "no rollout recorded on this control plane")
 	}
 	if res.Blocked != "" {
 		fmt.Fprintf(w, "\nblocked: %s\n", res.Blocked)

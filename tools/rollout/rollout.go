@@ -194,8 +194,7 @@ func StatusOf(ctx context.Context, o Options) (*Result, error) {
 	}
 	res := &Result{State: rec.State}
 	if rec.State == nil {
-		res.Blocked = "no rollout recorded on this control plane"
-		return res, nil
+		return res, nil // nothing recorded: nothing to judge
 	}
 	res.Status, err = observe(ctx, o.Client, rec.State)
 	return res, err
