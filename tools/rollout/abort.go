@@ -118,7 +118,7 @@ func workGeneration(ctx context.Context, c client.Client, r workv1alpha2.ObjectR
 	if err := c.Get(ctx, key, w); apierrors.IsNotFound(err) {
 		return -1, nil
 	} else if err != nil {
-		return 0, fmt.Errorf("Work/%s/%s: %w", key.Namespace, key.Name, err)
+		return 0, fmt.Errorf("read Work/%s/%s: %w", key.Namespace, key.Name, err)
 	}
 	if len(w.Spec.Workload.Manifests) == 0 {
 		return -1, nil
@@ -127,7 +127,7 @@ func workGeneration(ctx context.Context, c client.Client, r workv1alpha2.ObjectR
 		Metadata metav1.ObjectMeta `json:"metadata"`
 	}{}
 	if err := json.Unmarshal(w.Spec.Workload.Manifests[0].Raw, &m); err != nil {
-		return 0, fmt.Errorf("Work/%s/%s manifest: %w", key.Namespace, key.Name, err)
+		return 0, fmt.Errorf("decode the manifest of Work/%s/%s: %w", key.Namespace, key.Name, err)
 	}
 	g, err := strconv.ParseInt(m.Metadata.Annotations[workv1alpha2.ResourceTemplateGenerationAnnotationKey], 10, 64)
 	if err != nil {

@@ -96,7 +96,7 @@ func waitGated(ctx context.Context, c client.Client, policies []PolicyRef, held 
 		return len(lagging) == 0, nil
 	})
 	if err != nil && len(lagging) > 0 {
-		return fmt.Errorf("Karmada has not copied the gate into %d binding(s) after %s (first: %s): %w", len(lagging), timeout, lagging[0], err)
+		return fmt.Errorf("%d binding(s) still lack the gate after %s, Karmada has not copied it (first: %s): %w", len(lagging), timeout, lagging[0], err)
 	}
 	return err
 }
