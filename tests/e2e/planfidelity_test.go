@@ -93,6 +93,19 @@ func TestPlanMatchesTheFleetAfterApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The live scheduler keeps each binding's current assignment, which
+	// earlier tests (failover, fidelity) may have moved away from the
+	// intent's: the plan is given the live one, as it models the scheduler.
+	for ref := range current {
+		parts := strings.Split(ref, "/")
+		ns, name := "", parts[len(parts)-1]
+		if len(parts) == 3 {
+			ns = parts[1]
+		}
+		if tcs, ok, err := waitScheduled(ctx, host, parts[0], ns, name); err == nil && ok {
+			current[ref] = tcs
+		}
+	}
 	side, _, err := env.engine.PlanSide(ctx, head, pipeline.SideOptions{Label: "head", Current: current})
 	if err != nil {
 		t.Fatal(err)
