@@ -59,6 +59,11 @@ func editedExample(t *testing.T, edits map[string][2]string) string {
 	return dst
 }
 
+// TestPlanMatchesTheFleetAfterApply runs first (go test runs files in name
+// order, and this file sorts first): later tests stop members, evict and
+// crash the scheduler, after which member copies can lag their bindings for
+// minutes, and the comparison would measure that recovery, not the plan.
+//
 // TestPlanMatchesTheFleetAfterApply plans a change (more replicas, a new
 // division weight, an image bump that edge overrides rewrite), applies the
 // head to the real fleet, and compares the plan's head side — which
@@ -75,6 +80,18 @@ func TestPlanMatchesTheFleetAfterApply(t *testing.T) {
 		defer ccancel()
 		if _, err := apply.Run(cctx, apply.Options{Client: host, Objects: base, Yes: true}); err != nil {
 			t.Errorf("cleanup: re-apply the example fleet: %v", err)
+		}
+		// The next test compares bindings with a fresh preview: wait until
+		// the scheduler has divided the example's 13 replicas again.
+		if err := wait.PollUntilContextTimeout(cctx, 300*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+			_, tcs, _, err := bindingOf(ctx, host, "Deployment", "inference", "paddle-inference")
+			sum := int32(0)
+			for _, tc := range tcs {
+				sum += tc.Replicas
+			}
+			return err == nil && sum == 13, nil
+		}); err != nil {
+			t.Errorf("cleanup: paddle-inference not rescheduled back to 13 replicas: %v", err)
 		}
 	})
 	if _, err := apply.Run(ctx, apply.Options{Client: host, Objects: base, Yes: true}); err != nil {
