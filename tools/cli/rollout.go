@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/flotilla-gitops/flotilla/tools/gitsnap"
 	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 	"github.com/flotilla-gitops/flotilla/tools/rollout"
 	"github.com/flotilla-gitops/flotilla/tools/termtable"
@@ -51,8 +53,21 @@ func (o *rolloutOptions) client(g *globalOptions) (client.Client, error) {
 	return c, nil
 }
 
-func (o *rolloutOptions) options(c client.Client, streams IO) rollout.Options {
-	return rollout.Options{Client: c, Yes: o.yes, Timeout: o.timeout, Progress: func(s string) { fmt.Fprintln(streams.ErrOut, "·", s) }}
+// run is how every rollout command runs: check the format, reach the
+// control plane, run the operation, print its result.
+func (o *rolloutOptions) run(g *globalOptions, streams IO, op func(context.Context, rollout.Options) (*rollout.Result, error)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		if err := checkFormat(g.output, "text", "json"); err != nil {
+			return err
+		}
+		c, err := o.client(g)
+		if err != nil {
+			return err
+		}
+		res, err := op(cmd.Context(), rollout.Options{Client: c, Yes: o.yes, Timeout: o.timeout,
+			Progress: func(s string) { fmt.Fprintln(streams.ErrOut, "·", s) }})
+		return finishRollout(streams, g, res, err, o.yes)
+	}
 }
 
 func newRolloutCommand(g *globalOptions, streams IO) *cobra.Command {
@@ -90,49 +105,35 @@ func newRolloutStartCommand(g *globalOptions, streams IO) *cobra.Command {
 		Example: `  flotilla rollout start --previous HEAD~1            # preview
   flotilla rollout start --previous HEAD~1 --soak 10m --yes`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(g.output, "text", "json"); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := o.client(g)
-			if err != nil {
-				return err
-			}
-			root, err := g.root()
-			if err != nil {
-				return inputError(err)
-			}
-			eng, err := pipeline.NewEngine(g.parallelism)
-			if err != nil {
-				return err
-			}
+		RunE: o.run(g, streams, func(ctx context.Context, opts rollout.Options) (*rollout.Result, error) {
 			if previous == "" {
-				rec, err := rollout.Store{Client: c}.Load(ctx)
+				rec, err := rollout.Store{Client: opts.Client}.Load(ctx)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				if rec.State == nil || rec.State.Phase != rollout.Completed {
-					return inputError(fmt.Errorf("no completed rollout is recorded: name the revision the fleet runs now with --previous"))
+					return nil, inputError(fmt.Errorf("no completed rollout is recorded: name the revision the fleet runs now with --previous"))
 				}
 				previous = rec.State.Revision
 			}
-			r, commit, err := eng.RenderRevision(ctx, root, revision)
+			r, commit, err := g.renderRevision(ctx, revision, "")
 			if err != nil {
-				return inputError(err)
+				return nil, err
 			}
-			_, prevCommit, err := eng.RenderRevision(ctx, root, previous)
+			// The previous revision is rendered, not only resolved: abort
+			// returns to it, so it must be known to render before anything
+			// is gated.
+			_, prevCommit, err := g.renderRevision(ctx, previous, "--previous")
 			if err != nil {
-				return inputError(fmt.Errorf("--previous: %w", err))
+				return nil, err
 			}
 			plane, err := choosePlane(r, o.plane)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			res, err := rollout.Start(ctx, rollout.StartOptions{Options: o.options(c, streams), Plane: plane, Revision: commit, Previous: prevCommit,
+			return rollout.Start(ctx, rollout.StartOptions{Options: opts, Plane: plane, Revision: commit, Previous: prevCommit,
 				Clusters: planeClusters(r, plane), Objects: PlaneObjects(r, plane), Soak: soak})
-			return finishRollout(streams, g, res, err, o.yes)
-		},
+		}),
 	}
 	o.addFlags(cmd, true)
 	cmd.Flags().StringVar(&o.plane, "plane", "", "control plane (default: the only one)")
@@ -148,17 +149,9 @@ func newRolloutStatusCommand(g *globalOptions, streams IO) *cobra.Command {
 		Use:   "status",
 		Short: "Show each wave: its clusters, what is held or applied, and health from Karmada's bindings",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(g.output, "text", "json"); err != nil {
-				return err
-			}
-			c, err := o.client(g)
-			if err != nil {
-				return err
-			}
-			res, err := rollout.StatusOf(cmd.Context(), o.options(c, streams))
-			return finishRollout(streams, g, res, err, false)
-		},
+		RunE: o.run(g, streams, func(ctx context.Context, opts rollout.Options) (*rollout.Result, error) {
+			return rollout.StatusOf(ctx, opts)
+		}),
 	}
 	o.addFlags(cmd, false)
 	return cmd
@@ -173,17 +166,9 @@ func newRolloutPromoteCommand(g *globalOptions, streams IO) *cobra.Command {
 		Example: `  flotilla rollout promote                 # would it go? why not?
   flotilla rollout promote --yes --wait --timeout 30m`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(g.output, "text", "json"); err != nil {
-				return err
-			}
-			c, err := o.client(g)
-			if err != nil {
-				return err
-			}
-			res, err := rollout.Promote(cmd.Context(), rollout.PromoteOptions{Options: o.options(c, streams), Wait: wait})
-			return finishRollout(streams, g, res, err, o.yes)
-		},
+		RunE: o.run(g, streams, func(ctx context.Context, opts rollout.Options) (*rollout.Result, error) {
+			return rollout.Promote(ctx, rollout.PromoteOptions{Options: opts, Wait: wait})
+		}),
 	}
 	o.addFlags(cmd, true)
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait (up to --timeout) for the wave to be healthy for the soak time")
@@ -201,17 +186,9 @@ func newRolloutPauseCommand(g *globalOptions, streams IO, pause bool) *cobra.Com
 		Use:   use,
 		Short: short,
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(g.output, "text", "json"); err != nil {
-				return err
-			}
-			c, err := o.client(g)
-			if err != nil {
-				return err
-			}
-			res, err := rollout.SetPaused(cmd.Context(), o.options(c, streams), pause, reason)
-			return finishRollout(streams, g, res, err, o.yes)
-		},
+		RunE: o.run(g, streams, func(ctx context.Context, opts rollout.Options) (*rollout.Result, error) {
+			return rollout.SetPaused(ctx, opts, pause, reason)
+		}),
 	}
 	o.addFlags(cmd, true)
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the rollout's history")
@@ -229,41 +206,24 @@ Karmada has rendered the previous templates into every Work, and only then
 lifts the gate: held waves never see the aborted revision. In production,
 also merge the revert in Git, or Argo CD will sync the aborted revision back.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(g.output, "text", "json"); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := o.client(g)
+		RunE: o.run(g, streams, func(ctx context.Context, opts rollout.Options) (*rollout.Result, error) {
+			rec, err := rollout.Store{Client: opts.Client}.Load(ctx)
 			if err != nil {
-				return err
-			}
-			rec, err := rollout.Store{Client: c}.Load(ctx)
-			if err != nil {
-				return err
+				return nil, err
 			}
 			var previous []*unstructured.Unstructured
 			if st := rec.State; st != nil && st.Phase.InProgress() {
 				if st.Previous == "" {
-					return inputError(fmt.Errorf("the rollout of %s recorded no previous revision to return to", st.Revision))
+					return nil, inputError(fmt.Errorf("the rollout of %s recorded no previous revision to return to", st.Revision))
 				}
-				root, err := g.root()
+				r, _, err := g.renderRevision(ctx, st.Previous, "")
 				if err != nil {
-					return inputError(err)
-				}
-				eng, err := pipeline.NewEngine(g.parallelism)
-				if err != nil {
-					return err
-				}
-				r, _, err := eng.RenderRevision(ctx, root, st.Previous)
-				if err != nil {
-					return inputError(err)
+					return nil, err
 				}
 				previous = PlaneObjects(r, st.Plane)
 			}
-			res, err := rollout.Abort(ctx, rollout.AbortOptions{Options: o.options(c, streams), Previous: previous})
-			return finishRollout(streams, g, res, err, o.yes)
-		},
+			return rollout.Abort(ctx, rollout.AbortOptions{Options: opts, Previous: previous})
+		}),
 	}
 	o.addFlags(cmd, true)
 	return cmd
@@ -319,7 +279,7 @@ func finishRollout(streams IO, g *globalOptions, res *rollout.Result, err error,
 
 func printRollout(w io.Writer, res *rollout.Result, yes bool) {
 	if st := res.State; st != nil {
-		fmt.Fprintf(w, "Rollout of %s on %s: %s at wave %d of %d, soak %s\n", shortRev(st.Revision), st.Plane, st.Phase, st.Current, len(st.Waves), st.Soak.Duration)
+		fmt.Fprintf(w, "Rollout of %s on %s: %s at wave %d of %d, soak %s\n", gitsnap.Short(st.Revision), st.Plane, st.Phase, st.Current, len(st.Waves), st.Soak.Duration)
 	}
 	if s := res.Status; s != nil && res.State != nil {
 		t := &termtable.Table{Header: []string{"WAVE", "CLUSTERS", "STATE", "HELD", "APPLIED", "UPDATED", "HEALTHY"}, Right: map[int]bool{0: true, 3: true, 4: true, 5: true, 6: true}}
@@ -379,11 +339,4 @@ func printRollout(w io.Writer, res *rollout.Result, yes bool) {
 	} else if !res.Acted && !yes && len(res.Steps) > 0 {
 		fmt.Fprintln(w, "\npreview only: add --yes to act")
 	}
-}
-
-func shortRev(rev string) string {
-	if len(rev) > 12 {
-		return rev[:12]
-	}
-	return rev
 }

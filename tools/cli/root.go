@@ -88,6 +88,29 @@ func (g *globalOptions) renderRepo(ctx context.Context, root string) (*pipeline.
 	return eng, r, nil
 }
 
+// renderRevision renders the repository as it is at a Git revision and
+// returns the commit it resolved to; like renderRepo, a revision that cannot
+// be found or rendered is an input error, prefixed with flag when given
+// (the option that named the revision).
+func (g *globalOptions) renderRevision(ctx context.Context, rev, flag string) (*pipeline.Rendered, string, error) {
+	root, err := g.root()
+	if err != nil {
+		return nil, "", inputError(err)
+	}
+	eng, err := pipeline.NewEngine(g.parallelism)
+	if err != nil {
+		return nil, "", err
+	}
+	r, commit, err := eng.RenderRevision(ctx, root, rev)
+	if err != nil {
+		if flag != "" {
+			err = fmt.Errorf("%s: %w", flag, err)
+		}
+		return nil, "", inputError(err)
+	}
+	return r, commit, nil
+}
+
 // Run executes the command line and returns the exit code.
 func Run(ctx context.Context, args []string, streams IO) int {
 	// Karmada's and Argo CD's libraries log through klog at info level;

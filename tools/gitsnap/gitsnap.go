@@ -41,6 +41,14 @@ func Open(ctx context.Context, dir string) (*Repo, error) {
 	return r, nil
 }
 
+// Short abbreviates a commit for people: its first 12 hex digits.
+func Short(commit string) string {
+	if len(commit) > 12 {
+		return commit[:12]
+	}
+	return commit
+}
+
 // Resolve returns the commit a revision names (a branch, tag, HEAD~1, a
 // hash...).
 func (r *Repo) Resolve(ctx context.Context, rev string) (string, error) {

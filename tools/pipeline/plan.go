@@ -317,10 +317,7 @@ func AffectedApps(changed []string) []string {
 }
 
 func revLabel(rev, commit string) string {
-	short := commit
-	if len(short) > 12 {
-		short = short[:12]
-	}
+	short := gitsnap.Short(commit)
 	if rev == commit || strings.HasPrefix(commit, rev) {
 		return short
 	}

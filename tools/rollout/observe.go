@@ -13,6 +13,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/flotilla-gitops/flotilla/tools/diag"
 )
 
 // binding is the part of a (Cluster)ResourceBinding a rollout reads.
@@ -34,10 +36,7 @@ func listBindings(ctx context.Context, c client.Client, policies []PolicyRef) ([
 	var out []binding
 	add := func(ref string, spec *workv1alpha2.ResourceBindingSpec, st *workv1alpha2.ResourceBindingStatus) {
 		b := binding{Ref: ref, Resource: spec.Resource, Suspension: spec.Suspension, Status: map[string]workv1alpha2.AggregatedStatusItem{}}
-		b.Object = spec.Resource.Kind + "/" + spec.Resource.Name
-		if spec.Resource.Namespace != "" {
-			b.Object = spec.Resource.Kind + "/" + spec.Resource.Namespace + "/" + spec.Resource.Name
-		}
+		b.Object = diag.ObjectRef(spec.Resource.Kind, spec.Resource.Namespace, spec.Resource.Name)
 		for _, tc := range spec.Clusters {
 			b.Clusters = append(b.Clusters, tc.Name)
 		}

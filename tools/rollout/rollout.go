@@ -13,6 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-gitops/flotilla/tools/apply"
+	"github.com/flotilla-gitops/flotilla/tools/diag"
+	"github.com/flotilla-gitops/flotilla/tools/gitsnap"
 )
 
 // Cluster is a member of the control plane and its rollout wave.
@@ -111,7 +113,7 @@ func Start(ctx context.Context, o StartOptions) (*Result, error) {
 	res := &Result{}
 	if cur := rec.State; cur != nil && cur.Phase.InProgress() && cur.Revision != o.Revision {
 		res.State = cur
-		res.Blocked = fmt.Sprintf("the rollout of %s is %s at wave %d: promote it to the end or abort it first", short(cur.Revision), strings.ToLower(string(cur.Phase)), cur.Current)
+		res.Blocked = fmt.Sprintf("the rollout of %s is %s at wave %d: promote it to the end or abort it first", gitsnap.Short(cur.Revision), strings.ToLower(string(cur.Phase)), cur.Current)
 		return res, nil
 	}
 	if len(o.Clusters) == 0 {
@@ -128,18 +130,18 @@ func Start(ctx context.Context, o StartOptions) (*Result, error) {
 		}
 		st.Current = st.Waves[0].Wave
 		st.Waves[0].ReleasedAt = &now
-		st.History = append(st.History, Event{Time: now, Action: "start", Wave: st.Current, Message: fmt.Sprintf("rollout of %s (from %s), soak %s", short(o.Revision), cmp.Or(short(o.Previous), "unknown"), o.Soak)})
+		st.History = append(st.History, Event{Time: now, Action: "start", Wave: st.Current, Message: fmt.Sprintf("rollout of %s (from %s), soak %s", gitsnap.Short(o.Revision), cmp.Or(gitsnap.Short(o.Previous), "unknown"), o.Soak)})
 	}
 	res.State = st
 	held := st.Held()
 	if resumed {
-		res.step("resume the rollout of %s in progress at wave %d", short(st.Revision), st.Current)
+		res.step("resume the rollout of %s in progress at wave %d", gitsnap.Short(st.Revision), st.Current)
 	} else {
-		res.step("record the rollout of %s in ConfigMap/%s/%s", short(o.Revision), StateNamespace, StateName)
+		res.step("record the rollout of %s in ConfigMap/%s/%s", gitsnap.Short(o.Revision), StateNamespace, StateName)
 	}
 	res.step("hold back %d cluster(s) of waves after %d on %d propagation policies: %s", len(held), st.Current, len(st.Policies), joinNames(held, 6))
 	res.step("wait until Karmada has copied the gate into every binding")
-	res.step("apply %d objects of %s; only wave %d (%s) receives them", len(o.Objects), short(o.Revision), st.Current, joinNames(st.wave(st.Current).Clusters, 6))
+	res.step("apply %d objects of %s; only wave %d (%s) receives them", len(o.Objects), gitsnap.Short(o.Revision), st.Current, joinNames(st.wave(st.Current).Clusters, 6))
 	if !o.Yes {
 		ar, err := apply.Run(ctx, apply.Options{Client: o.Client, Objects: o.Objects})
 		res.Apply = ar
@@ -147,7 +149,8 @@ func Start(ctx context.Context, o StartOptions) (*Result, error) {
 	}
 	if !resumed {
 		o.say("record the rollout")
-		if err := store.Save(ctx, rec.with(st)); err != nil {
+		rec.State = st
+		if err := store.Save(ctx, rec); err != nil {
 			return res, err
 		}
 	}
@@ -216,8 +219,10 @@ func Promote(ctx context.Context, o PromoteOptions) (*Result, error) {
 	o.defaults()
 	store := Store{Client: o.Client}
 	deadline := o.Now().Add(o.Timeout)
-	for {
-		res, rec, err := promoteOnce(ctx, store, o.Options)
+	for first := true; ; first = false {
+		// The gate is re-asserted on the first look only: the polls of
+		// --wait read, they need not re-patch every policy.
+		res, rec, err := promoteOnce(ctx, store, o.Options, first)
 		if err != nil || res.Blocked == "" || !o.Wait || rec == nil || !rec.State.Phase.InProgress() || rec.State.Phase == Paused {
 			return res, err
 		}
@@ -234,7 +239,7 @@ func Promote(ctx context.Context, o PromoteOptions) (*Result, error) {
 	}
 }
 
-func promoteOnce(ctx context.Context, store Store, o Options) (*Result, *Record, error) {
+func promoteOnce(ctx context.Context, store Store, o Options, assertGate bool) (*Result, *Record, error) {
 	rec, err := store.Load(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -247,13 +252,13 @@ func promoteOnce(ctx context.Context, store Store, o Options) (*Result, *Record,
 	}
 	switch st.Phase {
 	case Paused:
-		res.Blocked = fmt.Sprintf("the rollout of %s is paused: resume it first", short(st.Revision))
+		res.Blocked = fmt.Sprintf("the rollout of %s is paused: resume it first", gitsnap.Short(st.Revision))
 		return res, rec, nil
 	case Completed, Aborted:
-		res.Blocked = fmt.Sprintf("the rollout of %s is %s: nothing to promote", short(st.Revision), strings.ToLower(string(st.Phase)))
+		res.Blocked = fmt.Sprintf("the rollout of %s is %s: nothing to promote", gitsnap.Short(st.Revision), strings.ToLower(string(st.Phase)))
 		return res, rec, nil
 	}
-	if o.Yes {
+	if o.Yes && assertGate {
 		if _, err := gate(ctx, o.Client, st.Policies, st.Held()); err != nil {
 			return res, rec, err
 		}
@@ -294,7 +299,7 @@ func promoteOnce(ctx context.Context, store Store, o Options) (*Result, *Record,
 	}
 	next := st.next()
 	if next == nil {
-		res.step("every wave is released and healthy: complete the rollout of %s", short(st.Revision))
+		res.step("every wave is released and healthy: complete the rollout of %s", gitsnap.Short(st.Revision))
 		st.Phase = Completed
 		st.History = append(st.History, Event{Time: now, Action: "complete", Wave: st.Current})
 	} else {
@@ -347,13 +352,13 @@ func SetPaused(ctx context.Context, o Options, paused bool, reason string) (*Res
 		res.Blocked = "no rollout recorded on this control plane"
 		return res, nil
 	case st.Phase == to:
-		res.step("the rollout of %s is already %s", short(st.Revision), strings.ToLower(string(to)))
+		res.step("the rollout of %s is already %s", gitsnap.Short(st.Revision), strings.ToLower(string(to)))
 		return res, nil
 	case st.Phase != from:
-		res.Blocked = fmt.Sprintf("the rollout of %s is %s: cannot %s it", short(st.Revision), strings.ToLower(string(st.Phase)), action)
+		res.Blocked = fmt.Sprintf("the rollout of %s is %s: cannot %s it", gitsnap.Short(st.Revision), strings.ToLower(string(st.Phase)), action)
 		return res, nil
 	}
-	res.step("%s the rollout of %s at wave %d", action, short(st.Revision), st.Current)
+	res.step("%s the rollout of %s at wave %d", action, gitsnap.Short(st.Revision), st.Current)
 	if !o.Yes {
 		return res, nil
 	}
@@ -393,12 +398,12 @@ func Abort(ctx context.Context, o AbortOptions) (*Result, error) {
 	if st == nil || !st.Phase.InProgress() {
 		res.Blocked = "no rollout in progress to abort"
 		if st != nil {
-			res.Blocked = fmt.Sprintf("the rollout of %s is %s: revert it in Git instead", short(st.Revision), strings.ToLower(string(st.Phase)))
+			res.Blocked = fmt.Sprintf("the rollout of %s is %s: revert it in Git instead", gitsnap.Short(st.Revision), strings.ToLower(string(st.Phase)))
 		}
 		return res, nil
 	}
 	if len(o.Previous) == 0 {
-		return nil, fmt.Errorf("no objects of the previous revision %s to return to", cmp.Or(short(st.Previous), "(unrecorded)"))
+		return nil, fmt.Errorf("no objects of the previous revision %s to return to", cmp.Or(gitsnap.Short(st.Previous), "(unrecorded)"))
 	}
 	added, err := addedObjects(ctx, o.Client, st, o.Previous)
 	if err != nil {
@@ -406,7 +411,7 @@ func Abort(ctx context.Context, o AbortOptions) (*Result, error) {
 	}
 	held := st.Held()
 	res.step("keep %d cluster(s) of waves after %d held back", len(held), st.Current)
-	res.step("apply %d objects of the previous revision %s", len(o.Previous), short(st.Previous))
+	res.step("apply %d objects of the previous revision %s", len(o.Previous), gitsnap.Short(st.Previous))
 	if len(added) > 0 {
 		names := make([]string, len(added))
 		for i, u := range added {
@@ -415,7 +420,7 @@ func Abort(ctx context.Context, o AbortOptions) (*Result, error) {
 		res.step("delete %d object(s) the aborted revision added: %s", len(added), joinNames(names, 6))
 	}
 	res.step("wait until Karmada has rendered the previous templates into every Work, then lift the gate")
-	res.step("record the rollout of %s as Aborted", short(st.Revision))
+	res.step("record the rollout of %s as Aborted", gitsnap.Short(st.Revision))
 	if !o.Yes {
 		ar, err := apply.Run(ctx, apply.Options{Client: o.Client, Objects: o.Previous})
 		res.Apply = ar
@@ -445,7 +450,7 @@ func Abort(ctx context.Context, o AbortOptions) (*Result, error) {
 		return res, err
 	}
 	st.Phase = Aborted
-	st.History = append(st.History, Event{Time: metav1.NewTime(o.Now()), Action: "abort", Wave: st.Current, Message: "returned to " + cmp.Or(short(st.Previous), "the previous revision")})
+	st.History = append(st.History, Event{Time: metav1.NewTime(o.Now()), Action: "abort", Wave: st.Current, Message: "returned to " + cmp.Or(gitsnap.Short(st.Previous), "the previous revision")})
 	if err := store.Save(ctx, rec); err != nil {
 		return res, err
 	}
@@ -453,24 +458,8 @@ func Abort(ctx context.Context, o AbortOptions) (*Result, error) {
 	return res, nil
 }
 
-func (r *Record) with(st *State) *Record {
-	r.State = st
-	return r
-}
-
 func ref(u *unstructured.Unstructured) string {
-	if u.GetNamespace() == "" {
-		return u.GetKind() + "/" + u.GetName()
-	}
-	return u.GetKind() + "/" + u.GetNamespace() + "/" + u.GetName()
-}
-
-// short abbreviates a commit.
-func short(rev string) string {
-	if len(rev) > 12 {
-		return rev[:12]
-	}
-	return rev
+	return diag.ObjectRef(u.GetKind(), u.GetNamespace(), u.GetName())
 }
 
 // joinNames lists names, the first max of them (0: all) and a count.

@@ -12,6 +12,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/flotilla-gitops/flotilla/tools/diag"
 )
 
 // APIVersion versions the recorded state.
@@ -78,12 +80,7 @@ type PolicyRef struct {
 	Name      string `json:"name"`
 }
 
-func (p PolicyRef) String() string {
-	if p.Namespace == "" {
-		return p.Kind + "/" + p.Name
-	}
-	return p.Kind + "/" + p.Namespace + "/" + p.Name
-}
+func (p PolicyRef) String() string { return diag.ObjectRef(p.Kind, p.Namespace, p.Name) }
 
 // Event is one line of the rollout's history.
 type Event struct {
