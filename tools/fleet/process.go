@@ -7,11 +7,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -57,14 +59,43 @@ type Component struct {
 	Log    string `json:"log"`
 }
 
-// freePort asks the kernel for an unused port on 127.0.0.1.
+// freePort returns a port on 127.0.0.1 that nothing listens on, chosen
+// below the kernel's ephemeral range. A port the kernel hands out for
+// Listen(":0") comes from that range, and any outgoing connection (the
+// fleet's own clients of etcd and the API servers) can take it between
+// this check and the component's bind: seen in CI as "bind: address
+// already in use".
 func freePort() (int, error) {
+	const lowest = 10000
+	if top := ephemeralLow(); top > lowest+1000 {
+		for range 200 {
+			p := lowest + rand.IntN(top-lowest)
+			if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
+				l.Close()
+				return p, nil
+			}
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux's
+// default when it cannot be read).
+func ephemeralLow() int {
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				low = n
+			}
+		}
+	}
+	return low
 }
 
 // ports returns n distinct free ports.
