@@ -14,8 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/record"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 )
 
 // Variant is the object as it lands on some clusters.
@@ -37,19 +35,10 @@ type Applier struct {
 // New reads the override policies among objects and prepares Karmada's
 // override manager over them and the clusters.
 func New(objects []*unstructured.Unstructured, clusters []*clusterv1alpha1.Cluster) (*Applier, error) {
-	scheme := runtime.NewScheme()
-	if err := policyv1alpha1.Install(scheme); err != nil {
-		return nil, err
-	}
-	if err := clusterv1alpha1.Install(scheme); err != nil {
-		return nil, err
-	}
 	a := &Applier{ops: map[string][]policyv1alpha1.OverridePolicy{}, clusters: map[string]*clusterv1alpha1.Cluster{},
 		matchers: map[*policyv1alpha1.ClusterAffinity]*karmadaspec.Matcher{}}
-	var objs []client.Object
 	for _, c := range clusters {
 		a.clusters[c.Name] = c
-		objs = append(objs, c.DeepCopy())
 	}
 	for _, u := range objects {
 		gvk := u.GroupVersionKind()
@@ -63,19 +52,17 @@ func New(objects []*unstructured.Unstructured, clusters []*clusterv1alpha1.Clust
 				return nil, fmt.Errorf("OverridePolicy/%s/%s: %w", u.GetNamespace(), u.GetName(), err)
 			}
 			a.ops[op.Namespace] = append(a.ops[op.Namespace], op)
-			objs = append(objs, op.DeepCopy())
 		case policyv1alpha1.ResourceKindClusterOverridePolicy:
 			cop := policyv1alpha1.ClusterOverridePolicy{}
 			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &cop); err != nil {
 				return nil, fmt.Errorf("ClusterOverridePolicy/%s: %w", u.GetName(), err)
 			}
 			a.cops = append(a.cops, cop)
-			objs = append(objs, cop.DeepCopy())
 		}
 	}
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
+	reader := &policyReader{clusters: a.clusters, cops: a.cops, ops: a.ops}
 	// A FakeRecorder without a channel drops the manager's events.
-	a.mgr = overridemanager.New(c, &record.FakeRecorder{})
+	a.mgr = overridemanager.New(reader, &record.FakeRecorder{})
 	return a, nil
 }
 
