@@ -89,6 +89,9 @@ func (e *Engine) PlaceOn(ctx context.Context, r *Rendered, app string, snapshot 
 type PlaceRequest struct {
 	// Apps restricts scheduling to these apps' objects (nil: all).
 	Apps []string
+	// Platform, with Apps holding "", narrows the platform's objects (of
+	// no app) to these Kind/ns/name references (nil: all of them).
+	Platform map[string]bool
 	// Snapshot is the clusters to schedule over (nil: from the intent).
 	Snapshot []*clusterv1alpha1.Cluster
 	// Current is each object's current assignment (by Kind/ns/name), as a
@@ -134,7 +137,12 @@ func (e *Engine) PlaceWith(ctx context.Context, r *Rendered, req PlaceRequest) (
 		return nil, nil, err
 	}
 	if req.Apps != nil {
-		workloads = slices.DeleteFunc(workloads, func(w place.Workload) bool { return !slices.Contains(req.Apps, w.App) })
+		workloads = slices.DeleteFunc(workloads, func(w place.Workload) bool {
+			if w.App == "" && req.Platform != nil && !req.Platform[objectRef(w.Object)] {
+				return true
+			}
+			return !slices.Contains(req.Apps, w.App)
+		})
 		if len(workloads) == 0 && len(req.Apps) == 1 {
 			return nil, nil, fmt.Errorf("no app %q in the repository (or it selects nothing)", req.Apps[0])
 		}

@@ -10,8 +10,11 @@ import (
 
 	policyv1alpha1 "github.com/karmada-io/karmada/pkg/apis/policy/v1alpha1"
 	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
+	karmadautil "github.com/karmada-io/karmada/pkg/util"
 	"github.com/karmada-io/karmada/pkg/util/names"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/flotilla-gitops/flotilla/tools/gitsnap"
 	"github.com/flotilla-gitops/flotilla/tools/lint"
@@ -28,6 +31,10 @@ type SideOptions struct {
 	// Apps restricts the side to these apps and the platform's objects
 	// (nil: everything).
 	Apps []string
+	// Platform, with Apps set, narrows the platform's objects (those of no
+	// app) to these Kind/ns/name references; nil keeps all of them.
+	// ComparePlan fills it with the platform objects a change can reach.
+	Platform map[string]bool
 	// Current is the assignment each object already has (the base's, when
 	// building the head), so Karmada's tie-breaks keep replicas in place
 	// as the live scheduler would.
@@ -48,6 +55,7 @@ func (e *Engine) PlanSide(ctx context.Context, r *Rendered, o SideOptions) (*pla
 		// them (Argo CD's ApplicationSets list every app). Linting needs
 		// every app placed, and then sees the very placement the plan shows.
 		req.Apps = append(slices.Clone(o.Apps), "")
+		req.Platform = o.Platform
 	}
 	results, sched, err := e.PlaceWith(ctx, r, req)
 	if err != nil {
@@ -82,7 +90,7 @@ func (e *Engine) PlanSide(ctx context.Context, r *Rendered, o SideOptions) (*pla
 	single := len(r.Repo.Fleet.Spec.ControlPlanes) == 1
 
 	for _, obj := range r.Output.Objects {
-		if obj.Preview || (o.Apps != nil && obj.App != "" && !slices.Contains(o.Apps, obj.App)) {
+		if obj.Preview || !o.covers(obj.App, obj.Object) {
 			continue
 		}
 		po := &plan.Object{Scope: obj.Plane, Ref: obj.Ref(), App: obj.App, Template: obj.Object}
@@ -120,6 +128,17 @@ func (e *Engine) PlanSide(ctx context.Context, r *Rendered, o SideOptions) (*pla
 		side.Findings = findingsOf(rep, r, o.Apps)
 	}
 	return side, assigned, nil
+}
+
+// covers says whether the side includes an object of the app.
+func (o *SideOptions) covers(app string, u *unstructured.Unstructured) bool {
+	switch {
+	case o.Apps == nil:
+		return true
+	case app != "":
+		return slices.Contains(o.Apps, app)
+	}
+	return o.Platform == nil || o.Platform[objectRef(u)]
 }
 
 // members fills where a placed object lands, as each cluster gets it: the
@@ -280,6 +299,14 @@ func (e *Engine) Plan(ctx context.Context, o PlanOptions) (*plan.Plan, error) {
 // ComparePlan builds both sides of already rendered revisions (the head
 // scheduled with the base's assignments as current) and compares them.
 func (e *Engine) ComparePlan(ctx context.Context, base, head *Rendered, bo, ho SideOptions) (*plan.Plan, error) {
+	if bo.Apps != nil && bo.Platform == nil && ho.Platform == nil {
+		if reach, ok := platformReach(base, head, bo.Apps); ok {
+			bo.Platform, ho.Platform = reach, reach
+		} else {
+			// The change reaches other apps' objects: compare everything.
+			bo.Apps, ho.Apps = nil, nil
+		}
+	}
 	bs, current, err := e.PlanSide(ctx, base, bo)
 	if err != nil {
 		return nil, fmt.Errorf("base %s: %w", bo.Label, err)
@@ -290,6 +317,131 @@ func (e *Engine) ComparePlan(ctx context.Context, base, head *Rendered, bo, ho S
 		return nil, fmt.Errorf("head %s: %w", ho.Label, err)
 	}
 	return plan.Compare(bs, hs), nil
+}
+
+// platformReach returns the platform objects (of no app) a change limited
+// to some apps can alter, by Kind/ns/name, for the changed-only fast path:
+// those whose rendered template differs between the sides (an app's intent
+// feeds some, like Argo CD's ApplicationSet), and those a Karmada policy
+// that differs selects, on either side (a policy can select objects it
+// does not own). With the clusters unchanged (AffectedApps guarantees it),
+// Karmada places and overrides every other platform object exactly as
+// before, so leaving them out changes nothing in the plan —
+// TestPlanFixtures holds the fast plan equal to the full one.
+//
+// ok is false when a changed policy selects objects of apps outside the
+// given ones (a shared namespace, a cluster-scoped policy): then only a
+// full comparison is right.
+func platformReach(base, head *Rendered, apps []string) (reach map[string]bool, ok bool) {
+	type entry struct{ base, head *unstructured.Unstructured }
+	objects := map[string]*entry{}
+	index := func(r *Rendered, isHead bool) {
+		for _, o := range r.Output.Objects {
+			if o.Preview {
+				continue
+			}
+			k := o.Plane + "|" + objectRef(o.Object)
+			e := objects[k]
+			if e == nil {
+				e = &entry{}
+				objects[k] = e
+			}
+			if isHead {
+				e.head = o.Object
+			} else {
+				e.base = o.Object
+			}
+		}
+	}
+	index(base, false)
+	index(head, true)
+
+	var policies []changedPolicy
+	reach = map[string]bool{}
+	for _, e := range objects {
+		if e.base != nil && e.head != nil && equality.Semantic.DeepEqual(e.base.Object, e.head.Object) {
+			continue
+		}
+		cp := changedPolicy{}
+		for _, u := range []*unstructured.Unstructured{e.base, e.head} {
+			if u == nil {
+				continue
+			}
+			reach[objectRef(u)] = true
+			if u.GroupVersionKind().Group != policyv1alpha1.GroupName {
+				continue
+			}
+			sel, err := resourceSelectors(u)
+			if err != nil {
+				return nil, false
+			}
+			cp.namespace = u.GetNamespace()
+			cp.selectors = append(cp.selectors, sel)
+		}
+		if cp.selectors != nil {
+			policies = append(policies, cp)
+		}
+	}
+	for _, r := range []*Rendered{base, head} {
+		for _, o := range r.Output.Objects {
+			if o.Preview {
+				continue
+			}
+			for _, p := range policies {
+				if !p.selects(o.Object) {
+					continue
+				}
+				switch {
+				case o.App == "":
+					reach[objectRef(o.Object)] = true
+				case !slices.Contains(apps, o.App):
+					return nil, false
+				}
+			}
+		}
+	}
+	return reach, true
+}
+
+// changedPolicy is a Karmada policy that differs between the sides, with
+// the resource selectors of each side's version.
+type changedPolicy struct {
+	namespace string // "" for cluster-scoped policies: any namespace
+	selectors [][]policyv1alpha1.ResourceSelector
+}
+
+// resourceSelectors reads a Karmada policy's spec.resourceSelectors (every
+// propagation and override policy kind has them).
+func resourceSelectors(u *unstructured.Unstructured) ([]policyv1alpha1.ResourceSelector, error) {
+	raw, _, err := unstructured.NestedSlice(u.Object, "spec", "resourceSelectors")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]policyv1alpha1.ResourceSelector, len(raw))
+	for i, r := range raw {
+		m, ok := r.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%s: spec.resourceSelectors[%d] is not an object", objectRef(u), i)
+		}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m, &out[i]); err != nil {
+			return nil, fmt.Errorf("%s: spec.resourceSelectors[%d]: %w", objectRef(u), i, err)
+		}
+	}
+	return out, nil
+}
+
+// selects says whether either side's version of the policy selects u
+// (no selectors: everything in its namespace, as override policies do).
+func (p changedPolicy) selects(u *unstructured.Unstructured) bool {
+	if p.namespace != "" && u.GetNamespace() != p.namespace {
+		return false
+	}
+	for _, sel := range p.selectors {
+		if len(sel) == 0 || karmadautil.ResourceMatchSelectors(u, sel...) {
+			return true
+		}
+	}
+	return false
 }
 
 // AffectedApps returns the apps a change to these repository files can

@@ -101,6 +101,22 @@ func applyFile(t *testing.T, root string, f txtar.File) {
 	writeOrDelete(t, root, f)
 }
 
+// samePlan fails the test unless the changed-only plan fast equals the
+// full plan (matrix already narrowed to the fast plan's apps), writing
+// both as JSON for a diff.
+func samePlan(t *testing.T, name string, fast, full *plan.Plan) {
+	t.Helper()
+	f := *fast
+	f.Apps = nil
+	a, _ := json.MarshalIndent(&f, "", " ")
+	b, _ := json.MarshalIndent(full, "", " ")
+	if !bytes.Equal(a, b) {
+		_ = os.WriteFile(filepath.Join(os.TempDir(), "plan-fast-"+name+".json"), a, 0o644)
+		_ = os.WriteFile(filepath.Join(os.TempDir(), "plan-full-"+name+".json"), b, 0o644)
+		t.Errorf("changed-only plan (apps %v) differs from the full plan (both written to %s/plan-{fast,full}-%s.json)", fast.Apps, os.TempDir(), name)
+	}
+}
+
 // git runs git in dir as a fixed test identity.
 func git(t testing.TB, dir string, args ...string) {
 	t.Helper()
@@ -164,19 +180,20 @@ func TestPlanFixtures(t *testing.T) {
 			}
 			if p.Apps != nil {
 				// The fast plan's matrix holds only the changed apps.
-				fast := *p
-				fast.Apps = nil
 				m := *full.Matrix
 				m.Apps = slices.DeleteFunc(slices.Clone(m.Apps), func(a string) bool { return !slices.Contains(p.Apps, a) })
 				m.Cells = slices.DeleteFunc(slices.Clone(m.Cells), func(c plan.Cell) bool { return !slices.Contains(p.Apps, c.App) })
 				full.Matrix = &m
-				a, _ := json.MarshalIndent(&fast, "", " ")
-				b, _ := json.MarshalIndent(full, "", " ")
-				if !bytes.Equal(a, b) {
-					_ = os.WriteFile(filepath.Join(os.TempDir(), "plan-fast-"+name+".json"), a, 0o644)
-					_ = os.WriteFile(filepath.Join(os.TempDir(), "plan-full-"+name+".json"), b, 0o644)
-					t.Errorf("changed-only plan (apps %v) differs from the full plan (both written to %s/plan-{fast,full}-%s.json)", p.Apps, os.TempDir(), name)
+				samePlan(t, name, p, full)
+				// Without linting, the fast path also places only the
+				// changed apps and the platform objects they reach.
+				opts.Full, opts.Lint = false, nil
+				unlinted, err := eng.Plan(context.Background(), opts)
+				if err != nil {
+					t.Fatal(err)
 				}
+				full.Findings = nil
+				samePlan(t, name+"-unlinted", unlinted, full)
 			}
 
 			var md strings.Builder
