@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/argoproj/argo-cd/v2 v2.14.21
+	github.com/fluxcd/cli-utils v0.36.0-flux.10
 	github.com/fluxcd/pkg/apis/meta v1.8.0
 	github.com/fluxcd/pkg/git/gogit v0.20.0
 	github.com/fluxcd/pkg/kustomize v1.13.0
@@ -31,10 +32,14 @@ require (
 	k8s.io/client-go v0.31.3
 	k8s.io/component-helpers v0.31.3
 	k8s.io/klog/v2 v2.130.1
+	k8s.io/kube-aggregator v0.31.3
+	k8s.io/kube-openapi v0.0.0-20240430033511-f0e62f92d13f
 	k8s.io/kubernetes v1.31.3
 	k8s.io/utils v0.0.0-20241104163129-6fe5fd82f078
 	sigs.k8s.io/controller-runtime v0.19.3
 	sigs.k8s.io/json v0.0.0-20221116044647-bc3834ca7abd
+	sigs.k8s.io/kustomize/api v0.18.0
+	sigs.k8s.io/kustomize/kyaml v0.18.1
 	sigs.k8s.io/yaml v1.4.0
 )
 
@@ -83,7 +88,6 @@ require (
 	github.com/exponent-io/jsonpath v0.0.0-20210407135951-1de76d718b3f // indirect
 	github.com/fatih/camelcase v1.0.0 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
-	github.com/fluxcd/cli-utils v0.36.0-flux.10 // indirect
 	github.com/fluxcd/pkg/apis/kustomize v1.6.0 // indirect
 	github.com/fluxcd/pkg/envsubst v1.1.0 // indirect
 	github.com/fluxcd/pkg/git v0.20.0 // indirect
@@ -252,14 +256,10 @@ require (
 	k8s.io/component-base v0.31.3 // indirect
 	k8s.io/controller-manager v0.31.3 // indirect
 	k8s.io/kms v0.31.3 // indirect
-	k8s.io/kube-aggregator v0.31.3 // indirect
-	k8s.io/kube-openapi v0.0.0-20240430033511-f0e62f92d13f // indirect
 	k8s.io/kubectl v0.31.3 // indirect
 	k8s.io/kubelet v0.30.7 // indirect
 	oras.land/oras-go/v2 v2.6.2 // indirect
 	sigs.k8s.io/apiserver-network-proxy/konnectivity-client v0.30.3 // indirect
-	sigs.k8s.io/kustomize/api v0.18.0 // indirect
-	sigs.k8s.io/kustomize/kyaml v0.18.1 // indirect
 	sigs.k8s.io/mcs-api v0.1.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v4 v4.4.4-0.20241211184406-7bf59b3d70ee // indirect
 )

@@ -7,12 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	// fstest.MapFS is the standard library's complete read-only
+	// in-memory file system (directories synthesized, fs.ReadDirFS and
+	// fs.ReadFileFS implemented); it is not test-only code.
+	"testing/fstest"
 )
 
 // Repo is a folder inside a Git work tree: the control repository's root,
@@ -76,6 +81,15 @@ func (r *Repo) Export(ctx context.Context, commit string) (dir string, cleanup f
 			_ = remove()
 		}
 	}()
+	if err := r.archive(ctx, commit, func(tr *tar.Reader) error { return extract(tr, tmp) }); err != nil {
+		return "", nil, err
+	}
+	return tmp, remove, nil
+}
+
+// archive streams the control repository's tree at commit through read,
+// as `git archive` writes it.
+func (r *Repo) archive(ctx context.Context, commit string, read func(*tar.Reader) error) error {
 	treeish := commit
 	if r.prefix != "" {
 		treeish = commit + ":" + strings.TrimSuffix(r.prefix, "/")
@@ -85,22 +99,73 @@ func (r *Repo) Export(ctx context.Context, commit string) (dir string, cleanup f
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("git archive: %w", err)
+		return fmt.Errorf("git archive: %w", err)
 	}
-	xerr := extract(tar.NewReader(stdout), tmp)
-	// Drain what extract left so git is not blocked writing, then wait.
+	xerr := read(tar.NewReader(stdout))
+	// Drain what read left so git is not blocked writing, then wait.
 	_, _ = io.Copy(io.Discard, stdout)
-	werr := cmd.Wait()
-	if werr != nil {
-		return "", nil, fmt.Errorf("git archive %s: %w: %s", treeish, werr, strings.TrimSpace(stderr.String()))
+	if werr := cmd.Wait(); werr != nil {
+		return fmt.Errorf("git archive %s: %w: %s", treeish, werr, strings.TrimSpace(stderr.String()))
 	}
 	if xerr != nil {
-		return "", nil, fmt.Errorf("git archive %s: %w", treeish, xerr)
+		return fmt.Errorf("git archive %s: %w", treeish, xerr)
 	}
-	return tmp, remove, nil
+	return nil
+}
+
+// ErrSymlink is returned by Tree for a tree holding a symbolic link, which
+// an in-memory tree does not follow: use Export then.
+var ErrSymlink = errors.New("the tree holds a symbolic link")
+
+// Tree reads the control repository's tree at commit into memory: for
+// reading a revision whole (a plan renders two), it saves writing and
+// removing every file. Trees with symbolic links fail with ErrSymlink.
+func (r *Repo) Tree(ctx context.Context, commit string) (fs.FS, error) {
+	tree := fstest.MapFS{}
+	err := r.archive(ctx, commit, func(tr *tar.Reader) error {
+		for {
+			h, err := tr.Next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			name, err := entryName(h.Name)
+			if err != nil || name == "." {
+				return err
+			}
+			switch h.Typeflag {
+			case tar.TypeDir:
+				tree[name] = &fstest.MapFile{Mode: fs.ModeDir | 0o755}
+			case tar.TypeReg:
+				data, err := io.ReadAll(tr)
+				if err != nil {
+					return err
+				}
+				tree[name] = &fstest.MapFile{Data: data, Mode: fs.FileMode(h.Mode) & 0o777}
+			case tar.TypeSymlink:
+				return fmt.Errorf("%s: %w", name, ErrSymlink)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return tree, nil
+}
+
+// entryName is an archive entry's path, refused when it would leave the
+// tree.
+func entryName(raw string) (string, error) {
+	name := path.Clean(raw)
+	if name == ".." || strings.HasPrefix(name, "../") || path.IsAbs(name) {
+		return "", fmt.Errorf("archive entry %q leaves the repository", raw)
+	}
+	return name, nil
 }
 
 // extract unpacks a tar stream below dst, refusing entries that would land
@@ -114,12 +179,12 @@ func extract(tr *tar.Reader, dst string) error {
 		if err != nil {
 			return err
 		}
-		name := path.Clean(h.Name)
-		if name == "." || strings.HasPrefix(name, "../") || name == ".." || path.IsAbs(name) {
-			if name == "." {
-				continue
-			}
-			return fmt.Errorf("archive entry %q leaves the repository", h.Name)
+		name, err := entryName(h.Name)
+		if err != nil {
+			return err
+		}
+		if name == "." {
+			continue
 		}
 		target := filepath.Join(dst, filepath.FromSlash(name))
 		switch h.Typeflag {

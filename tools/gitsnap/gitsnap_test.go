@@ -2,6 +2,8 @@ package gitsnap
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,6 +79,27 @@ func TestExportAndChangedInAMonorepo(t *testing.T) {
 		t.Errorf("cleanup left %s", dir)
 	}
 
+	// Tree holds the same files in memory.
+	tree, err := r.Tree(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	if err := fs.WalkDir(tree, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"apps/a/app.yaml", "fleet.yaml"}; !slices.Equal(files, want) {
+		t.Errorf("tree files = %v, want %v", files, want)
+	}
+	if got, err := fs.ReadFile(tree, "apps/a/app.yaml"); err != nil || string(got) != "replicas: 1\n" {
+		t.Errorf("tree app.yaml = %q, %v; want the base revision's", got, err)
+	}
+
 	changed, err := r.Changed(ctx, base, "")
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +119,37 @@ func TestExportAndChangedInAMonorepo(t *testing.T) {
 	}
 	if want := []string{"apps/a/app.yaml", "apps/b/app.yaml"}; !slices.Equal(changed, want) {
 		t.Errorf("Changed(HEAD~1, HEAD) = %v, want %v", changed, want)
+	}
+}
+
+// TestTreeRefusesSymlinks: an in-memory tree does not follow links, so a
+// tree holding one must say so (callers export it to disk instead) rather
+// than silently miss the files behind it.
+func TestTreeRefusesSymlinks(t *testing.T) {
+	top := t.TempDir()
+	run(t, top, "init", "-q", "-b", "main")
+	write(t, filepath.Join(top, "fleet.yaml"), "kind: Fleet\n")
+	write(t, filepath.Join(top, "shared", "base.yaml"), "a: 1\n")
+	if err := os.Symlink("shared", filepath.Join(top, "apps")); err != nil {
+		t.Fatal(err)
+	}
+	run(t, top, "add", ".")
+	run(t, top, "commit", "-q", "-m", "base")
+	ctx := context.Background()
+	r, err := Open(ctx, top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Tree(ctx, "HEAD"); !errors.Is(err, ErrSymlink) {
+		t.Fatalf("Tree = %v, want ErrSymlink", err)
+	}
+	dir, cleanup, err := r.Export(ctx, "HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cleanup() }()
+	if got, err := os.ReadFile(filepath.Join(dir, "apps", "base.yaml")); err != nil || string(got) != "a: 1\n" {
+		t.Errorf("exported link target = %q, %v", got, err)
 	}
 }
 

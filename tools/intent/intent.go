@@ -2,6 +2,7 @@ package intent
 
 import (
 	"cmp"
+	"io/fs"
 	"slices"
 
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
@@ -12,8 +13,11 @@ import (
 
 // Repo is everything a control repository declares.
 type Repo struct {
-	// Root is the repository's directory on disk.
+	// Root is the repository's directory on disk; "" when it was read
+	// from elsewhere (a Git revision held in memory).
 	Root string
+	// FS is the repository's files: os.DirFS(Root), or an in-memory tree.
+	FS fs.FS
 	// Fleet is fleet.yaml.
 	Fleet *Fleet
 	// Clusters, Apps, EdgeGroups and Locations are sorted by name.

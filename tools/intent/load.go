@@ -44,6 +44,8 @@ type Options struct {
 	Schema Validator
 	// Parallelism bounds concurrent file parsing; 0 means GOMAXPROCS.
 	Parallelism int
+	// Cache, when set, shares file loading with other loads using it.
+	Cache *Cache
 }
 
 // FindRoot walks up from dir to the first folder holding fleet.yaml.
@@ -68,8 +70,8 @@ func Load(ctx context.Context, root string, opts Options) (*Repo, error) {
 	return LoadFS(ctx, os.DirFS(root), root, opts)
 }
 
-// LoadFS reads a repository from fsys; root is recorded as Repo.Root (where
-// app sources are built from).
+// LoadFS reads a repository from fsys; root is recorded as Repo.Root: the
+// folder fsys reads when it is on disk, "" when it is not.
 func LoadFS(ctx context.Context, fsys fs.FS, root string, opts Options) (*Repo, error) {
 	files, err := discover(fsys)
 	if err != nil {
@@ -80,14 +82,14 @@ func LoadFS(ctx context.Context, fsys fs.FS, root string, opts Options) (*Repo, 
 	g.SetLimit(parallelism(opts.Parallelism))
 	for i, f := range files {
 		g.Go(func() error {
-			parsed[i] = loadFile(ctx, fsys, f, opts.Schema)
+			parsed[i] = opts.Cache.loadFile(ctx, fsys, f, opts.Schema)
 			return ctx.Err()
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	repo := &Repo{Root: root}
+	repo := &Repo{Root: root, FS: fsys}
 	var errs diag.List
 	for _, p := range parsed {
 		errs = append(errs, p.errs...)
@@ -209,6 +211,12 @@ func loadFile(ctx context.Context, fsys fs.FS, f fileKind, schema Validator) fil
 		res.errs = append(res.errs, &diag.Error{File: f.path, Msg: err.Error(), Err: err})
 		return res
 	}
+	return loadData(ctx, data, f, schema)
+}
+
+// loadData parses, validates and decodes a file's content.
+func loadData(ctx context.Context, data []byte, f fileKind, schema Validator) fileResult {
+	var res fileResult
 	docs, perrs := yamldoc.Parse(f.path, data)
 	res.errs = append(res.errs, diag.Collect(perrs...)...)
 	for _, doc := range docs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"os"
 	"slices"
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
@@ -47,14 +48,28 @@ type Rendered struct {
 // in the repository come back as a diag.List (every one of them); nothing
 // is written.
 func (e *Engine) Render(ctx context.Context, root string) (*Rendered, error) {
-	repo, err := intent.Load(ctx, root, intent.Options{Schema: e.Schema, Parallelism: e.Parallelism})
+	return e.render(ctx, root, render.Options{})
+}
+
+// render is Render with render options (Scopes and Parallelism are the
+// engine's).
+func (e *Engine) render(ctx context.Context, root string, ro render.Options) (*Rendered, error) {
+	return e.renderFS(ctx, os.DirFS(root), root, ro, nil)
+}
+
+// renderFS renders the repository in fsys; root is the folder it reads on
+// disk, "" for a tree in memory. files, when set, shares loading the
+// intent with other renders (ro.Docs shares parsing manifests).
+func (e *Engine) renderFS(ctx context.Context, fsys fs.FS, root string, ro render.Options, files *intent.Cache) (*Rendered, error) {
+	repo, err := intent.LoadFS(ctx, fsys, root, intent.Options{Schema: e.Schema, Parallelism: e.Parallelism, Cache: files})
 	if err != nil {
 		return nil, err
 	}
 	if errs := crosscheck.Check(repo); len(errs) > 0 {
 		return nil, errs
 	}
-	out, err := render.Render(ctx, repo, render.Options{Scopes: e.Schema, Parallelism: e.Parallelism})
+	ro.Scopes, ro.Parallelism = e.Schema, e.Parallelism
+	out, err := render.Render(ctx, repo, ro)
 	if err != nil {
 		return nil, err
 	}

@@ -3,9 +3,11 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	policyv1alpha1 "github.com/karmada-io/karmada/pkg/apis/policy/v1alpha1"
@@ -17,11 +19,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/flotilla-gitops/flotilla/tools/gitsnap"
+	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/lint"
 	"github.com/flotilla-gitops/flotilla/tools/overrides"
 	"github.com/flotilla-gitops/flotilla/tools/place"
 	"github.com/flotilla-gitops/flotilla/tools/plan"
+	"github.com/flotilla-gitops/flotilla/tools/render"
 	"github.com/flotilla-gitops/flotilla/tools/report"
+	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
 
 // SideOptions configure PlanSide.
@@ -251,20 +256,13 @@ func (e *Engine) Plan(ctx context.Context, o PlanOptions) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	headLabel, headRoot := "working tree", o.Root
+	headLabel := "working tree"
+	var headCommit string
 	if o.Head != "" {
-		headCommit, err := repo.Resolve(ctx, o.Head)
-		if err != nil {
+		if headCommit, err = repo.Resolve(ctx, o.Head); err != nil {
 			return nil, err
 		}
 		headLabel = revLabel(o.Head, headCommit)
-		say("export " + headLabel)
-		dir, cleanup, err := repo.Export(ctx, headCommit)
-		if err != nil {
-			return nil, err
-		}
-		defer func() { _ = cleanup() }()
-		headRoot = dir
 	}
 	var apps []string
 	if !o.Full {
@@ -275,22 +273,34 @@ func (e *Engine) Plan(ctx context.Context, o PlanOptions) (*plan.Plan, error) {
 		apps = AffectedApps(changed)
 	}
 	baseLabel := revLabel(o.Base, baseCommit)
-	say("export " + baseLabel)
-	baseRoot, cleanup, err := repo.Export(ctx, baseCommit)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = cleanup() }()
 
-	say("render " + baseLabel)
-	rb, err := e.Render(ctx, baseRoot)
-	if err != nil {
-		return nil, fmt.Errorf("base %s: %w", baseLabel, err)
+	// Plans never read the preview Applications (see render.Options); the
+	// two sides share loading and parsing every file they hold alike.
+	ro := render.Options{SkipPreviews: true, Docs: &yamldoc.Cache{}}
+	files := &intent.Cache{}
+	// Both sides render at once: each render's serial stretches (loading
+	// the fleet, the platform's objects) leave a core idle otherwise.
+	say("render " + baseLabel + " and " + headLabel)
+	var (
+		rb, rh           *Rendered
+		errBase, errHead error
+		wg               sync.WaitGroup
+	)
+	wg.Go(func() { rb, errBase = e.renderCommit(ctx, repo, baseCommit, ro, files) })
+	wg.Go(func() {
+		if headCommit != "" {
+			rh, errHead = e.renderCommit(ctx, repo, headCommit, ro, files)
+		} else {
+			rh, errHead = e.renderFS(ctx, os.DirFS(o.Root), o.Root, ro, files)
+		}
+	})
+	wg.Wait()
+	// The base's error first, whichever finished first.
+	if errBase != nil {
+		return nil, fmt.Errorf("base %s: %w", baseLabel, errBase)
 	}
-	say("render " + headLabel)
-	rh, err := e.Render(ctx, headRoot)
-	if err != nil {
-		return nil, fmt.Errorf("head %s: %w", headLabel, err)
+	if errHead != nil {
+		return nil, fmt.Errorf("head %s: %w", headLabel, errHead)
 	}
 	say("place and compare")
 	return e.ComparePlan(ctx, rb, rh, SideOptions{Label: baseLabel, Apps: apps, Lint: o.Lint, Now: o.Now}, SideOptions{Label: headLabel, Apps: apps, Lint: o.Lint, Now: o.Now})

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -304,4 +305,39 @@ func absDiff(a, b uint32) uint32 {
 		return a - b
 	}
 	return b - a
+}
+
+// TestRenderRevisionEqualsTheCheckout renders the example fleet from a Git
+// revision held in memory (kustomize apps included, through kustomize's
+// in-memory file system) and from the checkout on disk: every rendered
+// object must be the same, in the same file.
+func TestRenderRevisionEqualsTheCheckout(t *testing.T) {
+	eng := sharedEngine(t)
+	root := planRepo(t, &txtar.Archive{})
+	ctx := context.Background()
+	disk, err := eng.Render(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, commit, err := eng.RenderRevision(ctx, root, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(commit) != 40 {
+		t.Errorf("commit %q is not a full hash", commit)
+	}
+	if len(mem.Output.Objects) != len(disk.Output.Objects) {
+		t.Fatalf("%d objects from the revision, %d from the checkout", len(mem.Output.Objects), len(disk.Output.Objects))
+	}
+	kustomized := false
+	for i, d := range disk.Output.Objects {
+		m := mem.Output.Objects[i]
+		if m.Path != d.Path || !reflect.DeepEqual(m.Object.Object, d.Object.Object) {
+			t.Errorf("%s differs:\nrevision %v\ncheckout %v", d.Path, m.Object.Object, d.Object.Object)
+		}
+		kustomized = kustomized || strings.HasSuffix(d.Origin.File, "kustomization.yaml")
+	}
+	if !kustomized {
+		t.Error("the example fleet should hold a kustomize app for this test to cover")
+	}
 }

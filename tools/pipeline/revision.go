@@ -2,13 +2,17 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 
 	"github.com/flotilla-gitops/flotilla/tools/gitsnap"
+	"github.com/flotilla-gitops/flotilla/tools/intent"
+	"github.com/flotilla-gitops/flotilla/tools/render"
 )
 
 // RenderRevision renders the control repository as it is at a Git
-// revision (exported with git archive; the checkout is not touched) and
+// revision (read with git archive; the checkout is not touched) and
 // returns the full commit it resolved to.
 func (e *Engine) RenderRevision(ctx context.Context, root, rev string) (*Rendered, string, error) {
 	repo, err := gitsnap.Open(ctx, root)
@@ -19,14 +23,28 @@ func (e *Engine) RenderRevision(ctx context.Context, root, rev string) (*Rendere
 	if err != nil {
 		return nil, "", err
 	}
-	dir, cleanup, err := repo.Export(ctx, commit)
-	if err != nil {
-		return nil, "", err
-	}
-	defer func() { _ = cleanup() }()
-	r, err := e.Render(ctx, dir)
+	r, err := e.renderCommit(ctx, repo, commit, render.Options{}, nil)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", revLabel(rev, commit), err)
 	}
 	return r, commit, nil
+}
+
+// renderCommit renders the tree of a commit, held in memory, or exported
+// to a temporary folder when it holds symbolic links (which the in-memory
+// tree does not follow).
+func (e *Engine) renderCommit(ctx context.Context, repo *gitsnap.Repo, commit string, ro render.Options, files *intent.Cache) (*Rendered, error) {
+	tree, err := repo.Tree(ctx, commit)
+	if err == nil {
+		return e.renderFS(ctx, tree, "", ro, files)
+	}
+	if !errors.Is(err, gitsnap.ErrSymlink) {
+		return nil, err
+	}
+	dir, cleanup, err := repo.Export(ctx, commit)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = cleanup() }()
+	return e.renderFS(ctx, os.DirFS(dir), dir, ro, files)
 }

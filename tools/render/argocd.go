@@ -82,13 +82,16 @@ func (r *renderer) argocd(ctx context.Context) error {
 
 	for _, p := range f.Spec.ControlPlanes {
 		as := r.applicationSet(p.Name, p.DestinationName())
+		u := toUnstructuredObject(as)
+		stamp(u, f.File(), "", nil)
+		r.add(dir, u, origin, "", "")
+		if r.opts.SkipPreviews {
+			continue
+		}
 		apps, err := appset.Expand(ctx, as, proj, tree)
 		if err != nil {
 			return diag.List{&diag.Error{File: f.File(), Line: f.Line("spec.controlPlanes"), Object: fmt.Sprintf("ApplicationSet/%s/%s", as.Namespace, as.Name), Msg: err.Error(), Err: err}}
 		}
-		u := toUnstructuredObject(as)
-		stamp(u, f.File(), "", nil)
-		r.add(dir, u, origin, "", "")
 		for i := range apps {
 			a := &apps[i]
 			a.TypeMeta = metav1.TypeMeta{APIVersion: argov1alpha1.SchemeGroupVersion.String(), Kind: "Application"}

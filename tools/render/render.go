@@ -4,11 +4,13 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"path"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
 	"github.com/karmada-io/karmada/pkg/resourceinterpreter/default/native"
@@ -16,9 +18,11 @@ import (
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
+	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
 
 // Annotations and labels render stamps on objects.
@@ -52,6 +56,16 @@ type Options struct {
 	Scopes Scopes
 	// Parallelism bounds concurrent app builds; 0 means GOMAXPROCS.
 	Parallelism int
+	// SkipPreviews leaves out the Applications Argo CD will generate from
+	// the ApplicationSets (Object.Preview): review output that placement
+	// and plans never read, and whose expansion through Argo CD's
+	// templating is most of a large fleet's render time. The
+	// ApplicationSets themselves are still rendered; a template error then
+	// surfaces in render and check, not here.
+	SkipPreviews bool
+	// Docs, when set, shares the parsing of app manifests with other
+	// renders using it (a plan renders two revisions).
+	Docs *yamldoc.Cache
 }
 
 // Object is one rendered object.
@@ -94,6 +108,7 @@ func Render(ctx context.Context, repo *intent.Repo, opts Options) (*Output, erro
 		return nil, fmt.Errorf("render: Options.Scopes is required")
 	}
 	r := &renderer{repo: repo, opts: opts, out: &Output{Placements: map[string]*Object{}}, interpreter: native.NewDefaultInterpreter(), skipped: karmadautil.NewSkippedResourceConfig()}
+	r.kustomizeFS = sync.OnceValues(func() (filesys.FileSystem, error) { return kustomizeFS(repo.FS) })
 
 	// Build every app's sources in parallel; each goroutine writes only its
 	// own slot, so the result does not depend on scheduling.
@@ -117,9 +132,7 @@ func Render(ctx context.Context, repo *intent.Repo, opts Options) (*Output, erro
 		return nil, errs.Sort()
 	}
 	r.namespaceOwners(built)
-	for _, b := range built {
-		errs = append(errs, r.app(b)...)
-	}
+	errs = append(errs, r.apps(ctx, built)...)
 	errs = append(errs, r.platform()...)
 	if len(errs) > 0 {
 		return nil, errs.Sort()
@@ -134,6 +147,35 @@ func Render(ctx context.Context, repo *intent.Repo, opts Options) (*Output, erro
 		return nil, err
 	}
 	return r.out, nil
+}
+
+// apps renders every app in parallel, each into its own Output, and
+// merges them in app order: the result is the same at any parallelism.
+func (r *renderer) apps(ctx context.Context, built []appBuild) diag.List {
+	r.planeClusters("") // fills the shared cache before the apps read it
+	outs := make([]*Output, len(built))
+	appErrs := make([]diag.List, len(built))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallelism(r.opts.Parallelism))
+	for i, b := range built {
+		g.Go(func() error {
+			sub := *r
+			sub.out = &Output{Placements: map[string]*Object{}}
+			appErrs[i] = sub.app(b)
+			outs[i] = sub.out
+			return gctx.Err()
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return diag.List{&diag.Error{Msg: err.Error(), Err: err}}
+	}
+	var errs diag.List
+	for i, out := range outs {
+		errs = append(errs, appErrs[i]...)
+		r.out.Objects = append(r.out.Objects, out.Objects...)
+		maps.Copy(r.out.Placements, out.Placements)
+	}
+	return errs
 }
 
 func parallelism(n int) int {
@@ -156,6 +198,9 @@ type renderer struct {
 	interpreter *native.DefaultInterpreter
 	// skipped are the APIs Karmada's detector never propagates.
 	skipped *karmadautil.SkippedResourceConfig
+	// kustomizeFS is the repository copied into kustomize's in-memory file
+	// system, for a repository not on disk; built on first use.
+	kustomizeFS func() (filesys.FileSystem, error)
 }
 
 // add records an object under dir (rendered/<plane>/apps/<app>, ...).

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/fluxcd/pkg/kustomize"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
@@ -62,25 +63,26 @@ var kustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Ku
 
 // buildSource reads an app's manifests: kustomize when the folder has a
 // kustomization, every YAML file otherwise.
-func buildSource(root string, app *intent.App) ([]sourceObject, diag.List) {
+// memFS gives kustomize the repository when it is not on disk (built once
+// per render, on first use).
+func buildSource(repo *intent.Repo, docCache *yamldoc.Cache, memFS func() (filesys.FileSystem, error), app *intent.App) ([]sourceObject, diag.List) {
 	rel := path.Join(app.Dir, app.Spec.Source.Path)
 	srcErr := func(format string, args ...any) diag.List {
 		e := app.Source.Err("spec.source.path", format, args...).(*diag.Error)
 		e.Object = intent.KindRef("App", "", app.Name)
 		return diag.List{e}
 	}
-	dir := filepath.Join(root, filepath.FromSlash(rel))
-	st, err := os.Stat(dir)
+	st, err := fs.Stat(repo.FS, rel)
 	if err != nil || !st.IsDir() {
 		return nil, srcErr("source folder %s does not exist", rel)
 	}
-	docs, errs := readDocs(root, rel)
+	docs, errs := readDocs(repo.FS, docCache, rel)
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	for _, k := range kustomizationFiles {
-		if _, err := os.Stat(filepath.Join(dir, k)); err == nil {
-			return buildKustomize(root, rel, docs, srcErr)
+		if _, err := fs.Stat(repo.FS, path.Join(rel, k)); err == nil {
+			return buildKustomize(repo, memFS, rel, docs, srcErr)
 		}
 	}
 	var out []sourceObject
@@ -102,8 +104,7 @@ func buildSource(root string, app *intent.App) ([]sourceObject, diag.List) {
 
 // readDocs parses every YAML file under rel (recursively, sorted), except
 // app.yaml and kustomization files, which are not manifests.
-func readDocs(root, rel string) ([]*yamldoc.Document, diag.List) {
-	fsys := os.DirFS(root)
+func readDocs(fsys fs.FS, cache *yamldoc.Cache, rel string) ([]*yamldoc.Document, diag.List) {
 	var docs []*yamldoc.Document
 	var errs diag.List
 	err := fs.WalkDir(fsys, rel, func(p string, d fs.DirEntry, err error) error {
@@ -118,7 +119,7 @@ func readDocs(root, rel string) ([]*yamldoc.Document, diag.List) {
 		if err != nil {
 			return err
 		}
-		ds, perrs := yamldoc.Parse(p, data)
+		ds, perrs := cache.Parse(p, data)
 		errs = append(errs, diag.Collect(perrs...)...)
 		docs = append(docs, ds...)
 		return nil
@@ -129,6 +130,23 @@ func readDocs(root, rel string) ([]*yamldoc.Document, diag.List) {
 	return docs, errs
 }
 
+// kustomizeFS copies a repository's files into kustomize's in-memory file
+// system.
+func kustomizeFS(fsys fs.FS) (filesys.FileSystem, error) {
+	mem := filesys.MakeFsInMemory()
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		return mem.WriteFile("/"+p, data)
+	})
+	return mem, err
+}
+
 func toUnstructured(d *yamldoc.Document) (*unstructured.Unstructured, error) {
 	u := &unstructured.Unstructured{}
 	if err := u.UnmarshalJSON(d.JSON); err != nil {
@@ -137,15 +155,31 @@ func toUnstructured(d *yamldoc.Document) (*unstructured.Unstructured, error) {
 	return u, nil
 }
 
-// buildKustomize runs kustomize (fluxcd/pkg/kustomize.SecureBuild: no
-// plugins, no remote bases, no reads outside the repository) and maps every
-// built object back to the document that declared it, when one did.
-func buildKustomize(root, rel string, docs []*yamldoc.Document, srcErr func(string, ...any) diag.List) ([]sourceObject, diag.List) {
-	resMap, err := kustomize.SecureBuild(root, filepath.Join(root, filepath.FromSlash(rel)), false)
+// buildKustomize runs kustomize (fluxcd/pkg/kustomize: no plugins, no
+// remote bases, no reads outside the repository) and maps every built
+// object back to the document that declared it, when one did.
+func buildKustomize(repo *intent.Repo, memFS func() (filesys.FileSystem, error), rel string, docs []*yamldoc.Document, srcErr func(string, ...any) diag.List) ([]sourceObject, diag.List) {
+	var (
+		resMap resmap.ResMap
+		err    error
+		prefix string
+	)
+	if repo.Root != "" {
+		resMap, err = kustomize.SecureBuild(repo.Root, filepath.Join(repo.Root, filepath.FromSlash(rel)), false)
+		prefix = repo.Root + string(filepath.Separator)
+	} else {
+		// A revision held in memory: kustomize reads a copy in its own
+		// in-memory file system, rooted at "/", which it cannot leave.
+		var mem filesys.FileSystem
+		if mem, err = memFS(); err == nil {
+			resMap, err = kustomize.Build(mem, "/"+rel)
+		}
+		prefix = "/"
+	}
 	if err != nil {
 		// Paths in kustomize's messages are absolute; make them
 		// repository-relative like every other position flotilla reports.
-		msg := strings.ReplaceAll(err.Error(), root+string(filepath.Separator), "")
+		msg := strings.ReplaceAll(err.Error(), prefix, "")
 		return nil, srcErr("kustomize build %s failed: %s", rel, msg)
 	}
 	index := map[string]*yamldoc.Document{}

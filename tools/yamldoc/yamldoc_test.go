@@ -147,3 +147,29 @@ func TestSyntaxErrorLines(t *testing.T) {
 		})
 	}
 }
+
+func TestCacheParsesEachContentOnce(t *testing.T) {
+	var c Cache
+	a1, _ := c.Parse("a.yaml", []byte("kind: A\n---\nkind: B\n"))
+	a2, _ := c.Parse("a.yaml", []byte("kind: A\n---\nkind: B\n"))
+	if len(a1) != 2 || &a1[0] == nil || a1[0] != a2[0] || a1[1] != a2[1] {
+		t.Fatalf("the same file and content should give the same documents: %v %v", a1, a2)
+	}
+	b, _ := c.Parse("a.yaml", []byte("kind: C\n"))
+	if len(b) != 1 || b[0] == a1[0] || string(b[0].JSON) != `{"kind":"C"}` {
+		t.Fatalf("changed content should be parsed anew: %v", b)
+	}
+	other, _ := c.Parse("b.yaml", []byte("kind: A\n---\nkind: B\n"))
+	if other[0] == a1[0] || other[0].File != "b.yaml" {
+		t.Fatalf("another file with the same content should name its own file: %+v", other[0])
+	}
+	_, errs := c.Parse("bad.yaml", []byte("a: [\n"))
+	_, again := c.Parse("bad.yaml", []byte("a: [\n"))
+	if len(errs) == 0 || len(again) != len(errs) {
+		t.Fatalf("errors should be remembered too: %v %v", errs, again)
+	}
+	var none *Cache
+	if d, _ := none.Parse("x.yaml", []byte("kind: X\n")); len(d) != 1 {
+		t.Fatal("a nil cache should parse")
+	}
+}
