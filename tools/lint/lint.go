@@ -74,6 +74,11 @@ type Target struct {
 	AppName   string
 	// Placement facts; all nil for plain YAML.
 	Placement *Placement
+	// ContextOnly targets are in the inventory cross-object rules read but
+	// are not linted themselves, nor are their exceptions counted: a
+	// plan's changed-only path lints the changed apps against the whole
+	// rendered set.
+	ContextOnly bool
 }
 
 // Placement is what the Karmada preview says about an object.
@@ -126,23 +131,31 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 		return nil, err
 	}
 	conv := newConverter()
-	results, err := eng.EvalAll(ctx, len(o.Targets), func(i int) (ast.Value, error) {
-		v, err := conv.input(o.Targets[i])
+	var linted []int
+	for i, t := range o.Targets {
+		if !t.ContextOnly {
+			linted = append(linted, i)
+		}
+	}
+	results, err := eng.EvalAll(ctx, len(linted), func(i int) (ast.Value, error) {
+		t := o.Targets[linted[i]]
+		v, err := conv.input(t)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", ref(o.Targets[i].Object), err)
+			return nil, fmt.Errorf("%s: %w", ref(t.Object), err)
 		}
 		return v, nil
 	}, o.Parallelism)
 	if err != nil {
 		return nil, err
 	}
-	rep := &report.Report{Objects: len(o.Targets)}
+	rep := &report.Report{Objects: len(linted)}
 	for _, r := range o.Pack.Rules {
 		rep.Rules = append(rep.Rules, r.Report())
 	}
 	rep.Rules = append(rep.Rules, exceptionRules()...)
 	ex := newExceptions(now())
-	for i, t := range o.Targets {
+	for i, ti := range linted {
+		t := o.Targets[ti]
 		ex.collect(t)
 		for _, v := range results[i] {
 			f := findingOf(t, v)

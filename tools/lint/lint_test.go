@@ -231,3 +231,53 @@ spec:
 		}
 	}
 }
+
+// crossRule finds pods whose name another pod's "peer" annotation names
+// but that does not exist: it reads the inventory, as cross-object rules
+// do.
+const crossRule = `package flotilla.peers
+
+# METADATA
+# title: Peer missing
+# description: The named peer pod does not exist.
+# related_resources:
+#   - ref: https://example.com/peers
+# custom:
+#   id: PEER-001
+#   severity: error
+#   remediation: Add the peer.
+#   scope: object
+missing contains v if {
+	peer := input.review.object.metadata.annotations.peer
+	not data.inventory.namespace.ns.v1.Pod[peer]
+	v := {"msg": sprintf("peer %q missing", [peer]), "field": "metadata.annotations.peer"}
+}
+`
+
+// TestContextOnlyTargets: context-only targets are seen by cross-object
+// rules but never linted, and their exceptions are not reported unused.
+func TestContextOnlyTargets(t *testing.T) {
+	p, err := pack(t, map[string]string{"images.rego": tagRule, "peers.rego": crossRule})
+	if err != nil {
+		t.Fatal(err)
+	}
+	linted := pod("linted", "busybox:1.36", "")
+	linted.Object.SetAnnotations(map[string]string{"peer": "context"})
+	context1 := pod("context", "busybox", `[{"rule":"PEER-001","reason":"never used"}]`)
+	context1.ContextOnly = true
+	rep, err := Run(context.Background(), Options{Pack: p, Targets: []Target{linted, context1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 0 || rep.Objects != 1 {
+		t.Fatalf("objects %d, findings %+v; want 1 object linted and none found", rep.Objects, rep.Findings)
+	}
+	// Without the context, the peer is missing.
+	rep, err = Run(context.Background(), Options{Pack: p, Targets: []Target{linted}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Rule != "PEER-001" {
+		t.Fatalf("findings %+v; want the missing peer", rep.Findings)
+	}
+}

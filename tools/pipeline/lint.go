@@ -46,6 +46,9 @@ func PolicySources(root string, extra []string) []lint.Source {
 type LintOptions struct {
 	Pack *lint.Pack
 	Now  func() time.Time
+	// only, when set, limits linting to the objects it accepts; the rest
+	// are context for cross-object rules (a plan's changed-only path).
+	only func(app string, u *unstructured.Unstructured) bool
 }
 
 // Lint runs the policy pack over every rendered object, with where it
@@ -111,16 +114,17 @@ func (e *Engine) lintPlaced(ctx context.Context, r *Rendered, results []place.Re
 			continue
 		}
 		t := lint.Target{
-			Object:   obj.Object,
-			Source:   lint.Position{File: obj.Origin.File, Line: obj.Origin.Line, Doc: obj.Origin.Doc, Fields: obj.Origin.Fields},
-			Rendered: obj.Path,
+			ContextOnly: o.only != nil && !o.only(obj.App, obj.Object),
+			Object:      obj.Object,
+			Source:      lint.Position{File: obj.Origin.File, Line: obj.Origin.Line, Doc: obj.Origin.Doc, Fields: obj.Origin.Fields},
+			Rendered:    obj.Path,
 		}
 		if obj.App != "" {
 			app := r.Repo.App(obj.App)
 			t.App, t.AppName = appJSON[obj.App], obj.App
 			t.AppSource = lint.Position{File: app.File(), Line: app.Line(""), Doc: app.Doc}
 		}
-		if obj.Plane != "" {
+		if obj.Plane != "" && !t.ContextOnly {
 			p := &lint.Placement{ControlPlane: obj.Plane}
 			if res := placed[objectRef(obj.Object)]; res != nil {
 				var names []string

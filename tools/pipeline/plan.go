@@ -55,10 +55,10 @@ type SideOptions struct {
 // when building the other side.
 func (e *Engine) PlanSide(ctx context.Context, r *Rendered, o SideOptions) (*plan.Side, map[string][]workv1alpha2.TargetCluster, error) {
 	req := PlaceRequest{Current: o.Current}
-	if o.Apps != nil && o.Lint == nil {
-		// Platform objects (app "") are kept: an app's intent feeds some of
-		// them (Argo CD's ApplicationSets list every app). Linting needs
-		// every app placed, and then sees the very placement the plan shows.
+	if o.Apps != nil {
+		// Platform objects (app "") are kept as far as the change reaches
+		// them: an app's intent feeds some (Argo CD's ApplicationSets list
+		// every app).
 		req.Apps = append(slices.Clone(o.Apps), "")
 		req.Platform = o.Platform
 	}
@@ -126,7 +126,13 @@ func (e *Engine) PlanSide(ctx context.Context, r *Rendered, o SideOptions) (*pla
 	}
 
 	if o.Lint != nil {
-		rep, err := e.lintPlaced(ctx, r, results, applier, LintOptions{Pack: o.Lint, Now: o.Now})
+		// The objects the side covers are linted, with the very placement
+		// the plan shows; the rest of the rendered set is their context.
+		lo := LintOptions{Pack: o.Lint, Now: o.Now}
+		if o.Apps != nil {
+			lo.only = o.covers
+		}
+		rep, err := e.lintPlaced(ctx, r, results, applier, lo)
 		if err != nil {
 			return nil, nil, err
 		}
