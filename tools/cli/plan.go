@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/mdsplit"
 	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 	"github.com/flotilla-gitops/flotilla/tools/plan"
+	"github.com/flotilla-gitops/flotilla/tools/prcomment"
 )
 
 type planOptions struct {
@@ -23,6 +25,8 @@ type planOptions struct {
 	maxNames         int
 	limit            int
 	partsDir         string
+	post             string
+	pr               int
 }
 
 // planMarker identifies flotilla's plan comments, so a poster can find and
@@ -52,15 +56,45 @@ Formats: text, markdown (a pull-request comment; --parts-dir writes it split
 under --limit bytes per comment), json (apiVersion flotilla.io/plan/v1,
 docs/plan-json.md), html (a self-contained report page).
 
+--post github|gitlab also posts the Markdown report, split under --limit,
+as comments on the pull request (merge request) the CI job runs for, and on
+every later run updates those comments in place — deleting parts the new
+report no longer has — instead of adding new ones. Comments are found by
+their hidden "<!-- flotilla-plan part i/n -->" marker; no other comment is
+touched. GitHub Actions: GITHUB_REPOSITORY, GITHUB_EVENT_PATH (the pull
+request number) and GITHUB_TOKEN (or GH_TOKEN) with pull-requests: write.
+GitLab CI: CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID and
+GITLAB_TOKEN (api scope; CI_JOB_TOKEN cannot write notes). --pr sets the
+number when the environment does not.
+
 Exit codes: 0 no change (or any change without --detailed-exitcode),
 1 change with --detailed-exitcode, 2 error.`,
 		Example: `  flotilla plan --base origin/main
   flotilla plan --base HEAD~1 -o markdown --parts-dir /tmp/plan
+  flotilla plan --base origin/main --post github
   flotilla plan --base v1.4.0 --head main -o html > plan.html`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkFormat(g.output, "text", "markdown", "json", "html"); err != nil {
 				return err
+			}
+			var thread prcomment.Thread
+			switch o.post {
+			case "":
+			case "github":
+				gh, err := prcomment.GitHubFromEnv(streams.getenv, o.pr)
+				if err != nil {
+					return inputError(err)
+				}
+				thread = gh
+			case "gitlab":
+				gl, err := prcomment.GitLabFromEnv(streams.getenv, o.pr)
+				if err != nil {
+					return inputError(err)
+				}
+				thread = gl
+			default:
+				return inputError(fmt.Errorf("--post %q: want github or gitlab", o.post))
 			}
 			if o.base == "" {
 				return inputError(fmt.Errorf("--base is required (the revision the change is made against, e.g. origin/main)"))
@@ -89,6 +123,11 @@ Exit codes: 0 no change (or any change without --detailed-exitcode),
 			if err := writePlan(streams, g.output, p, o); err != nil {
 				return err
 			}
+			if thread != nil {
+				if err := postPlan(cmd.Context(), streams, thread, p, o); err != nil {
+					return err
+				}
+			}
 			if o.detailedExitCode && p.Summary.Changed {
 				return &ExitError{Code: ExitFindings}
 			}
@@ -105,7 +144,31 @@ Exit codes: 0 no change (or any change without --detailed-exitcode),
 	f.IntVar(&o.maxNames, "max-names", 8, "cluster names listed per line before 'and N more' (0: all)")
 	f.IntVar(&o.limit, "limit", 65000, "markdown: bytes per comment part")
 	f.StringVar(&o.partsDir, "parts-dir", "", "markdown: write the comment parts as part-001.md... into this folder (stdout gets the list)")
+	f.StringVar(&o.post, "post", "", "also post the Markdown report on the CI job's pull request, updating earlier plan comments in place: github or gitlab")
+	f.IntVar(&o.pr, "pr", 0, "with --post: the pull request (GitHub) or merge request IID (GitLab) when the CI environment does not say")
 	return cmd
+}
+
+// postPlan posts the Markdown report, split, to the thread.
+func postPlan(ctx context.Context, streams IO, th prcomment.Thread, p *plan.Plan, o *planOptions) error {
+	var b strings.Builder
+	if err := plan.WriteMarkdown(&b, p, plan.MarkdownOptions{MaxNames: o.maxNames}); err != nil {
+		return err
+	}
+	parts, err := mdsplit.Split(b.String(), mdsplit.Options{Limit: o.limit, Marker: planMarker})
+	if err != nil {
+		return inputError(err)
+	}
+	texts := make([]string, len(parts))
+	for i, part := range parts {
+		texts[i] = part.Text()
+	}
+	res, err := prcomment.Sync(ctx, th, planMarker, texts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(streams.ErrOut, "plan: posted to %s: %s\n", th, res)
+	return nil
 }
 
 func writePlan(streams IO, format string, p *plan.Plan, o *planOptions) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/go-logr/logr"
 	"github.com/sirupsen/logrus"
@@ -50,6 +51,16 @@ type IO struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+	// Getenv reads the environment (CI's variables for plan --post); nil
+	// means os.Getenv.
+	Getenv func(string) string
+}
+
+func (s IO) getenv(k string) string {
+	if s.Getenv == nil {
+		return os.Getenv(k)
+	}
+	return s.Getenv(k)
 }
 
 // globalOptions are the flags every command shares.
