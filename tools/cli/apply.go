@@ -83,7 +83,7 @@ Argo CD syncs rendered/ itself.`,
 func PlaneObjects(r *pipeline.Rendered, plane string) []*unstructured.Unstructured {
 	var out []*unstructured.Unstructured
 	for _, o := range r.Output.Objects {
-		if o.Preview || o.Plane != plane || o.Object.GetKind() == "Cluster" && o.Object.GroupVersionKind().Group == "cluster.karmada.io" {
+		if !o.Template() || o.Plane != plane || o.Object.GetKind() == "Cluster" && o.Object.GroupVersionKind().Group == "cluster.karmada.io" {
 			continue
 		}
 		out = append(out, o.Object)

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/gitsnap"
 	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 	"github.com/flotilla-gitops/flotilla/tools/rollout"
@@ -130,6 +131,11 @@ func newRolloutStartCommand(g *globalOptions, streams IO) *cobra.Command {
 			plane, err := choosePlane(r, o.plane)
 			if err != nil {
 				return nil, err
+			}
+			for _, p := range r.Repo.Fleet.Spec.ControlPlanes {
+				if p.Name == plane && p.Delivery == v1alpha1.DeliveryPerCluster {
+					return nil, inputError(fmt.Errorf("control plane %s is delivered per cluster: Argo CD's RollingSync strategy (rendered/argocd/applicationset-%s.yaml) rolls it out wave by wave, not Karmada", plane, plane))
+				}
 			}
 			return rollout.Start(ctx, rollout.StartOptions{Options: opts, Plane: plane, Revision: commit, Previous: prevCommit,
 				Clusters: planeClusters(r, plane), Objects: PlaneObjects(r, plane), Soak: soak})

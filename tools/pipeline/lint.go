@@ -73,7 +73,7 @@ func (e *Engine) Lint(ctx context.Context, r *Rendered, o LintOptions) (*report.
 func newApplier(r *Rendered, sched *place.Scheduler) (*overrides.Applier, error) {
 	var objs []*unstructured.Unstructured
 	for _, obj := range r.Output.Objects {
-		if !obj.Preview {
+		if obj.Template() {
 			objs = append(objs, obj.Object)
 		}
 	}
@@ -110,7 +110,7 @@ func (e *Engine) lintPlaced(ctx context.Context, r *Rendered, results []place.Re
 	}
 	var targets []lint.Target
 	for _, obj := range r.Output.Objects {
-		if obj.Preview {
+		if !obj.Template() {
 			continue
 		}
 		t := lint.Target{

@@ -69,6 +69,7 @@ func (e *Engine) renderFS(ctx context.Context, fsys fs.FS, root string, ro rende
 		return nil, errs
 	}
 	ro.Scopes, ro.Parallelism = e.Schema, e.Parallelism
+	ro.Members = e.memberObjects(repo)
 	out, err := render.Render(ctx, repo, ro)
 	if err != nil {
 		return nil, err
@@ -124,7 +125,7 @@ func (e *Engine) PlaceWith(ctx context.Context, r *Rendered, req PlaceRequest) (
 	owner := map[*unstructured.Unstructured]string{}
 	apis := map[schema.GroupVersionKind]bool{}
 	for _, o := range r.Output.Objects {
-		if o.Preview || o.Plane == "" {
+		if !o.Template() || o.Plane == "" {
 			continue
 		}
 		apis[o.Object.GroupVersionKind()] = true

@@ -46,7 +46,10 @@ type SideOptions struct {
 	Current map[string][]workv1alpha2.TargetCluster
 	// Lint, when set, adds this side's policy findings.
 	Lint *lint.Pack
-	Now  func() time.Time
+	// Canonical settles Karmada's random tie-breaks deterministically
+	// (place.Result.Canonical), for output committed to Git.
+	Canonical bool
+	Now       func() time.Time
 }
 
 // PlanSide resolves where every object of a rendered repository lands and
@@ -62,9 +65,15 @@ func (e *Engine) PlanSide(ctx context.Context, r *Rendered, o SideOptions) (*pla
 		req.Apps = append(slices.Clone(o.Apps), "")
 		req.Platform = o.Platform
 	}
+	req.Options.Alternatives = o.Canonical
 	results, sched, err := e.PlaceWith(ctx, r, req)
 	if err != nil {
 		return nil, nil, err
+	}
+	if o.Canonical {
+		for i := range results {
+			results[i].Canonical()
+		}
 	}
 	placed := make(map[string]*place.Result, len(results))
 	assigned := make(map[string][]workv1alpha2.TargetCluster, len(results))
@@ -95,7 +104,7 @@ func (e *Engine) PlanSide(ctx context.Context, r *Rendered, o SideOptions) (*pla
 	single := len(r.Repo.Fleet.Spec.ControlPlanes) == 1
 
 	for _, obj := range r.Output.Objects {
-		if obj.Preview || !o.covers(obj.App, obj.Object) {
+		if !obj.Template() || !o.covers(obj.App, obj.Object) {
 			continue
 		}
 		po := &plan.Object{Scope: obj.Plane, Ref: obj.Ref(), App: obj.App, Template: obj.Object}
@@ -353,7 +362,7 @@ func platformReach(base, head *Rendered, apps []string) (reach map[string]bool, 
 	objects := map[string]*entry{}
 	index := func(r *Rendered, isHead bool) {
 		for _, o := range r.Output.Objects {
-			if o.Preview {
+			if !o.Template() {
 				continue
 			}
 			k := o.Plane + "|" + objectRef(o.Object)
@@ -400,7 +409,7 @@ func platformReach(base, head *Rendered, apps []string) (reach map[string]bool, 
 	}
 	for _, r := range []*Rendered{base, head} {
 		for _, o := range r.Output.Objects {
-			if o.Preview {
+			if !o.Template() {
 				continue
 			}
 			for _, p := range policies {

@@ -625,3 +625,27 @@ func objectRef(u *unstructured.Unstructured) string {
 func Compare(a, b Result) int {
 	return cmp.Or(strings.Compare(a.App, b.App), strings.Compare(a.Object, b.Object))
 }
+
+// Canonical settles a tie deterministically: of the targets and their
+// alternatives it keeps the assignment whose "cluster=replicas," listing
+// (targets in cluster order) sorts first as Targets, the others as
+// Alternatives. Output committed to Git (rendered per-cluster folders)
+// must not change between two runs over the same intent because Karmada
+// broke a tie differently.
+func (r *Result) Canonical() {
+	if len(r.Alternatives) == 0 {
+		return
+	}
+	key := func(ts []Target) string {
+		c := slices.Clone(ts)
+		slices.SortFunc(c, func(a, b Target) int { return strings.Compare(a.Cluster, b.Cluster) })
+		var b strings.Builder
+		for _, t := range c {
+			fmt.Fprintf(&b, "%s=%d,", t.Cluster, t.Replicas)
+		}
+		return b.String()
+	}
+	all := append([][]Target{r.Targets}, r.Alternatives...)
+	slices.SortStableFunc(all, func(a, b []Target) int { return strings.Compare(key(a), key(b)) })
+	r.Targets, r.Alternatives = all[0], all[1:]
+}

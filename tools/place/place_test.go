@@ -2,6 +2,7 @@ package place
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,6 +101,17 @@ func TestTiesListKarmadasAlternatives(t *testing.T) {
 	}
 	if r.Agrees([]Target{{"a", 15}}) {
 		t.Errorf("an impossible outcome agrees")
+	}
+
+	// Canonical settles the tie the same way whatever Karmada drew.
+	for _, drawn := range [][]Target{{{"a", 8}, {"b", 7}}, {{"b", 8}, {"a", 7}}} {
+		c := Result{Replicas: 15, Targets: drawn, Alternatives: [][]Target{{{"a", 7}, {"b", 8}}, {{"a", 8}, {"b", 7}}}}
+		c.Alternatives = slices.DeleteFunc(c.Alternatives, func(ts []Target) bool { return (&Result{Replicas: 15, Targets: ts}).Agrees(drawn) })
+		c.Canonical()
+		want := &Result{Replicas: 15, Targets: []Target{{"a", 7}, {"b", 8}}}
+		if !want.Agrees(c.Targets) || len(c.Alternatives) != 1 {
+			t.Errorf("canonical of %v: targets %v, alternatives %v; want %v and one alternative", drawn, c.Targets, c.Alternatives, want.Targets)
+		}
 	}
 }
 

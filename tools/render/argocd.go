@@ -2,14 +2,18 @@ package render
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
 
 	argov1alpha1 "github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/appset"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 )
@@ -35,7 +39,13 @@ func (r *renderer) argocd(ctx context.Context) error {
 		},
 	}
 	for _, p := range f.Spec.ControlPlanes {
-		proj.Spec.Destinations = append(proj.Spec.Destinations, argov1alpha1.ApplicationDestination{Name: p.DestinationName(), Namespace: "*"})
+		if p.Delivery != v1alpha1.DeliveryPerCluster {
+			proj.Spec.Destinations = append(proj.Spec.Destinations, argov1alpha1.ApplicationDestination{Name: p.DestinationName(), Namespace: "*"})
+			continue
+		}
+		for _, c := range r.waves(p.Name) {
+			proj.Spec.Destinations = append(proj.Spec.Destinations, argov1alpha1.ApplicationDestination{Name: c.name, Namespace: "*"})
+		}
 	}
 	seenGK := map[schema.GroupKind]bool{}
 	for _, o := range r.out.Objects {
@@ -80,8 +90,14 @@ func (r *renderer) argocd(ctx context.Context) error {
 	}
 	tree := &appset.Tree{RepoURL: f.Spec.RepoURL, Dirs: appset.WithParents(dirs)}
 
+	var err error
 	for _, p := range f.Spec.ControlPlanes {
 		as := r.applicationSet(p.Name, p.DestinationName())
+		if p.Delivery == v1alpha1.DeliveryPerCluster {
+			if as, err = r.perClusterApplicationSet(p.Name); err != nil {
+				return err
+			}
+		}
 		u := toUnstructuredObject(as)
 		stamp(u, f.File(), "", nil)
 		r.add(dir, u, origin, "", "")
@@ -101,6 +117,83 @@ func (r *renderer) argocd(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// memberWave is a member cluster of a plane and its rollout wave.
+type memberWave struct {
+	name string
+	wave int32
+}
+
+// waves lists a plane's clusters with their waves, by name.
+func (r *renderer) waves(plane string) []memberWave {
+	var out []memberWave
+	for _, c := range r.repo.Clusters {
+		if r.repo.ControlPlaneOf(c) == plane {
+			out = append(out, memberWave{name: c.Name, wave: c.Spec.Wave})
+		}
+	}
+	return out
+}
+
+// LabelCluster and LabelWave are carried by the Applications of a plane
+// delivered per cluster: the member and its rollout wave, which the
+// RollingSync steps select on.
+const (
+	LabelCluster = "flotilla.io/cluster"
+	LabelWave    = "flotilla.io/wave"
+)
+
+// perClusterApplicationSet delivers rendered/<plane>/members/<cluster>/*
+// straight to each member: a matrix of the plane's clusters (with their
+// waves) and the git directories of each cluster's folder, one Application
+// per app and cluster. Its RollingSync strategy has one step per wave,
+// lowest first, so Argo CD's progressive sync releases a change to the
+// clusters of wave n only once every Application of the earlier waves is
+// Healthy — the order `flotilla rollout` follows on Karmada planes.
+func (r *renderer) perClusterApplicationSet(plane string) (*argov1alpha1.ApplicationSet, error) {
+	f := r.repo.Fleet
+	members := r.waves(plane)
+	var elements []apiextensionsv1.JSON
+	var waves []int32
+	for _, m := range members {
+		raw, err := json.Marshal(map[string]string{"cluster": m.name, "wave": strconv.Itoa(int(m.wave))})
+		if err != nil {
+			return nil, err
+		}
+		elements = append(elements, apiextensionsv1.JSON{Raw: raw})
+		if !slices.Contains(waves, m.wave) {
+			waves = append(waves, m.wave)
+		}
+	}
+	slices.Sort(waves)
+	var steps []argov1alpha1.ApplicationSetRolloutStep
+	for _, w := range waves {
+		steps = append(steps, argov1alpha1.ApplicationSetRolloutStep{
+			MatchExpressions: []argov1alpha1.ApplicationMatchExpression{{Key: LabelWave, Operator: "In", Values: []string{strconv.Itoa(int(w))}}},
+		})
+	}
+	as := r.applicationSet(plane, "{{.cluster}}")
+	as.Spec.Generators = []argov1alpha1.ApplicationSetGenerator{{
+		Matrix: &argov1alpha1.MatrixGenerator{Generators: []argov1alpha1.ApplicationSetNestedGenerator{
+			{List: &argov1alpha1.ListGenerator{Elements: elements}},
+			{Git: &argov1alpha1.GitGenerator{
+				RepoURL:  f.Spec.RepoURL,
+				Revision: f.Spec.TargetRevision,
+				Directories: []argov1alpha1.GitDirectoryGeneratorItem{
+					{Path: path.Join(RenderedDir, plane, MembersDir, "{{.cluster}}", "*")},
+				},
+			}},
+		}},
+	}}
+	as.Spec.Strategy = &argov1alpha1.ApplicationSetStrategy{
+		Type:        "RollingSync",
+		RollingSync: &argov1alpha1.ApplicationSetRolloutStrategy{Steps: steps},
+	}
+	as.Spec.Template.Name = plane + "-{{.cluster}}-{{.path.basename}}"
+	as.Spec.Template.Labels[LabelCluster] = "{{.cluster}}"
+	as.Spec.Template.Labels[LabelWave] = "{{.wave}}"
+	return as, nil
 }
 
 // applicationSet delivers rendered/<plane>/apps/* and rendered/<plane>/platform

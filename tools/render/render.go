@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
@@ -42,6 +43,12 @@ const (
 	appsDir     = "apps"
 	platformDir = "platform"
 	clustersDir = "clusters"
+	// MembersDir holds, for control planes delivered per cluster, each
+	// member's objects: rendered/<plane>/members/<cluster>/<app>.
+	MembersDir = "members"
+	// MemberPlatformDir is the folder of a member's platform objects (of
+	// no app) under MembersDir/<cluster>.
+	MemberPlatformDir = "platform"
 )
 
 // Scopes tells whether a kind is namespaced. *apischema.Validator
@@ -66,6 +73,14 @@ type Options struct {
 	// Docs, when set, shares the parsing of app manifests with other
 	// renders using it (a plan renders two revisions).
 	Docs *yamldoc.Cache
+	// Members, when set, returns the objects of the control planes
+	// delivered per cluster (Fleet spec.controlPlanes[].delivery
+	// PerCluster), each with Path and Member set: what Karmada's scheduler
+	// and override policies give each member. Render calls it once the
+	// apps and the platform are rendered (Output.Objects holds them),
+	// before Argo CD's objects. It is required when such a plane exists:
+	// scheduling is the caller's (package pipeline), not render's.
+	Members func(ctx context.Context, out *Output) ([]*Object, error)
 }
 
 // Object is one rendered object.
@@ -85,7 +100,16 @@ type Object struct {
 	// Preview marks objects written only for review (expanded Argo CD
 	// Applications): never applied, never validated as intent.
 	Preview bool
+	// Member is the member cluster Argo CD delivers the object to
+	// directly (a control plane delivered per cluster): the object as it
+	// lands there. "" for templates: objects applied to a control plane or
+	// to Argo CD. Placement, plans and lint read templates only.
+	Member string
 }
+
+// Template says whether the object is applied as rendered to a control
+// plane or to Argo CD: neither a preview nor a member's copy.
+func (o *Object) Template() bool { return !o.Preview && o.Member == "" }
 
 // Ref names the object as Kind/ns/name.
 func (o *Object) Ref() string {
@@ -140,6 +164,9 @@ func Render(ctx context.Context, repo *intent.Repo, opts Options) (*Output, erro
 	if errs := r.duplicates(); len(errs) > 0 {
 		return nil, errs.Sort()
 	}
+	if err := r.members(ctx); err != nil {
+		return nil, err
+	}
 	if err := r.argocd(ctx); err != nil {
 		return nil, err
 	}
@@ -147,6 +174,24 @@ func Render(ctx context.Context, repo *intent.Repo, opts Options) (*Output, erro
 		return nil, err
 	}
 	return r.out, nil
+}
+
+// members adds the member copies of the planes delivered per cluster.
+func (r *renderer) members(ctx context.Context) error {
+	perCluster := slices.ContainsFunc(r.repo.Fleet.Spec.ControlPlanes, func(p v1alpha1.ControlPlane) bool { return p.Delivery == v1alpha1.DeliveryPerCluster })
+	if !perCluster {
+		return nil
+	}
+	if r.opts.Members == nil {
+		f := r.repo.Fleet
+		return f.Source.Err("spec.controlPlanes", "a control plane is delivered PerCluster, which needs the placement preview to render (render.Options.Members)")
+	}
+	objs, err := r.opts.Members(ctx, r.out)
+	if err != nil {
+		return err
+	}
+	r.out.Objects = append(r.out.Objects, objs...)
+	return nil
 }
 
 // apps renders every app in parallel, each into its own Output, and

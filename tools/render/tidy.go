@@ -32,19 +32,32 @@ func tidy(u *unstructured.Unstructured) {
 		// A generator's own template overrides the ApplicationSet's only in
 		// the fields it sets; the converter writes an all-empty one.
 		gens, _, _ := unstructured.NestedSlice(u.Object, "spec", "generators")
-		for _, g := range gens {
-			gm, ok := g.(map[string]any)
+		tidyGenerators(gens)
+		if len(gens) > 0 {
+			_ = unstructured.SetNestedSlice(u.Object, gens, "spec", "generators")
+		}
+	}
+}
+
+// tidyGenerators drops the all-empty templates the converter writes into
+// generators, down through matrix and merge generators' children.
+func tidyGenerators(gens []any) {
+	for _, g := range gens {
+		gm, ok := g.(map[string]any)
+		if !ok {
+			continue
+		}
+		for _, kind := range []string{"git", "list", "matrix", "merge"} {
+			inner, ok := gm[kind].(map[string]any)
 			if !ok {
 				continue
 			}
-			for _, kind := range []string{"git", "list"} {
-				if inner, ok := gm[kind].(map[string]any); ok && emptyTemplate(inner["template"]) {
-					delete(inner, "template")
-				}
+			if emptyTemplate(inner["template"]) {
+				delete(inner, "template")
 			}
-		}
-		if len(gens) > 0 {
-			_ = unstructured.SetNestedSlice(u.Object, gens, "spec", "generators")
+			if children, ok := inner["generators"].([]any); ok {
+				tidyGenerators(children)
+			}
 		}
 	}
 }

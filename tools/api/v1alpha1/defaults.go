@@ -27,6 +27,11 @@ func SetFleetDefaults(f *Fleet) {
 	if f.Spec.ArgoCD.Project == "" {
 		f.Spec.ArgoCD.Project = DefaultArgoCDProject
 	}
+	for i := range f.Spec.ControlPlanes {
+		if f.Spec.ControlPlanes[i].Delivery == "" {
+			f.Spec.ControlPlanes[i].Delivery = DeliveryKarmada
+		}
+	}
 }
 
 // SetClusterDefaults fills unset Cluster fields.

@@ -71,7 +71,28 @@ type ControlPlane struct {
 	// registered in Argo CD (its cluster Secret). Defaults to Name.
 	// +optional
 	Destination string `json:"destination,omitempty"`
+
+	// Delivery is how Argo CD delivers this control plane's apps.
+	// Karmada (the default): one Application per app to the Karmada API
+	// server, which propagates the workloads to the members. PerCluster:
+	// one Application per app and member cluster, straight to the member
+	// (registered in Argo CD under the cluster's name), holding what
+	// Karmada's scheduler and override policies give that cluster —
+	// rendered into rendered/<plane>/clusters/<cluster>/<app> — and rolled
+	// out wave by wave (Cluster spec.wave) by the ApplicationSet's
+	// RollingSync strategy.
+	// +kubebuilder:validation:Enum=Karmada;PerCluster
+	// +optional
+	Delivery Delivery `json:"delivery,omitempty"`
 }
+
+// Delivery is how Argo CD delivers a control plane's apps.
+type Delivery string
+
+const (
+	DeliveryKarmada    Delivery = "Karmada"
+	DeliveryPerCluster Delivery = "PerCluster"
+)
 
 // DestinationName is the Argo CD cluster name of the control plane.
 func (c ControlPlane) DestinationName() string {
