@@ -152,7 +152,7 @@ func TestCacheParsesEachContentOnce(t *testing.T) {
 	var c Cache
 	a1, _ := c.Parse("a.yaml", []byte("kind: A\n---\nkind: B\n"))
 	a2, _ := c.Parse("a.yaml", []byte("kind: A\n---\nkind: B\n"))
-	if len(a1) != 2 || &a1[0] == nil || a1[0] != a2[0] || a1[1] != a2[1] {
+	if len(a1) != 2 || a1[0] == nil || a1[0] != a2[0] || a1[1] != a2[1] {
 		t.Fatalf("the same file and content should give the same documents: %v %v", a1, a2)
 	}
 	b, _ := c.Parse("a.yaml", []byte("kind: C\n"))
