@@ -9,8 +9,10 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	goruntime "runtime"
 	"sort"
 
+	"golang.org/x/sync/errgroup"
 	"k8s.io/apiextensions-apiserver/pkg/apihelpers"
 	apiextensionsinternal "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -57,7 +59,14 @@ func loadCRDs(scheme *runtime.Scheme, sources []crdSource) ([]*apiextensionsv1.C
 	var all []*apiextensionsv1.CustomResourceDefinition
 	seen := map[string]string{}
 	for _, src := range sources {
-		var crds []*apiextensionsv1.CustomResourceDefinition
+		// Read every file, then parse them in parallel (YAML parsing is
+		// most of building a Validator) and merge in walk order.
+		type file struct {
+			path string
+			data []byte
+			crds []*apiextensionsv1.CustomResourceDefinition
+		}
+		var files []*file
 		err := fs.WalkDir(src.fsys, ".", func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -74,21 +83,36 @@ func loadCRDs(scheme *runtime.Scheme, sources []crdSource) ([]*apiextensionsv1.C
 			if err != nil {
 				return err
 			}
-			got, err := parseCRDs(scheme, data)
-			if err != nil {
-				return fmt.Errorf("%s: %s: %w", src.name, p, err)
-			}
-			for _, c := range got {
-				if prev, dup := seen[c.Name]; dup {
-					return fmt.Errorf("%s: %s: CRD %s is already defined in %s", src.name, p, c.Name, prev)
-				}
-				seen[c.Name] = src.name + ": " + p
-			}
-			crds = append(crds, got...)
+			files = append(files, &file{path: p, data: data})
 			return nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("reading CRDs: %w", err)
+		}
+		var g errgroup.Group
+		g.SetLimit(goruntime.GOMAXPROCS(0))
+		for _, f := range files {
+			g.Go(func() error {
+				got, err := parseCRDs(scheme, f.data)
+				if err != nil {
+					return fmt.Errorf("reading CRDs: %s: %s: %w", src.name, f.path, err)
+				}
+				f.crds = got
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		var crds []*apiextensionsv1.CustomResourceDefinition
+		for _, f := range files {
+			for _, c := range f.crds {
+				if prev, dup := seen[c.Name]; dup {
+					return nil, fmt.Errorf("reading CRDs: %s: %s: CRD %s is already defined in %s", src.name, f.path, c.Name, prev)
+				}
+				seen[c.Name] = src.name + ": " + f.path
+			}
+			crds = append(crds, f.crds...)
 		}
 		sort.Slice(crds, func(i, j int) bool { return crds[i].Name < crds[j].Name })
 		all = append(all, crds...)
