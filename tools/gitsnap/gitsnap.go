@@ -126,18 +126,7 @@ var ErrSymlink = errors.New("the tree holds a symbolic link")
 func (r *Repo) Tree(ctx context.Context, commit string) (fs.FS, error) {
 	tree := fstest.MapFS{}
 	err := r.archive(ctx, commit, func(tr *tar.Reader) error {
-		for {
-			h, err := tr.Next()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			name, err := entryName(h.Name)
-			if err != nil || name == "." {
-				return err
-			}
+		return eachEntry(tr, func(h *tar.Header, name string) error {
 			switch h.Typeflag {
 			case tar.TypeDir:
 				tree[name] = &fstest.MapFile{Mode: fs.ModeDir | 0o755}
@@ -150,7 +139,8 @@ func (r *Repo) Tree(ctx context.Context, commit string) (fs.FS, error) {
 			case tar.TypeSymlink:
 				return fmt.Errorf("%s: %w", name, ErrSymlink)
 			}
-		}
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -158,19 +148,9 @@ func (r *Repo) Tree(ctx context.Context, commit string) (fs.FS, error) {
 	return tree, nil
 }
 
-// entryName is an archive entry's path, refused when it would leave the
-// tree.
-func entryName(raw string) (string, error) {
-	name := path.Clean(raw)
-	if name == ".." || strings.HasPrefix(name, "../") || path.IsAbs(name) {
-		return "", fmt.Errorf("archive entry %q leaves the repository", raw)
-	}
-	return name, nil
-}
-
-// extract unpacks a tar stream below dst, refusing entries that would land
-// outside it.
-func extract(tr *tar.Reader, dst string) error {
+// eachEntry calls fn for every entry of a tar stream but the root, with
+// its cleaned name; a name that would leave the tree is an error.
+func eachEntry(tr *tar.Reader, fn func(h *tar.Header, name string) error) error {
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -186,6 +166,26 @@ func extract(tr *tar.Reader, dst string) error {
 		if name == "." {
 			continue
 		}
+		if err := fn(h, name); err != nil {
+			return err
+		}
+	}
+}
+
+// entryName is an archive entry's path, refused when it would leave the
+// tree.
+func entryName(raw string) (string, error) {
+	name := path.Clean(raw)
+	if name == ".." || strings.HasPrefix(name, "../") || path.IsAbs(name) {
+		return "", fmt.Errorf("archive entry %q leaves the repository", raw)
+	}
+	return name, nil
+}
+
+// extract unpacks a tar stream below dst, refusing entries that would land
+// outside it.
+func extract(tr *tar.Reader, dst string) error {
+	return eachEntry(tr, func(h *tar.Header, name string) error {
 		target := filepath.Join(dst, filepath.FromSlash(name))
 		switch h.Typeflag {
 		case tar.TypeDir:
@@ -225,7 +225,8 @@ func extract(tr *tar.Reader, dst string) error {
 		default:
 			// Submodules appear as nothing; other types do not occur.
 		}
-	}
+		return nil
+	})
 }
 
 // Changed lists the files of the control repository (relative to Dir,

@@ -38,10 +38,17 @@ func TestExampleFleetMatchesCommittedRender(t *testing.T) {
 // TestRenderIsDeterministic renders the example fleet with different
 // parallelism and compares every byte.
 func TestRenderIsDeterministic(t *testing.T) {
+	requireDeterministicRender(t, exampleRepo, 1, 8, 3)
+}
+
+// requireDeterministicRender renders root at each parallelism and fails
+// the test unless every run writes the very same files.
+func requireDeterministicRender(t *testing.T, root string, parallelisms ...int) {
+	t.Helper()
 	var first map[string][]byte
-	for _, par := range []int{1, 8, 3} {
+	for _, par := range parallelisms {
 		eng := &pipeline.Engine{Schema: sharedEngine(t).Schema, Parallelism: par}
-		r, err := eng.Render(context.Background(), exampleRepo)
+		r, err := eng.Render(context.Background(), root)
 		if err != nil {
 			t.Fatal(err)
 		}

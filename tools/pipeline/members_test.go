@@ -13,7 +13,6 @@ import (
 	argov1alpha1 "github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 	"github.com/flotilla-gitops/flotilla/tools/place"
 	"github.com/flotilla-gitops/flotilla/tools/render"
 )
@@ -187,29 +186,5 @@ func TestPerClusterDelivery(t *testing.T) {
 // parallelisms: every byte must match (tie-breaks are settled
 // canonically, member folders sorted).
 func TestPerClusterRenderIsStable(t *testing.T) {
-	root := perClusterFleet(t)
-	var first map[string][]byte
-	for _, par := range []int{1, 4} {
-		eng := &pipeline.Engine{Schema: sharedEngine(t).Schema, Parallelism: par}
-		r, err := eng.Render(context.Background(), root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files, err := r.Output.Files()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if first == nil {
-			first = files
-			continue
-		}
-		for p, data := range files {
-			if !bytes.Equal(data, first[p]) {
-				t.Errorf("parallelism %d: %s differs", par, p)
-			}
-		}
-		if len(files) != len(first) {
-			t.Errorf("parallelism %d: %d files, want %d", par, len(files), len(first))
-		}
-	}
+	requireDeterministicRender(t, perClusterFleet(t), 1, 4)
 }

@@ -14,7 +14,6 @@ import (
 	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
 	karmadautil "github.com/karmada-io/karmada/pkg/util"
 	"github.com/karmada-io/karmada/pkg/util/names"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/plan"
 	"github.com/flotilla-gitops/flotilla/tools/render"
 	"github.com/flotilla-gitops/flotilla/tools/report"
+	"github.com/flotilla-gitops/flotilla/tools/semdiff"
 	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
 
@@ -384,7 +384,7 @@ func platformReach(base, head *Rendered, apps []string) (reach map[string]bool, 
 	var policies []changedPolicy
 	reach = map[string]bool{}
 	for _, e := range objects {
-		if e.base != nil && e.head != nil && jsonEqual(e.base.Object, e.head.Object) {
+		if e.base != nil && e.head != nil && semdiff.Equal(e.base.Object, e.head.Object) {
 			continue
 		}
 		cp := changedPolicy{}
@@ -426,63 +426,6 @@ func platformReach(base, head *Rendered, apps []string) (reach map[string]bool, 
 		}
 	}
 	return reach, true
-}
-
-// jsonEqual compares two JSON-like values (what unstructured objects hold)
-// without reflection: platformReach compares every rendered object of
-// both sides, on the plan's critical path. Numbers compare by value across
-// int64 and float64, as semdiff does; any other type falls back to ==.
-func jsonEqual(a, b any) bool {
-	switch x := a.(type) {
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, xv := range x {
-			yv, ok := y[k]
-			if !ok || !jsonEqual(xv, yv) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !jsonEqual(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case int64:
-		switch y := b.(type) {
-		case int64:
-			return x == y
-		case float64:
-			return float64(x) == y
-		}
-		return false
-	case float64:
-		switch y := b.(type) {
-		case float64:
-			return x == y
-		case int64:
-			return x == float64(y)
-		}
-		return false
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
-	case nil:
-		return b == nil
-	}
-	return equality.Semantic.DeepEqual(a, b)
 }
 
 // changedPolicy is a Karmada policy that differs between the sides, with

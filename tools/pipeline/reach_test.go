@@ -81,27 +81,3 @@ func TestPlatformReach(t *testing.T) {
 		})
 	}
 }
-
-func TestJSONEqual(t *testing.T) {
-	obj := func() map[string]any {
-		return map[string]any{"a": []any{int64(1), 2.5, "x", true, nil, map[string]any{"b": int64(3)}}, "c": map[string]any{}}
-	}
-	if !jsonEqual(obj(), obj()) {
-		t.Error("equal objects differ")
-	}
-	if !jsonEqual(map[string]any{"n": int64(2)}, map[string]any{"n": 2.0}) {
-		t.Error("2 and 2.0 are the same JSON number")
-	}
-	for i, other := range []any{
-		map[string]any{"a": []any{int64(1), 2.5, "x", true, nil, map[string]any{"b": int64(4)}}, "c": map[string]any{}},
-		map[string]any{"a": []any{int64(1), 2.5, "x", true, nil}, "c": map[string]any{}},
-		map[string]any{"a": []any{int64(1), 2.5, "x", false, nil, map[string]any{"b": int64(3)}}, "c": map[string]any{}},
-		map[string]any{"a": []any{int64(1), 2.5, "x", true, nil, map[string]any{"b": int64(3)}}, "d": map[string]any{}},
-		map[string]any{"a": []any{int64(1), 2.5, "x", true, "", map[string]any{"b": int64(3)}}, "c": map[string]any{}},
-		map[string]any{"a": "x", "c": map[string]any{}},
-	} {
-		if jsonEqual(obj(), other) || jsonEqual(other, obj()) {
-			t.Errorf("case %d: different objects compare equal", i)
-		}
-	}
-}

@@ -532,3 +532,27 @@ func bigPair(n int) (before, after map[string]any) {
 	}
 	return build("v1", false), build("v2", true)
 }
+
+func TestEqual(t *testing.T) {
+	obj := func() map[string]any {
+		return map[string]any{"a": []any{int64(1), 2.5, "x", true, nil, map[string]any{"b": int64(3)}}, "c": map[string]any{}}
+	}
+	if !Equal(obj(), obj()) {
+		t.Error("equal objects differ")
+	}
+	if !Equal(map[string]any{"n": int64(2)}, map[string]any{"n": 2.0}) {
+		t.Error("2 and 2.0 are the same JSON number")
+	}
+	for i, other := range []any{
+		map[string]any{"a": []any{int64(1), 2.5, "x", true, nil, map[string]any{"b": int64(4)}}, "c": map[string]any{}},
+		map[string]any{"a": []any{int64(1), 2.5, "x", true, nil}, "c": map[string]any{}},
+		map[string]any{"a": []any{int64(1), 2.5, "x", false, nil, map[string]any{"b": int64(3)}}, "c": map[string]any{}},
+		map[string]any{"a": []any{int64(1), 2.5, "x", true, nil, map[string]any{"b": int64(3)}}, "d": map[string]any{}},
+		map[string]any{"a": []any{int64(1), 2.5, "x", true, "", map[string]any{"b": int64(3)}}, "c": map[string]any{}},
+		map[string]any{"a": "x", "c": map[string]any{}},
+	} {
+		if Equal(obj(), other) || Equal(other, obj()) {
+			t.Errorf("case %d: different objects compare equal", i)
+		}
+	}
+}

@@ -77,6 +77,44 @@ func isScalar(v any) bool {
 	return true
 }
 
+// Equal reports whether two JSON-like values (what unstructured objects
+// hold) are exactly equal: maps by key, lists in order, numbers by value
+// across int64 and float64. Unlike Diff it matches no list items by key:
+// it answers "did anything change at all" without reflection, fast enough
+// to compare every object of a rendered fleet.
+func Equal(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, xv := range x {
+			yv, ok := y[k]
+			if !ok || !Equal(xv, yv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !Equal(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	switch b.(type) {
+	case map[string]any, []any:
+		return false
+	}
+	return scalarEqual(a, b)
+}
+
 func scalarEqual(a, b any) bool {
 	if na, ok := toNumber(a); ok {
 		nb, ok := toNumber(b)
