@@ -33,6 +33,9 @@ func Check(repo *intent.Repo) diag.List {
 	for _, a := range repo.Apps {
 		c.app(a)
 	}
+	for _, d := range repo.Drills {
+		c.drill(d)
+	}
 	return c.errs.Sort()
 }
 

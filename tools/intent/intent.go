@@ -25,6 +25,8 @@ type Repo struct {
 	Apps       []*App
 	EdgeGroups []*EdgeGroup
 	Locations  []*Location
+	// Drills are the DrillPlans of backup/drills/, by name.
+	Drills []*Drill
 }
 
 // Source is where an intent object was declared.
@@ -74,6 +76,17 @@ type App struct {
 type EdgeGroup struct {
 	v1alpha1.EdgeGroup
 	Source
+}
+
+// Drill is a DrillPlan from backup/drills/.
+type Drill struct {
+	v1alpha1.DrillPlan
+	Source
+}
+
+// Drill returns the drill named name, or nil.
+func (r *Repo) Drill(name string) *Drill {
+	return find(r.Drills, name, func(d *Drill) string { return d.Name })
 }
 
 // Location is a Velero BackupStorageLocation from backup/locations/.

@@ -30,6 +30,7 @@ const (
 	AppFile      = "app.yaml"
 	EdgeDir      = "edge"
 	LocationsDir = "backup/locations"
+	DrillsDir    = "backup/drills"
 )
 
 // Validator checks an object against its API schema. *apischema.Validator
@@ -109,6 +110,8 @@ func LoadFS(ctx context.Context, fsys fs.FS, root string, opts Options) (*Repo, 
 				repo.EdgeGroups = append(repo.EdgeGroups, v)
 			case *Location:
 				repo.Locations = append(repo.Locations, v)
+			case *Drill:
+				repo.Drills = append(repo.Drills, v)
 			}
 		}
 	}
@@ -129,6 +132,8 @@ func LoadFS(ctx context.Context, fsys fs.FS, root string, opts Options) (*Repo, 
 	repo.EdgeGroups, dupErrs = sortUnique(repo.EdgeGroups, v1alpha1.KindEdgeGroup, func(g *EdgeGroup) (string, Source) { return g.Name, g.Source })
 	errs = append(errs, dupErrs...)
 	repo.Locations, dupErrs = sortUnique(repo.Locations, "BackupStorageLocation", func(l *Location) (string, Source) { return l.Name, l.Source })
+	errs = append(errs, dupErrs...)
+	repo.Drills, dupErrs = sortUnique(repo.Drills, v1alpha1.KindDrillPlan, func(d *Drill) (string, Source) { return d.Name, d.Source })
 	errs = append(errs, dupErrs...)
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -177,6 +182,9 @@ func discover(fsys fs.FS) ([]fileKind, error) {
 		return nil, err
 	}
 	if err := walk(LocationsDir, []string{velerov1.SchemeGroupVersion.String() + " BackupStorageLocation"}, all); err != nil {
+		return nil, err
+	}
+	if err := walk(DrillsDir, []string{v1alpha1.APIVersion + " " + v1alpha1.KindDrillPlan}, all); err != nil {
 		return nil, err
 	}
 	appYAML := func(p string) bool {
@@ -277,6 +285,9 @@ func decodeDoc(ctx context.Context, doc *yamldoc.Document, f fileKind, schema Va
 	case "BackupStorageLocation":
 		o := &Location{Source: src}
 		obj, target = o, &o.BackupStorageLocation
+	case v1alpha1.KindDrillPlan:
+		o := &Drill{Source: src}
+		obj, target = o, &o.DrillPlan
 	}
 	if err := json.Unmarshal(doc.JSON, target); err != nil {
 		// The schema accepted it, so this is a gap between schema and type.
@@ -295,6 +306,8 @@ func decodeDoc(ctx context.Context, doc *yamldoc.Document, f fileKind, schema Va
 		}
 	case *EdgeGroup:
 		v1alpha1.SetEdgeGroupDefaults(&o.EdgeGroup)
+	case *Drill:
+		v1alpha1.SetDrillPlanDefaults(&o.DrillPlan)
 	}
 	if len(errs) > 0 {
 		return nil, errs

@@ -472,13 +472,16 @@ func (p changedPolicy) selects(u *unstructured.Unstructured) bool {
 // AffectedApps returns the apps a change to these repository files can
 // affect, or nil when it can affect anything (a change outside apps/, or
 // to apps/ itself). Files that never reach the fleet (Markdown, docs/,
-// rendered/ — the output, regenerated) are ignored.
+// rendered/ — the output, regenerated —, backup/drills/) are ignored.
 func AffectedApps(changed []string) []string {
 	apps := []string{}
 	for _, f := range changed {
 		dir, rest, _ := strings.Cut(f, "/")
 		switch {
 		case strings.HasSuffix(f, ".md"), dir == "docs", dir == "rendered":
+			continue
+		case dir == "backup" && strings.HasPrefix(rest, "drills/"):
+			// DrillPlans are run by `flotilla drill`; nothing renders them.
 			continue
 		case dir == "apps" && strings.Contains(rest, "/"):
 			app, _, _ := strings.Cut(rest, "/")

@@ -81,3 +81,21 @@ func TestPlatformReach(t *testing.T) {
 		})
 	}
 }
+
+func TestAffectedApps(t *testing.T) {
+	for _, c := range []struct {
+		changed []string
+		want    []string // nil: anything may be affected
+	}{
+		{[]string{"apps/web/app.yaml", "apps/api/manifests/d.yaml", "apps/web/manifests/s.yaml"}, []string{"api", "web"}},
+		{[]string{"README.md", "docs/x.txt", "rendered/p/apps/web/x.yaml", "backup/drills/d.yaml"}, []string{}},
+		{[]string{"apps/web/app.yaml", "clusters/a.yaml"}, nil},
+		{[]string{"backup/locations/default.yaml"}, nil},
+		{[]string{"apps/README"}, nil},
+	} {
+		got := AffectedApps(c.changed)
+		if (got == nil) != (c.want == nil) || !slices.Equal(got, c.want) {
+			t.Errorf("AffectedApps(%v) = %#v, want %#v", c.changed, got, c.want)
+		}
+	}
+}

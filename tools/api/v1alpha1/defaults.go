@@ -92,3 +92,18 @@ func SetEdgeGroupDefaults(g *EdgeGroup) {
 		g.Spec.Taint = &t
 	}
 }
+
+// SetDrillPlanDefaults fills unset DrillPlan fields. The recovery cluster
+// is left to the loader, which knows the source's DR partner.
+func SetDrillPlanDefaults(d *DrillPlan) {
+	if d.Spec.Backup == "" {
+		d.Spec.Backup = DrillBackupNew
+	}
+	if d.Spec.Failure.Type == "" {
+		d.Spec.Failure.Type = FailureNone
+	}
+	if d.Spec.Cleanup.RemoveRestored == nil {
+		t := true
+		d.Spec.Cleanup.RemoveRestored = &t
+	}
+}

@@ -18,13 +18,14 @@ const (
 	KindCluster   = "Cluster"
 	KindApp       = "App"
 	KindEdgeGroup = "EdgeGroup"
+	KindDrillPlan = "DrillPlan"
 )
 
 // AddToScheme registers the intent types with a scheme. It is a function, not
 // a package-level SchemeBuilder, so that no global state is mutated at init.
 func AddToScheme(s *runtime.Scheme) error {
 	s.AddKnownTypes(GroupVersion,
-		&Fleet{}, &Cluster{}, &App{}, &EdgeGroup{},
+		&Fleet{}, &Cluster{}, &App{}, &EdgeGroup{}, &DrillPlan{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
