@@ -75,6 +75,21 @@ func Families() []Family {
 				"-X github.com/karmada-io/karmada/pkg/version.buildDate=2025-03-31T00:00:00Z",
 			},
 		},
+		{
+			// Backups for disaster-recovery drills: one module builds the
+			// server/CLI and the AWS object-store plugin (S3 API).
+			Name: "velero", Module: "github.com/vmware-tanzu/velero", Version: "v1.18.3",
+			Binaries: []Binary{
+				{"velero", "github.com/vmware-tanzu/velero/cmd/velero"},
+				{"velero-plugin-for-aws", "github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws"},
+			},
+			LDFlags: []string{"-X github.com/vmware-tanzu/velero/pkg/buildinfo.Version=v1.18.3"},
+		},
+		{
+			// The S3-compatible object store the drills back up into.
+			Name: "versitygw", Module: "github.com/versity/versitygw", Version: "v1.8.0",
+			Binaries: []Binary{{"versitygw", "github.com/versity/versitygw/cmd/versitygw"}},
+		},
 	}
 }
 
