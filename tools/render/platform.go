@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
+	configv1alpha1 "github.com/karmada-io/karmada/pkg/apis/config/v1alpha1"
 	policyv1alpha1 "github.com/karmada-io/karmada/pkg/apis/policy/v1alpha1"
 	nodegroupv1alpha1 "github.com/kubeedge/api/apis/apps/v1alpha1"
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
@@ -231,6 +232,7 @@ func (r *renderer) storageLocations() {
 		}
 	}
 	for _, plane := range sortedKeys(needsNamespace) {
+		r.veleroRetention(plane, needsNamespace[plane])
 		if _, owned := r.nsOwner[VeleroNamespace]; owned {
 			continue // an app in namespace velero renders it
 		}
@@ -239,6 +241,45 @@ func (r *renderer) storageLocations() {
 		o := needsNamespace[plane]
 		o.Fields = pointAt("metadata.namespace")
 		r.add(path.Join(RenderedDir, plane, platformDir), ns, o, "", plane)
+	}
+}
+
+// veleroStatusKinds are the Velero kinds Karmada propagates whose status
+// Velero writes in the member — in the object itself: their CRDs have no
+// status subresource.
+var veleroStatusKinds = []string{"BackupStorageLocation", "Schedule"}
+
+// retainStatus keeps the member's status when Karmada updates the object.
+const retainStatus = `function Retain(desiredObj, observedObj)
+  if observedObj.status ~= nil then
+    desiredObj.status = observedObj.status
+  end
+  return desiredObj
+end
+`
+
+// veleroRetention renders, per control plane with storage locations, a
+// Karmada ResourceInterpreterCustomization per Velero kind that keeps the
+// status Velero writes in members. Without it, each status write (a
+// location marked Available, a schedule's last backup) is an update
+// Karmada's work controller undoes by applying the template again, status
+// and all: the location flips back to no phase and Velero never backs up
+// to it (seen on the local fleet).
+func (r *renderer) veleroRetention(plane string, origin Origin) {
+	for _, kind := range veleroStatusKinds {
+		ric := &configv1alpha1.ResourceInterpreterCustomization{
+			TypeMeta:   metav1.TypeMeta{APIVersion: configv1alpha1.SchemeGroupVersion.String(), Kind: "ResourceInterpreterCustomization"},
+			ObjectMeta: metav1.ObjectMeta{Name: "velero-" + strings.ToLower(kind) + "-status"},
+			Spec: configv1alpha1.ResourceInterpreterCustomizationSpec{
+				Target:         configv1alpha1.CustomizationTarget{APIVersion: velerov1.SchemeGroupVersion.String(), Kind: kind},
+				Customizations: configv1alpha1.CustomizationRules{Retention: &configv1alpha1.LocalValueRetention{LuaScript: retainStatus}},
+			},
+		}
+		u := toUnstructuredObject(ric)
+		stamp(u, origin.File, "", nil)
+		o := origin
+		o.Fields = pointAt("metadata.name")
+		r.add(path.Join(RenderedDir, plane, platformDir), u, o, "", plane)
 	}
 }
 
