@@ -37,6 +37,7 @@ var env struct {
 	engine   *pipeline.Engine
 	rendered *pipeline.Rendered
 	fleet    *fleet.Fleet
+	engines  *engines.Set
 }
 
 func TestMain(m *testing.M) {
@@ -58,6 +59,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
+	env.engines = set
 	env.engine, err = pipeline.NewEngine(0)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
@@ -84,9 +86,21 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	start := time.Now()
+	// With backup: the object store and Velero's CRDs in every member, for
+	// the drill tests (Velero servers are started by the tests that need
+	// them).
+	backup := &fleet.BackupOptions{}
+	for _, l := range env.rendered.Repo.Locations {
+		if b := l.Spec.ObjectStorage; b != nil {
+			backup.Buckets = append(backup.Buckets, b.Bucket)
+		}
+		if backup.Region == "" {
+			backup.Region = l.Spec.Config["region"]
+		}
+	}
 	env.fleet, err = fleet.Up(ctx, fleet.Options{
 		StateDir: filepath.Join(dir, "fleet"), Engines: set, Members: members,
-		HostCRDs: hostCRDs, MemberCRDs: memberCRDs, Nodes: 2, Tie: true,
+		HostCRDs: hostCRDs, MemberCRDs: memberCRDs, Nodes: 2, Tie: true, Backup: backup,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: fleet up:", err)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,9 +23,10 @@ import (
 )
 
 type fleetOptions struct {
-	state    string
-	clusters int
-	nodes    int
+	state      string
+	clusters   int
+	nodes      int
+	withBackup bool
 }
 
 // stateDir is where the local fleet keeps its state: --state, else
@@ -113,9 +115,15 @@ func newFleetUp(g *globalOptions, o *fleetOptions, streams IO) *cobra.Command {
 				return err
 			}
 			prog := newProgress(streams.ErrOut)
+			var backup *fleet.BackupOptions
+			if o.withBackup {
+				if backup, err = fleetBackup(cmd.Context(), g); err != nil {
+					return inputError(err)
+				}
+			}
 			f, err := fleet.Up(cmd.Context(), fleet.Options{
 				StateDir: o.stateDir(g), Engines: set, Members: members, HostCRDs: hostCRDs, MemberCRDs: memberCRDs,
-				Nodes: o.nodes, Progress: prog.step,
+				Nodes: o.nodes, Backup: backup, Progress: prog.step,
 			})
 			prog.done()
 			if err != nil {
@@ -135,6 +143,7 @@ func newFleetUp(g *globalOptions, o *fleetOptions, streams IO) *cobra.Command {
 	}
 	cmd.Flags().IntVar(&o.clusters, "clusters", 0, "start N synthetic members instead of the repository's clusters")
 	cmd.Flags().IntVar(&o.nodes, "nodes", 0, "Node objects per member with the cluster's capacity as allocatable (for dynamic weights)")
+	cmd.Flags().BoolVar(&o.withBackup, "with-backup", false, "also start an S3-compatible store (versitygw) with the buckets of backup/locations/ and prepare every member for Velero (disaster-recovery drills)")
 	return cmd
 }
 
@@ -190,6 +199,37 @@ func fleetMembers(ctx context.Context, g *globalOptions, n int) ([]*v1alpha1.Clu
 		out = append(out, c.Cluster.DeepCopy())
 	}
 	return out, nil
+}
+
+// fleetBackup reads the buckets and region of the repository's storage
+// locations for a fleet with backup.
+func fleetBackup(ctx context.Context, g *globalOptions) (*fleet.BackupOptions, error) {
+	root, err := g.root()
+	if err != nil {
+		return nil, err
+	}
+	v, err := apischema.New(apischema.Options{ExtraCRDs: intentCRDs()})
+	if err != nil {
+		return nil, err
+	}
+	repo, err := intent.Load(ctx, root, intent.Options{Schema: v})
+	if err != nil {
+		return nil, err
+	}
+	o := &fleet.BackupOptions{}
+	for _, l := range repo.Locations {
+		if b := l.Spec.ObjectStorage; b != nil && !slices.Contains(o.Buckets, b.Bucket) {
+			o.Buckets = append(o.Buckets, b.Bucket)
+		}
+		if r := l.Spec.Config["region"]; r != "" && o.Region == "" {
+			o.Region = r
+		}
+	}
+	if len(o.Buckets) == 0 {
+		return nil, fmt.Errorf("backup/locations/ declares no BackupStorageLocation with a bucket: nothing to back up into")
+	}
+	slices.Sort(o.Buckets)
+	return o, nil
 }
 
 func newFleetDown(g *globalOptions, o *fleetOptions, streams IO) *cobra.Command {

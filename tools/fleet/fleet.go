@@ -55,6 +55,9 @@ type Options struct {
 	StatusFrequency time.Duration
 	// Tie makes every process die with the calling process (tests).
 	Tie bool
+	// Backup, when set, also starts the object store and prepares the
+	// members for Velero (disaster-recovery drills).
+	Backup *BackupOptions
 	// Progress, when set, is told about each step.
 	Progress func(Step)
 }
@@ -84,6 +87,8 @@ type Fleet struct {
 	Started    time.Time         `json:"started"`
 	Startup    float64           `json:"startupSeconds"`
 	Versions   map[string]string `json:"versions"`
+	// Store is the object store, when started with backup.
+	Store *Store `json:"store,omitempty"`
 
 	mu     sync.Mutex // guards Components
 	saveMu sync.Mutex // serializes save
@@ -245,6 +250,9 @@ func Up(ctx context.Context, o Options) (_ *Fleet, err error) {
 		}
 	}()
 	b := &bringUp{o: o, f: f, total: 8 + 3*len(o.Members)}
+	if o.Backup != nil {
+		b.total += 3
+	}
 	if err := b.pki(); err != nil {
 		return nil, err
 	}
@@ -259,6 +267,11 @@ func Up(ctx context.Context, o Options) (_ *Fleet, err error) {
 	}
 	if err := b.kubeconfig(); err != nil {
 		return nil, err
+	}
+	if o.Backup != nil {
+		if err := b.backup(ctx); err != nil {
+			return nil, err
+		}
 	}
 	f.Startup = time.Since(start).Seconds()
 	if err := f.save(); err != nil {

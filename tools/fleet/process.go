@@ -56,7 +56,9 @@ type Component struct {
 	Port    int      `json:"port"`
 	// Health is the URL that answers 200 when the component is ready.
 	Health string `json:"health,omitempty"`
-	Log    string `json:"log"`
+	// Env is added to the process environment (on every start).
+	Env []string `json:"env,omitempty"`
+	Log string   `json:"log"`
 }
 
 // freePort returns a port on 127.0.0.1 that nothing listens on, chosen
@@ -126,7 +128,7 @@ func start(c *Component, env []string, tie bool) error {
 	defer logf.Close()
 	cmd := exec.Command(c.Binary, c.Args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), c.Env...), env...)
 	cmd.Dir = filepath.Dir(c.Log)
 	attr := &syscall.SysProcAttr{Setpgid: true}
 	if tie {
