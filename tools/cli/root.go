@@ -194,6 +194,7 @@ Exit codes: 0 ok, 1 findings, 2 usage or input error.`,
 		newFleetCommand(g, streams),
 		newApplyCommand(g, streams),
 		newRolloutCommand(g, streams),
+		newDrillCommand(g, streams),
 		newVersionCommand(g, streams),
 		newDevCommand(g, streams),
 	)

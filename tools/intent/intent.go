@@ -179,3 +179,12 @@ func (r *Repo) BackupSkips(app *App, cluster string) bool {
 	c := r.Cluster(cluster)
 	return c != nil && c.Spec.DRPartner == "" && r.IsDRSite(cluster)
 }
+
+// ClusterContext is the kubeconfig context a cluster is reached through:
+// its spec.access.context, else its name.
+func (r *Repo) ClusterContext(name string) string {
+	if c := r.Cluster(name); c != nil && c.Spec.Access.Context != "" {
+		return c.Spec.Access.Context
+	}
+	return name
+}

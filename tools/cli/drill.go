@@ -1,0 +1,224 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/flotilla-gitops/flotilla/tools/drill"
+	"github.com/flotilla-gitops/flotilla/tools/engines"
+	"github.com/flotilla-gitops/flotilla/tools/fleet"
+)
+
+type drillOptions struct {
+	yes          bool
+	state        string
+	reportDir    string
+	fastSync     bool
+	timeout      time.Duration
+	kubeconfig   string
+	controlPlane string
+}
+
+func newDrillCommand(g *globalOptions, streams IO) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "drill",
+		Short: "Disaster-recovery rehearsals with real Velero: run a DrillPlan and report RTO and RPO",
+	}
+	cmd.AddCommand(newDrillRun(g, streams))
+	return cmd
+}
+
+func newDrillRun(g *globalOptions, streams IO) *cobra.Command {
+	o := &drillOptions{}
+	cmd := &cobra.Command{
+		Use:   "run NAME",
+		Short: "Back up, inject the failure, restore into the recovery cluster, verify, clean up (preview unless --yes)",
+		Long: `Run carries out the DrillPlan NAME (backup/drills/): preflight (both sides'
+storage locations, the recovery side's ReadOnly), a Velero backup of the
+apps' namespaces on the source, the declared failure, the backup reaching
+the recovery side, a Velero restore there (namespaces mapped as the plan
+says), verification of every backed-up object against its restored copy
+and the plan's readiness checks, and cleanup (the failure lifted, what was
+restored removed, the drill's backup deleted).
+
+Without --yes it prints the steps and changes nothing. The state is
+recorded (--state) as each phase starts and ends: re-running after an
+interruption resumes where it stopped. It never restores into the source,
+and changes nothing there but the declared failure, which it undoes.
+
+Clusters are reached through the kubeconfig, each by its Cluster's
+spec.access.context (default: its name), the control plane by --context.
+When the local fleet runs (flotilla fleet up --with-backup), the drill uses
+it and starts each side's Velero server as a phase needs it.
+
+Reports: Markdown on stdout (-o json: the whole result), and with
+--report-dir report.md, report.json, junit.xml and timeline.svg.
+Exit codes: 0 passed (or previewed), 1 failed, 2 error.`,
+		Example: `  flotilla drill run inference-eu-central
+  flotilla drill run inference-eu-central --yes --report-dir drill-report`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(g.output, "text", "json"); err != nil {
+				return err
+			}
+			root, err := g.root()
+			if err != nil {
+				return inputError(err)
+			}
+			_, r, err := g.renderRepo(cmd.Context(), root)
+			if err != nil {
+				return err
+			}
+			d := r.Repo.Drill(args[0])
+			if d == nil {
+				var names []string
+				for _, x := range r.Repo.Drills {
+					names = append(names, x.Name)
+				}
+				return inputError(fmt.Errorf("no DrillPlan %q in backup/drills/ (declared: %s)", args[0], orNoneList(names)))
+			}
+			do := drill.Options{Repo: r.Repo, Drill: d, Yes: o.yes, FastSync: o.fastSync, PhaseTimeout: o.timeout, ControlPlane: o.controlPlane}
+			do.StateFile = o.state
+			if do.StateFile == "" {
+				do.StateFile = filepath.Join(root, ".flotilla", "drills", d.Name+".json")
+			}
+			fleetDir := filepath.Join(root, ".fleet")
+			if o.kubeconfig == "" && os.Getenv("KUBECONFIG") == "" && fleet.Running(fleetDir) {
+				f, err := fleet.Load(fleetDir)
+				if err != nil {
+					return err
+				}
+				set, err := engines.Locate(root)
+				if err != nil {
+					return inputError(err)
+				}
+				do.Config, do.ControlPlane, do.Servers = f.RESTConfig, fleet.HostName, localVelero{f: f, set: set}
+			} else {
+				do.Config = kubeContexts(o.kubeconfig, r.Repo, o.controlPlane)
+			}
+			if isTerminal(streams.ErrOut) || o.yes {
+				do.Progress = func(p drill.PhaseRecord) {
+					if p.Ended == nil {
+						fmt.Fprintf(streams.ErrOut, "drill: %s…\n", p.Phase)
+						return
+					}
+					status := "done"
+					if p.Error != "" {
+						status = "FAILED: " + p.Error
+					}
+					fmt.Fprintf(streams.ErrOut, "drill: %s %s in %s — %s\n", p.Phase, status, p.Ended.Sub(p.Started).Round(10*time.Millisecond), p.Message)
+				}
+			}
+			res, runErr := drill.Run(cmd.Context(), do)
+			if res == nil {
+				return runErr
+			}
+			if err := writeDrill(streams, g.output, res, o.reportDir); err != nil {
+				return err
+			}
+			if res.Report != nil && !res.Report.Passed {
+				return findings("drill %s failed", d.Name)
+			}
+			return runErr
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.yes, "yes", false, "act (without it: print the steps, change nothing)")
+	f.StringVar(&o.state, "state", "", "state file (default: .flotilla/drills/NAME.json in the repository)")
+	f.StringVar(&o.reportDir, "report-dir", "", "write report.md, report.json, junit.xml and timeline.svg here")
+	f.BoolVar(&o.fastSync, "fast-sync", false, "preset the recovery side's location Available so Velero lists the backup at once, not on its first one-minute sync cycle (the report says which)")
+	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "longest wait of any phase")
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig with a context per cluster (default: $KUBECONFIG, else the local fleet)")
+	f.StringVar(&o.controlPlane, "context", "karmada-apiserver", "kubeconfig context of the Karmada control plane (for TaintNoExecute)")
+	return cmd
+}
+
+func orNoneList(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// localVelero starts a member's Velero server on the local fleet.
+type localVelero struct {
+	f   *fleet.Fleet
+	set *engines.Set
+}
+
+func (l localVelero) Ensure(ctx context.Context, cluster string) error {
+	return l.f.StartVelero(ctx, l.set, cluster, false)
+}
+
+// kubeContexts reaches a cluster through the kubeconfig context its
+// Cluster names (spec.access.context, default its name), the control plane
+// through its own context.
+func kubeContexts(path string, repo interface {
+	ClusterContext(string) string
+}, controlPlane string) func(string) (*rest.Config, error) {
+	return func(name string) (*rest.Config, error) {
+		ctxName := name
+		if name != controlPlane {
+			ctxName = repo.ClusterContext(name)
+		}
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		if path != "" {
+			rules.ExplicitPath = path
+		}
+		cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: ctxName}).ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig context %q (cluster %s): %w", ctxName, name, err)
+		}
+		cfg.QPS, cfg.Burst = 200, 400
+		return cfg, nil
+	}
+}
+
+func writeDrill(streams IO, format string, res *drill.Result, dir string) error {
+	if format == "json" {
+		return writeJSON(streams.Out, res)
+	}
+	if res.Preview {
+		fmt.Fprintf(streams.Out, "Drill %s: %s → %s (preview: nothing done; --yes to run)\n", res.State.Drill, res.State.Source, res.State.Recovery)
+		for i, s := range res.Steps {
+			fmt.Fprintf(streams.Out, "  %d. %-14s %s\n", i+1, s.Phase, s.Action)
+		}
+		return nil
+	}
+	if err := drill.WriteMarkdown(streams.Out, res.Report); err != nil {
+		return err
+	}
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, write := range map[string]func(*os.File) error{
+		"report.md":    func(f *os.File) error { return drill.WriteMarkdown(f, res.Report) },
+		"report.json":  func(f *os.File) error { return writeJSON(f, res.Report) },
+		"junit.xml":    func(f *os.File) error { return drill.WriteJUnit(f, res.Report) },
+		"timeline.svg": func(f *os.File) error { return drill.WriteSVG(f, res.Report) },
+	} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		werr := write(f)
+		if err := f.Close(); werr == nil {
+			werr = err
+		}
+		if werr != nil {
+			return werr
+		}
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+package drill
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// APIVersion versions the state file and the JSON report.
+const APIVersion = "flotilla.io/drill/v1"
+
+// Phase is one step of a drill.
+type Phase string
+
+// The phases, in order.
+const (
+	PhasePreflight     Phase = "Preflight"
+	PhaseBackup        Phase = "Backup"
+	PhaseInjectFailure Phase = "InjectFailure"
+	PhaseAwaitBackup   Phase = "AwaitBackup"
+	PhaseRestore       Phase = "Restore"
+	PhaseVerify        Phase = "Verify"
+	PhaseCleanup       Phase = "Cleanup"
+)
+
+// Phases lists every phase in the order a drill runs them.
+var Phases = []Phase{PhasePreflight, PhaseBackup, PhaseInjectFailure, PhaseAwaitBackup, PhaseRestore, PhaseVerify, PhaseCleanup}
+
+// PhaseRecord is what happened in one phase.
+type PhaseRecord struct {
+	Phase   Phase      `json:"phase"`
+	Started time.Time  `json:"started"`
+	Ended   *time.Time `json:"ended,omitempty"`
+	// Message says what was done; Error why it failed (Velero's message
+	// included).
+	Message string `json:"message,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// Duration of the phase (until now while it runs).
+func (p PhaseRecord) Duration(now time.Time) time.Duration {
+	if p.Ended != nil {
+		return p.Ended.Sub(p.Started)
+	}
+	return now.Sub(p.Started)
+}
+
+// VeleroTimes are the start and completion Velero recorded for a Backup or
+// Restore, shown beside the drill's own phase times.
+type VeleroTimes struct {
+	Name      string     `json:"name"`
+	Phase     string     `json:"phase,omitempty"`
+	Started   *time.Time `json:"started,omitempty"`
+	Completed *time.Time `json:"completed,omitempty"`
+	Items     int        `json:"items"`
+	Warnings  int        `json:"warnings"`
+	Errors    int        `json:"errors"`
+	Message   string     `json:"message,omitempty"`
+}
+
+// State is a drill run as recorded in its state file.
+type State struct {
+	APIVersion string `json:"apiVersion"`
+	Drill      string `json:"drill"`
+	RunID      string `json:"runID"`
+	Source     string `json:"source"`
+	Recovery   string `json:"recovery"`
+	// Namespaces are the source namespaces backed up; NamespaceMapping
+	// where each is restored.
+	Namespaces       []string          `json:"namespaces"`
+	NamespaceMapping map[string]string `json:"namespaceMapping,omitempty"`
+	// Location is the storage location the backup goes to in the source;
+	// RecoveryLocation the read-only copy the recovery side restores from.
+	Location         string        `json:"location"`
+	RecoveryLocation string        `json:"recoveryLocation"`
+	Started          time.Time     `json:"started"`
+	Phases           []PhaseRecord `json:"phases"`
+	Backup           *VeleroTimes  `json:"backup,omitempty"`
+	Restore          *VeleroTimes  `json:"restore,omitempty"`
+	// FailureAt is when the failure was injected (the moment of disaster
+	// RTO and RPO are measured from); FailureLifted whether cleanup undid it.
+	FailureAt     *time.Time `json:"failureAt,omitempty"`
+	FailureLifted bool       `json:"failureLifted,omitempty"`
+	// Snapshot are the source objects as they were backed up (server-owned
+	// fields stripped), what verification compares the restore with.
+	Snapshot     []*unstructured.Unstructured `json:"snapshot,omitempty"`
+	Verification *Verification                `json:"verification,omitempty"`
+	// Done is set when cleanup has run.
+	Done bool `json:"done,omitempty"`
+}
+
+// record returns the record of a phase, or nil.
+func (s *State) record(p Phase) *PhaseRecord {
+	for i := range s.Phases {
+		if s.Phases[i].Phase == p {
+			return &s.Phases[i]
+		}
+	}
+	return nil
+}
+
+// finished says whether a phase ended without error.
+func (s *State) finished(p Phase) bool {
+	r := s.record(p)
+	return r != nil && r.Ended != nil && r.Error == ""
+}
+
+// Failed returns the phase that failed, if any.
+func (s *State) Failed() *PhaseRecord {
+	for i := range s.Phases {
+		if s.Phases[i].Error != "" {
+			return &s.Phases[i]
+		}
+	}
+	return nil
+}
+
+// LoadState reads a state file; a missing file is (nil, nil).
+func LoadState(path string) (*State, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := &State{}
+	if err := json.Unmarshal(data, s); err != nil {
+		return nil, fmt.Errorf("drill state %s: %w", path, err)
+	}
+	if s.APIVersion != APIVersion {
+		return nil, fmt.Errorf("drill state %s: apiVersion %q, want %q", path, s.APIVersion, APIVersion)
+	}
+	return s, nil
+}
+
+// save writes the state atomically (a crash leaves the previous version).
+func (s *State) save(path string) error {
+	if path == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
