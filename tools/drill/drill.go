@@ -765,8 +765,8 @@ func (r *runner) deleteBackup(ctx context.Context) error {
 	return nil
 }
 
-func ptrBool(b bool) *bool                    { return &b }
-func ptrTime(t time.Time) *time.Time          { return &t }
+func ptrBool(b bool) *bool                   { return &b }
+func ptrTime(t time.Time) *time.Time         { return &t }
 func ptrMetaTime(t metav1.Time) *metav1.Time { return &t }
 
 func mapsKeys(m map[string]string) func(func(string) bool) {

@@ -31,7 +31,9 @@ func plan(rto, rpo time.Duration) *v1alpha1.DrillPlan {
 // failure at 12 s, verified at 40 s (restore 10 s, Velero 9 s).
 func recorded() *State {
 	st := &State{APIVersion: APIVersion, Drill: "d", RunID: "d-1", Source: "a", Recovery: "b", FailureAt: at(12)}
-	add := func(p Phase, from, to int) { st.Phases = append(st.Phases, PhaseRecord{Phase: p, Started: *at(from), Ended: at(to)}) }
+	add := func(p Phase, from, to int) {
+		st.Phases = append(st.Phases, PhaseRecord{Phase: p, Started: *at(from), Ended: at(to)})
+	}
 	add(PhasePreflight, 0, 1)
 	add(PhaseBackup, 1, 11)
 	add(PhaseInjectFailure, 11, 12)
