@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -77,12 +78,11 @@ type Result struct {
 }
 
 type runner struct {
-	o        Options
-	st       *State
-	drill    *v1alpha1.DrillPlan
-	now      func() time.Time
-	clients  map[string]client.Client
-	location string
+	o       Options
+	st      *State
+	drill   *v1alpha1.DrillPlan
+	now     func() time.Time
+	clients map[string]client.Client
 }
 
 // Run carries out (or, without Yes, previews) a drill. A failed phase ends
@@ -215,7 +215,7 @@ func mappingText(m map[string]string) string {
 		return ""
 	}
 	var parts []string
-	for _, k := range slices.Sorted(mapsKeys(m)) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, k+"→"+m[k])
 	}
 	return " mapping namespaces " + strings.Join(parts, ", ")
@@ -379,7 +379,7 @@ func (r *runner) locationAvailable(ctx context.Context, cluster, name string) er
 			return false, err
 		}
 		if bsl.Status.Phase == velerov1.BackupStorageLocationPhaseUnavailable {
-			return false, fmt.Errorf("Unavailable: %s", bsl.Status.Message)
+			return false, fmt.Errorf("location is Unavailable: %s", bsl.Status.Message)
 		}
 		return bsl.Status.Phase == velerov1.BackupStorageLocationPhaseAvailable, nil
 	})
@@ -586,7 +586,7 @@ func (r *runner) inject(ctx context.Context) (string, error) {
 func setTaint(ctx context.Context, c client.Client, cluster string, on bool) error {
 	kc := &clusterv1alpha1.Cluster{}
 	if err := c.Get(ctx, client.ObjectKey{Name: cluster}, kc); err != nil {
-		return fmt.Errorf("Cluster/%s in Karmada: %w", cluster, err)
+		return fmt.Errorf("cluster %s in Karmada: %w", cluster, err)
 	}
 	orig := kc.DeepCopy()
 	kc.Spec.Taints = slices.DeleteFunc(kc.Spec.Taints, func(t corev1.Taint) bool { return t.Key == taintKey })
@@ -594,7 +594,7 @@ func setTaint(ctx context.Context, c client.Client, cluster string, on bool) err
 		kc.Spec.Taints = append(kc.Spec.Taints, corev1.Taint{Key: taintKey, Value: "disaster-recovery-drill", Effect: corev1.TaintEffectNoExecute, TimeAdded: ptrMetaTime(metav1.Now())})
 	}
 	if err := c.Patch(ctx, kc, client.MergeFrom(orig)); err != nil {
-		return fmt.Errorf("Cluster/%s in Karmada: %w", cluster, err)
+		return fmt.Errorf("cluster %s in Karmada: %w", cluster, err)
 	}
 	return nil
 }
@@ -768,13 +768,3 @@ func (r *runner) deleteBackup(ctx context.Context) error {
 func ptrBool(b bool) *bool                   { return &b }
 func ptrTime(t time.Time) *time.Time         { return &t }
 func ptrMetaTime(t metav1.Time) *metav1.Time { return &t }
-
-func mapsKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}

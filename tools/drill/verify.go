@@ -154,8 +154,8 @@ func ref(u *unstructured.Unstructured) string {
 }
 
 // restoredNamespace is where a source namespace was restored.
-func (st *State) restoredNamespace(ns string) string {
-	if to, ok := st.NamespaceMapping[ns]; ok && to != "" {
+func (s *State) restoredNamespace(ns string) string {
+	if to, ok := s.NamespaceMapping[ns]; ok && to != "" {
 		return to
 	}
 	return ns
