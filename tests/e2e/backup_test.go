@@ -18,6 +18,20 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/fleet"
 )
 
+// applyExample applies the example fleet's control plane objects (storage
+// locations included); re-applying is a no-op.
+func applyExample(ctx context.Context, t *testing.T) {
+	t.Helper()
+	host, err := env.fleet.Client(fleet.HostName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plane := env.rendered.Repo.Fleet.Spec.ControlPlanes[0].Name
+	if _, err := apply.Run(ctx, apply.Options{Client: host, Objects: cli.PlaneObjects(env.rendered, plane), Yes: true}); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+}
+
 // veleroClient is a client of a member that knows Velero's types.
 func veleroClient(t *testing.T, cluster string) client.Client {
 	t.Helper()
@@ -45,14 +59,7 @@ func TestVeleroBacksUpIntoTheStore(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	const source = "cloud-eu-central-1"
-	host, err := env.fleet.Client(fleet.HostName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plane := env.rendered.Repo.Fleet.Spec.ControlPlanes[0].Name
-	if _, err := apply.Run(ctx, apply.Options{Client: host, Objects: cli.PlaneObjects(env.rendered, plane), Yes: true}); err != nil {
-		t.Fatalf("apply: %v", err)
-	}
+	applyExample(ctx, t)
 	if err := env.fleet.StartVelero(ctx, env.engines, source, true); err != nil {
 		t.Fatalf("start Velero on %s: %v", source, err)
 	}
@@ -65,7 +72,7 @@ func TestVeleroBacksUpIntoTheStore(t *testing.T) {
 	vc := veleroClient(t, source)
 	bsl := &velerov1.BackupStorageLocation{}
 	var last string
-	err = wait.PollUntilContextTimeout(ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		if err := vc.Get(ctx, client.ObjectKey{Namespace: fleet.VeleroNamespace, Name: "default"}, bsl); err != nil {
 			if ctx.Err() == nil {
 				last = err.Error()

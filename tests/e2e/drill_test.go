@@ -16,8 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
-	"github.com/flotilla-gitops/flotilla/tools/apply"
-	"github.com/flotilla-gitops/flotilla/tools/cli"
 	"github.com/flotilla-gitops/flotilla/tools/drill"
 	"github.com/flotilla-gitops/flotilla/tools/fleet"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
@@ -40,14 +38,7 @@ func TestDrillRestoresIntoTheDRSite(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	const source, recovery, ns, mapped = "cloud-eu-central-1", "dr-us-east-2", "inference", "inference-drill"
-	host, err := env.fleet.Client(fleet.HostName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plane := env.rendered.Repo.Fleet.Spec.ControlPlanes[0].Name
-	if _, err := apply.Run(ctx, apply.Options{Client: host, Objects: cli.PlaneObjects(env.rendered, plane), Yes: true}); err != nil {
-		t.Fatalf("apply: %v", err)
-	}
+	applyExample(ctx, t)
 	defer func() {
 		for _, c := range []string{source, recovery} {
 			if comp := env.fleet.Component("velero-" + c); comp != nil {

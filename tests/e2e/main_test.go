@@ -89,14 +89,10 @@ func run(m *testing.M) int {
 	// With backup: the object store and Velero's CRDs in every member, for
 	// the drill tests (Velero servers are started by the tests that need
 	// them).
-	backup := &fleet.BackupOptions{}
-	for _, l := range env.rendered.Repo.Locations {
-		if b := l.Spec.ObjectStorage; b != nil {
-			backup.Buckets = append(backup.Buckets, b.Bucket)
-		}
-		if backup.Region == "" {
-			backup.Region = l.Spec.Config["region"]
-		}
+	backup, err := fleet.BackupFor(env.rendered.Repo)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
 	}
 	env.fleet, err = fleet.Up(ctx, fleet.Options{
 		StateDir: filepath.Join(dir, "fleet"), Engines: set, Members: members,

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -182,15 +181,7 @@ func fleetMembers(ctx context.Context, g *globalOptions, n int) ([]*v1alpha1.Clu
 		}
 		return out, nil
 	}
-	root, err := g.root()
-	if err != nil {
-		return nil, err
-	}
-	v, err := apischema.New(apischema.Options{ExtraCRDs: intentCRDs()})
-	if err != nil {
-		return nil, err
-	}
-	repo, err := intent.Load(ctx, root, intent.Options{Schema: v})
+	repo, err := loadIntent(ctx, g)
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +195,15 @@ func fleetMembers(ctx context.Context, g *globalOptions, n int) ([]*v1alpha1.Clu
 // fleetBackup reads the buckets and region of the repository's storage
 // locations for a fleet with backup.
 func fleetBackup(ctx context.Context, g *globalOptions) (*fleet.BackupOptions, error) {
+	repo, err := loadIntent(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	return fleet.BackupFor(repo)
+}
+
+// loadIntent loads the repository's intent (without rendering it).
+func loadIntent(ctx context.Context, g *globalOptions) (*intent.Repo, error) {
 	root, err := g.root()
 	if err != nil {
 		return nil, err
@@ -212,24 +212,7 @@ func fleetBackup(ctx context.Context, g *globalOptions) (*fleet.BackupOptions, e
 	if err != nil {
 		return nil, err
 	}
-	repo, err := intent.Load(ctx, root, intent.Options{Schema: v})
-	if err != nil {
-		return nil, err
-	}
-	o := &fleet.BackupOptions{}
-	for _, l := range repo.Locations {
-		if b := l.Spec.ObjectStorage; b != nil && !slices.Contains(o.Buckets, b.Bucket) {
-			o.Buckets = append(o.Buckets, b.Bucket)
-		}
-		if r := l.Spec.Config["region"]; r != "" && o.Region == "" {
-			o.Region = r
-		}
-	}
-	if len(o.Buckets) == 0 {
-		return nil, fmt.Errorf("backup/locations/ declares no BackupStorageLocation with a bucket: nothing to back up into")
-	}
-	slices.Sort(o.Buckets)
-	return o, nil
+	return intent.Load(ctx, root, intent.Options{Schema: v})
 }
 
 func newFleetDown(g *globalOptions, o *fleetOptions, streams IO) *cobra.Command {

@@ -457,16 +457,16 @@ func (r *runner) backup(ctx context.Context) (string, error) {
 			case velerov1.BackupPhaseCompleted:
 				return true, nil
 			case velerov1.BackupPhaseFailed, velerov1.BackupPhasePartiallyFailed, velerov1.BackupPhaseFailedValidation:
-				return false, stop("Velero: Backup %s %s: %s", b.Name, b.Status.Phase, backupMessage(b))
+				return false, stop("Velero: Backup %s %s: %s", b.Name, b.Status.Phase, backupStatus(b).message())
 			}
 			return false, nil
 		})
-		st.Backup = backupTimes(b)
+		st.Backup = backupStatus(b).times()
 		if err != nil {
 			return "", err
 		}
 	}
-	st.Backup = backupTimes(b)
+	st.Backup = backupStatus(b).times()
 	return fmt.Sprintf("Backup %s %s: %d items", b.Name, b.Status.Phase, st.Backup.Items), nil
 }
 
@@ -515,28 +515,56 @@ func coversAll(included, want []string) bool {
 	return true
 }
 
-func backupMessage(b *velerov1.Backup) string {
+// veleroStatus is what a Backup's or Restore's status says, in one shape.
+type veleroStatus struct {
+	name, phase, failure string
+	validation           []string
+	warnings, errors     int
+	started, completed   *metav1.Time
+	items                int
+	// logs is the velero CLI command that shows the errors.
+	logs string
+}
+
+func (v veleroStatus) message() string {
 	parts := []string{}
-	if b.Status.FailureReason != "" {
-		parts = append(parts, b.Status.FailureReason)
+	if v.failure != "" {
+		parts = append(parts, v.failure)
 	}
-	parts = append(parts, b.Status.ValidationErrors...)
-	if b.Status.Errors > 0 {
-		parts = append(parts, fmt.Sprintf("%d error(s), see `velero backup logs %s`", b.Status.Errors, b.Name))
+	parts = append(parts, v.validation...)
+	if v.errors > 0 {
+		parts = append(parts, fmt.Sprintf("%d error(s), see `%s`", v.errors, v.logs))
 	}
 	return strings.Join(parts, "; ")
 }
 
-func backupTimes(b *velerov1.Backup) *VeleroTimes {
-	v := &VeleroTimes{Name: b.Name, Phase: string(b.Status.Phase), Warnings: b.Status.Warnings, Errors: b.Status.Errors, Message: backupMessage(b)}
-	if t := b.Status.StartTimestamp; t != nil {
-		v.Started = ptrTime(t.Time.UTC())
+func (v veleroStatus) times() *VeleroTimes {
+	t := &VeleroTimes{Name: v.name, Phase: v.phase, Warnings: v.warnings, Errors: v.errors, Items: v.items, Message: v.message()}
+	if v.started != nil {
+		t.Started = ptrTime(v.started.Time.UTC())
 	}
-	if t := b.Status.CompletionTimestamp; t != nil {
-		v.Completed = ptrTime(t.Time.UTC())
+	if v.completed != nil {
+		t.Completed = ptrTime(v.completed.Time.UTC())
 	}
+	return t
+}
+
+func backupStatus(b *velerov1.Backup) veleroStatus {
+	v := veleroStatus{name: b.Name, phase: string(b.Status.Phase), failure: b.Status.FailureReason, validation: b.Status.ValidationErrors,
+		warnings: b.Status.Warnings, errors: b.Status.Errors, started: b.Status.StartTimestamp, completed: b.Status.CompletionTimestamp,
+		logs: "velero backup logs " + b.Name}
 	if p := b.Status.Progress; p != nil {
-		v.Items = p.ItemsBackedUp
+		v.items = p.ItemsBackedUp
+	}
+	return v
+}
+
+func restoreStatus(rs *velerov1.Restore) veleroStatus {
+	v := veleroStatus{name: rs.Name, phase: string(rs.Status.Phase), failure: rs.Status.FailureReason, validation: rs.Status.ValidationErrors,
+		warnings: rs.Status.Warnings, errors: rs.Status.Errors, started: rs.Status.StartTimestamp, completed: rs.Status.CompletionTimestamp,
+		logs: "velero restore describe " + rs.Name + " --details"}
+	if p := rs.Status.Progress; p != nil {
+		v.items = p.ItemsRestored
 	}
 	return v
 }
@@ -668,41 +696,15 @@ func (r *runner) restore(ctx context.Context) (string, error) {
 		case velerov1.RestorePhaseCompleted:
 			return true, nil
 		case velerov1.RestorePhaseFailed, velerov1.RestorePhasePartiallyFailed, velerov1.RestorePhaseFailedValidation:
-			return false, stop("Velero: Restore %s %s: %s", rs.Name, rs.Status.Phase, restoreMessage(rs))
+			return false, stop("Velero: Restore %s %s: %s", rs.Name, rs.Status.Phase, restoreStatus(rs).message())
 		}
 		return false, nil
 	})
-	st.Restore = restoreTimes(rs)
+	st.Restore = restoreStatus(rs).times()
 	if err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("Restore %s Completed: %d items, %d warnings", rs.Name, st.Restore.Items, rs.Status.Warnings), nil
-}
-
-func restoreMessage(rs *velerov1.Restore) string {
-	parts := []string{}
-	if rs.Status.FailureReason != "" {
-		parts = append(parts, rs.Status.FailureReason)
-	}
-	parts = append(parts, rs.Status.ValidationErrors...)
-	if rs.Status.Errors > 0 {
-		parts = append(parts, fmt.Sprintf("%d error(s), see `velero restore describe %s --details`", rs.Status.Errors, rs.Name))
-	}
-	return strings.Join(parts, "; ")
-}
-
-func restoreTimes(rs *velerov1.Restore) *VeleroTimes {
-	v := &VeleroTimes{Name: rs.Name, Phase: string(rs.Status.Phase), Warnings: rs.Status.Warnings, Errors: rs.Status.Errors, Message: restoreMessage(rs)}
-	if t := rs.Status.StartTimestamp; t != nil {
-		v.Started = ptrTime(t.Time.UTC())
-	}
-	if t := rs.Status.CompletionTimestamp; t != nil {
-		v.Completed = ptrTime(t.Time.UTC())
-	}
-	if p := rs.Status.Progress; p != nil {
-		v.Items = p.ItemsRestored
-	}
-	return v
 }
 
 func (r *runner) cleanup(ctx context.Context) (string, error) {

@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flotilla-gitops/flotilla/tools/engines"
+	"github.com/flotilla-gitops/flotilla/tools/intent"
 )
 
 // BackupOptions configure what disaster-recovery drills need on the local
@@ -39,6 +40,25 @@ type BackupOptions struct {
 	// Region is the store's region, which clients sign requests for: the
 	// locations' spec.config.region (default us-east-1).
 	Region string
+}
+
+// BackupFor reads the buckets and region of a repository's storage
+// locations (backup/locations/).
+func BackupFor(repo *intent.Repo) (*BackupOptions, error) {
+	o := &BackupOptions{}
+	for _, l := range repo.Locations {
+		if b := l.Spec.ObjectStorage; b != nil && !slices.Contains(o.Buckets, b.Bucket) {
+			o.Buckets = append(o.Buckets, b.Bucket)
+		}
+		if r := l.Spec.Config["region"]; r != "" && o.Region == "" {
+			o.Region = r
+		}
+	}
+	if len(o.Buckets) == 0 {
+		return nil, fmt.Errorf("backup/locations/ declares no BackupStorageLocation with a bucket: nothing to back up into")
+	}
+	slices.Sort(o.Buckets)
+	return o, nil
 }
 
 // Store is the fleet's S3-compatible object store (versitygw, posix
