@@ -339,7 +339,7 @@ func (r *runner) ensureServer(ctx context.Context, cluster string) error {
 // poll waits for cond within the phase timeout.
 func (r *runner) poll(ctx context.Context, what string, cond func(ctx context.Context) (bool, error)) error {
 	var last error
-	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, r.o.PhaseTimeout, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, r.o.PhaseTimeout, true, func(ctx context.Context) (bool, error) {
 		ok, err := cond(ctx)
 		var stop *stopError
 		if errors.As(err, &stop) {
@@ -436,9 +436,6 @@ func (r *runner) backup(ctx context.Context) (string, error) {
 			return "", err
 		}
 	} else {
-		if st.Snapshot, err = r.snapshot(ctx, st.Source, st.Namespaces); err != nil {
-			return "", err
-		}
 		b = &velerov1.Backup{
 			ObjectMeta: metav1.ObjectMeta{Name: st.RunID, Namespace: VeleroNamespace, Labels: map[string]string{LabelRun: st.RunID}},
 			Spec: velerov1.BackupSpec{
@@ -448,6 +445,11 @@ func (r *runner) backup(ctx context.Context) (string, error) {
 		}
 		if err := c.Create(ctx, b); err != nil && !apierrors.IsAlreadyExists(err) {
 			return "", fmt.Errorf("create Backup %s/%s on %s: %w", VeleroNamespace, b.Name, st.Source, err)
+		}
+		// The verification snapshot is read while Velero works: the
+		// objects are the same ones, and the phase does not wait twice.
+		if st.Snapshot, err = r.snapshot(ctx, st.Source, st.Namespaces); err != nil {
+			return "", err
 		}
 		err = r.poll(ctx, fmt.Sprintf("Backup %s on %s", b.Name, st.Source), func(ctx context.Context) (bool, error) {
 			if err := c.Get(ctx, client.ObjectKeyFromObject(b), b); err != nil {
