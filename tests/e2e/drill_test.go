@@ -92,9 +92,11 @@ func TestDrillRestoresIntoTheDRSite(t *testing.T) {
 	d.Spec.Failure.Type = v1alpha1.FailureNone
 	d.Spec.Verify.Ready = []v1alpha1.DrillReadyCheck{{APIVersion: "apps/v1", Kind: "Deployment", Namespace: ns, Name: "paddle-inference"}}
 	dir := t.TempDir()
+	// The fast path keeps `make test` short; FLOTILLA_DRILL_SLOW_SYNC=1
+	// measures the RTO with Velero's default one-minute backup sync.
 	o := drill.Options{
 		Repo: env.rendered.Repo, Drill: d, Config: env.fleet.RESTConfig, ControlPlane: fleet.HostName,
-		Servers: fleetServers{}, StateFile: filepath.Join(dir, "state.json"), FastSync: true,
+		Servers: fleetServers{}, StateFile: filepath.Join(dir, "state.json"), FastSync: os.Getenv("FLOTILLA_DRILL_SLOW_SYNC") == "",
 		PhaseTimeout: 3 * time.Minute,
 		Progress: func(p drill.PhaseRecord) {
 			if p.Ended != nil {
