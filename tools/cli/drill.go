@@ -25,6 +25,7 @@ type drillOptions struct {
 	timeout      time.Duration
 	kubeconfig   string
 	controlPlane string
+	cleanup      bool
 }
 
 func newDrillCommand(g *globalOptions, streams IO) *cobra.Command {
@@ -51,7 +52,8 @@ restored removed, the drill's backup deleted).
 
 Without --yes it prints the steps and changes nothing. The state is
 recorded (--state) as each phase starts and ends: re-running after an
-interruption resumes where it stopped. It never restores into the source,
+interruption resumes where it stopped; --cleanup abandons it instead
+(lifts the failure, removes what was restored). It never restores into the source,
 and changes nothing there but the declared failure, which it undoes.
 
 Clusters are reached through the kubeconfig, each by its Cluster's
@@ -85,7 +87,7 @@ Exit codes: 0 passed (or previewed), 1 failed, 2 error.`,
 				}
 				return inputError(fmt.Errorf("no DrillPlan %q in backup/drills/ (declared: %s)", args[0], orNoneList(names)))
 			}
-			do := drill.Options{Repo: r.Repo, Drill: d, Yes: o.yes, FastSync: o.fastSync, PhaseTimeout: o.timeout, ControlPlane: o.controlPlane}
+			do := drill.Options{Repo: r.Repo, Drill: d, Yes: o.yes, FastSync: o.fastSync, PhaseTimeout: o.timeout, ControlPlane: o.controlPlane, CleanupOnly: o.cleanup}
 			do.StateFile = o.state
 			if do.StateFile == "" {
 				do.StateFile = filepath.Join(root, ".flotilla", "drills", d.Name+".json")
@@ -138,6 +140,7 @@ Exit codes: 0 passed (or previewed), 1 failed, 2 error.`,
 	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "longest wait of any phase")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig with a context per cluster (default: $KUBECONFIG, else the local fleet)")
 	f.StringVar(&o.controlPlane, "context", "karmada-apiserver", "kubeconfig context of the Karmada control plane (for TaintNoExecute)")
+	f.BoolVar(&o.cleanup, "cleanup", false, "only clean up an interrupted run recorded in the state file (lift the failure, remove what was restored), instead of resuming it")
 	return cmd
 }
 

@@ -60,7 +60,15 @@ type Options struct {
 	Now          func() time.Time
 	// Progress, when set, is told when a phase starts and ends.
 	Progress func(PhaseRecord)
+	// CleanupOnly runs only the cleanup of the recorded run (an
+	// interrupted drill abandoned rather than resumed).
+	CleanupOnly bool
 }
+
+// ErrInterrupted is returned (wrapped) when the context ends a run: the
+// state is kept, cleanup has not run; run again to resume, or with
+// CleanupOnly to undo what was done.
+var ErrInterrupted = errors.New("drill interrupted")
 
 // Step is one action a drill takes, for the preview.
 type Step struct {
@@ -104,10 +112,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if !o.Yes {
 		return &Result{Preview: true, Steps: r.steps(st), State: st}, nil
 	}
-	if prev, err := LoadState(o.StateFile); err != nil {
+	prev, err := LoadState(o.StateFile)
+	if err != nil {
 		return nil, err
-	} else if prev != nil && prev.Drill == st.Drill && !prev.Done {
+	}
+	switch {
+	case prev != nil && prev.Drill == st.Drill && !prev.Done:
 		st = prev // resume: phases done are skipped
+	case o.CleanupOnly:
+		return nil, fmt.Errorf("no unfinished run of drill %s recorded in %s: nothing to clean up", st.Drill, o.StateFile)
 	}
 	r.st = st
 	if err := st.save(o.StateFile); err != nil {
@@ -116,12 +129,20 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	var runErr error
 	for _, p := range Phases[:len(Phases)-1] {
+		if o.CleanupOnly || ctx.Err() != nil {
+			break
+		}
 		if st.finished(p) {
 			continue
 		}
 		if runErr = r.phase(ctx, p); runErr != nil {
 			break
 		}
+	}
+	if ctx.Err() != nil {
+		// Interrupted (a signal, a deadline): keep the state for a resume
+		// or a cleanup-only run; cleanup itself would need the context.
+		return &Result{State: st, Report: NewReport(st, r.drill, now())}, fmt.Errorf("%w in %s: run again to resume, or clean up: %v", ErrInterrupted, lastPhase(st), ctx.Err())
 	}
 	// Cleanup always runs: it lifts the failure and removes what the
 	// drill restored, whatever phase stopped the run.
@@ -133,6 +154,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		runErr = err
 	}
 	return &Result{State: st, Report: NewReport(st, r.drill, now())}, runErr
+}
+
+// lastPhase names the phase a run was in.
+func lastPhase(st *State) Phase {
+	if len(st.Phases) == 0 {
+		return PhasePreflight
+	}
+	return st.Phases[len(st.Phases)-1].Phase
 }
 
 // newState resolves the drill against the repository: recovery cluster,

@@ -105,6 +105,11 @@ func (f *Fleet) StartComponent(ctx context.Context, name string, tie bool) error
 	if err := f.save(); err != nil {
 		return err
 	}
+	if c.Health == "" && c.Port > 0 {
+		// No health URL (the object store): ready when it accepts
+		// connections.
+		return waitTCP(ctx, c, 60*time.Second)
+	}
 	ca, err := os.ReadFile(f.CAFile)
 	if err != nil {
 		return err
