@@ -70,7 +70,11 @@ func TestDrillInterruptedAndResumed(t *testing.T) {
 	}
 	backupStarted := first.Phases[1].Started
 
-	o.Progress = nil
+	o.Progress = func(p drill.PhaseRecord) {
+		if p.Ended != nil {
+			t.Logf("resumed: %-14s %6s  %s%s", p.Phase, p.Ended.Sub(p.Started).Round(10*time.Millisecond), p.Message, p.Error)
+		}
+	}
 	res, err = drill.Run(ctx, o)
 	if err != nil || !res.Report.Passed {
 		t.Fatalf("resumed run: %v (report: failed phase %q %s)", err, res.Report.FailedPhase, res.Report.Error)
