@@ -672,9 +672,13 @@ func (r *runner) awaitBackup(ctx context.Context) (string, error) {
 		if err := c.Get(ctx, client.ObjectKey{Namespace: VeleroNamespace, Name: st.RecoveryLocation}, bsl); err != nil {
 			return "", err
 		}
-		if bsl.Status.Phase != velerov1.BackupStorageLocationPhaseAvailable {
+		// Velero syncs a location a sync period after its last sync: a
+		// lastSyncedTime left by an earlier server (Karmada retains the
+		// status) would hold the first pass back a minute.
+		if bsl.Status.Phase != velerov1.BackupStorageLocationPhaseAvailable || bsl.Status.LastSyncedTime != nil {
 			orig := bsl.DeepCopy()
 			bsl.Status.Phase = velerov1.BackupStorageLocationPhaseAvailable
+			bsl.Status.LastSyncedTime = nil
 			if err := c.Patch(ctx, bsl, client.MergeFrom(orig)); err != nil {
 				return "", fmt.Errorf("preset %s Available on %s: %w", st.RecoveryLocation, st.Recovery, err)
 			}
