@@ -375,7 +375,9 @@ func (r *runner) poll(ctx context.Context, what string, cond func(ctx context.Co
 			return false, stop.err
 		}
 		if err != nil {
-			last = err
+			if ctx.Err() == nil {
+				last = err // not the client's own complaint about the deadline
+			}
 			return false, nil
 		}
 		return ok, nil
@@ -408,7 +410,9 @@ func (r *runner) locationAvailable(ctx context.Context, cluster, name string) er
 			return false, err
 		}
 		if bsl.Status.Phase == velerov1.BackupStorageLocationPhaseUnavailable {
-			return false, fmt.Errorf("location is Unavailable: %s", bsl.Status.Message)
+			// Velero validated it and failed: say why now rather than
+			// wait out the phase.
+			return false, stop("Velero: location is Unavailable: %s", bsl.Status.Message)
 		}
 		return bsl.Status.Phase == velerov1.BackupStorageLocationPhaseAvailable, nil
 	})
