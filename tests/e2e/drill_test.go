@@ -17,8 +17,6 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/drill"
-	"github.com/flotilla-gitops/flotilla/tools/fleet"
-	"github.com/flotilla-gitops/flotilla/tools/intent"
 )
 
 // fleetServers starts a member's Velero server on the local fleet.
@@ -39,15 +37,7 @@ func TestDrillRestoresIntoTheDRSite(t *testing.T) {
 	defer cancel()
 	const source, recovery, ns, mapped = "cloud-eu-central-1", "dr-us-east-2", "inference", "inference-drill"
 	applyExample(ctx, t)
-	defer func() {
-		for _, c := range []string{source, recovery} {
-			if comp := env.fleet.Component("velero-" + c); comp != nil {
-				if err := env.fleet.StopComponent(comp.Name); err != nil {
-					t.Error(err)
-				}
-			}
-		}
-	}()
+	defer stopVeleros(t)
 
 	// Data the app holds beyond its manifests, created in the source.
 	src, err := env.fleet.Client(source)
@@ -82,27 +72,16 @@ func TestDrillRestoresIntoTheDRSite(t *testing.T) {
 		}
 	}
 
-	example := env.rendered.Repo.Drill("inference-eu-central")
-	if example == nil {
-		t.Fatal("the example fleet has no drill inference-eu-central")
-	}
-	d := &intent.Drill{DrillPlan: *example.DrillPlan.DeepCopy(), Source: example.Source}
-	d.Spec.Apps = []string{"paddle-inference"}
-	d.Spec.NamespaceMapping = map[string]string{ns: mapped}
-	d.Spec.Failure.Type = v1alpha1.FailureNone
-	d.Spec.Verify.Ready = []v1alpha1.DrillReadyCheck{{APIVersion: "apps/v1", Kind: "Deployment", Namespace: ns, Name: "paddle-inference"}}
-	dir := t.TempDir()
 	// The fast path keeps `make test` short; FLOTILLA_DRILL_SLOW_SYNC=1
 	// measures the RTO with Velero's default one-minute backup sync.
-	o := drill.Options{
-		Repo: env.rendered.Repo, Drill: d, Config: env.fleet.RESTConfig, ControlPlane: fleet.HostName,
-		Servers: fleetServers{}, StateFile: filepath.Join(dir, "state.json"), FastSync: os.Getenv("FLOTILLA_DRILL_SLOW_SYNC") == "",
-		PhaseTimeout: 3 * time.Minute,
-		Progress: func(p drill.PhaseRecord) {
-			if p.Ended != nil {
-				t.Logf("%-14s %6s  %s%s", p.Phase, p.Ended.Sub(p.Started).Round(10*time.Millisecond), p.Message, p.Error)
-			}
-		},
+	o := exampleDrill(t, mapped)
+	o.Drill.Spec.Verify.Ready = []v1alpha1.DrillReadyCheck{{APIVersion: "apps/v1", Kind: "Deployment", Namespace: ns, Name: "paddle-inference"}}
+	o.FastSync = os.Getenv("FLOTILLA_DRILL_SLOW_SYNC") == ""
+	o.PhaseTimeout = 3 * time.Minute
+	o.Progress = func(p drill.PhaseRecord) {
+		if p.Ended != nil {
+			t.Logf("%-14s %6s  %s%s", p.Phase, p.Ended.Sub(p.Started).Round(10*time.Millisecond), p.Message, p.Error)
+		}
 	}
 
 	// The preview changes nothing.

@@ -14,9 +14,11 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/intent"
 )
 
-// faultDrill is a small drill of paddle-inference into the DR site, its
-// restore namespace-mapped so the DR site's live copy is not touched.
-func faultDrill(t *testing.T) drill.Options {
+// exampleDrill is the example fleet's drill narrowed to paddle-inference,
+// its restore mapped to namespace mapped so the DR site's live copy is not
+// touched, with no failure and no readiness checks; a preview until the
+// caller sets Yes.
+func exampleDrill(t *testing.T, mapped string) drill.Options {
 	t.Helper()
 	example := env.rendered.Repo.Drill("inference-eu-central")
 	if example == nil {
@@ -24,16 +26,24 @@ func faultDrill(t *testing.T) drill.Options {
 	}
 	d := &intent.Drill{DrillPlan: *example.DrillPlan.DeepCopy(), Source: example.Source}
 	d.Spec.Apps = []string{"paddle-inference"}
-	d.Spec.NamespaceMapping = map[string]string{"inference": "inference-fault"}
+	d.Spec.NamespaceMapping = map[string]string{"inference": mapped}
 	d.Spec.Failure.Type = v1alpha1.FailureNone
 	d.Spec.Verify.Ready = nil
 	return drill.Options{
 		Repo: env.rendered.Repo, Drill: d, Config: env.fleet.RESTConfig, ControlPlane: fleet.HostName,
 		Servers: fleetServers{}, StateFile: filepath.Join(t.TempDir(), "state.json"), FastSync: true,
-		PhaseTimeout: 2 * time.Minute, Yes: true,
+		PhaseTimeout: 2 * time.Minute,
 	}
 }
 
+// faultDrill is exampleDrill, acting.
+func faultDrill(t *testing.T) drill.Options {
+	o := exampleDrill(t, "inference-fault")
+	o.Yes = true
+	return o
+}
+
+// stopVeleros stops the Velero servers the drills start.
 func stopVeleros(t *testing.T) {
 	for _, c := range []string{"cloud-eu-central-1", "dr-us-east-2"} {
 		if comp := env.fleet.Component("velero-" + c); comp != nil {

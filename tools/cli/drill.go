@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/flotilla-gitops/flotilla/tools/drill"
 	"github.com/flotilla-gitops/flotilla/tools/engines"
@@ -104,7 +103,7 @@ Exit codes: 0 passed (or previewed), 1 failed, 2 error.`,
 				}
 				do.Config, do.ControlPlane, do.Servers = f.RESTConfig, fleet.HostName, localVelero{f: f, set: set}
 			} else {
-				do.Config = kubeContexts(o.kubeconfig, r.Repo, o.controlPlane)
+				do.Config = kubeContexts(g, o.kubeconfig, r.Repo, o.controlPlane)
 			}
 			if isTerminal(streams.ErrOut) || o.yes {
 				do.Progress = func(p drill.PhaseRecord) {
@@ -163,8 +162,9 @@ func (l localVelero) Ensure(ctx context.Context, cluster string) error {
 
 // kubeContexts reaches a cluster through the kubeconfig context its
 // Cluster names (spec.access.context, default its name), the control plane
-// through its own context.
-func kubeContexts(path string, repo interface {
+// through its own context, resolving the kubeconfig as every live command
+// does (liveOptions).
+func kubeContexts(g *globalOptions, path string, repo interface {
 	ClusterContext(string) string
 }, controlPlane string) func(string) (*rest.Config, error) {
 	return func(name string) (*rest.Config, error) {
@@ -172,14 +172,12 @@ func kubeContexts(path string, repo interface {
 		if name != controlPlane {
 			ctxName = repo.ClusterContext(name)
 		}
-		rules := clientcmd.NewDefaultClientConfigLoadingRules()
-		if path != "" {
-			rules.ExplicitPath = path
-		}
-		cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: ctxName}).ClientConfig()
+		cfg, err := (&liveOptions{kubeconfig: path, context: ctxName}).restConfig(g)
 		if err != nil {
-			return nil, fmt.Errorf("kubeconfig context %q (cluster %s): %w", ctxName, name, err)
+			return nil, fmt.Errorf("context %q (cluster %s): %w", ctxName, name, err)
 		}
+		// A restore creates objects one by one: more than the live
+		// commands' default rate.
 		cfg.QPS, cfg.Burst = 200, 400
 		return cfg, nil
 	}
