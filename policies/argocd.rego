@@ -20,6 +20,10 @@ _obj := input.review.object
 #   severity: warning
 #   remediation: Add goTemplateOptions ["missingkey=error"] to the ApplicationSet spec.
 #   scope: object
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [ApplicationSet]
 gotemplate_missingkey contains v if {
 	_obj.kind == "ApplicationSet"
 	_obj.spec.goTemplate == true

@@ -69,6 +69,12 @@ _included(list, _) if "*" in list
 #   severity: error
 #   remediation: Let flotilla render the app's Schedule (spec.backup.schedule) or add a Schedule in namespace velero that includes the app's namespace.
 #   scope: placement
+#   match:
+#     kinds:
+#       - apiGroups: [""]
+#         kinds: [Namespace]
+#       - apiGroups: ["*"]
+#         kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, ReplicationController, CronJob]
 schedule_missing contains v if {
 	is_object(_backup)
 	_anchor
@@ -125,6 +131,10 @@ _is_schedule if {
 #   severity: error
 #   remediation: Run the Schedule at least every RPO and keep backups (template.ttl) at least that long.
 #   scope: placement
+#   match:
+#     kinds:
+#       - apiGroups: [velero.io]
+#         kinds: [Schedule]
 schedule_misses_rpo contains v if {
 	_is_schedule
 	some [name, rpo] in _rpo_apps
@@ -186,6 +196,12 @@ _recovery(c) := c.spec.drPartner if {
 #   severity: error
 #   remediation: Choose a recovery cluster (or drPartner) in another region.
 #   scope: placement
+#   match:
+#     kinds:
+#       - apiGroups: [""]
+#         kinds: [Namespace]
+#       - apiGroups: ["*"]
+#         kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, ReplicationController, CronJob]
 recovery_same_region contains v if {
 	is_object(_backup)
 	_anchor
@@ -229,6 +245,10 @@ _predicted(name) := 0 if not name in fleet.landing_names
 #   severity: error
 #   remediation: Raise the standby's weight (or the replica count) until the placement preview gives it at least one replica.
 #   scope: placement
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [Deployment, ReplicaSet, StatefulSet]
 standby_without_replicas contains v if {
 	_obj.kind in k8s.replicated_kinds
 	_has_predictions

@@ -5,6 +5,11 @@
 #   pod is an eBPF agent when its template is annotated flotilla.io/ebpf:
 #   "true", or a container adds the BPF, PERFMON or SYS_ADMIN capability, or
 #   mounts /sys/fs/bpf or /sys/kernel/debug.
+# custom:
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, ReplicationController, CronJob]
 package flotilla.ebpf
 
 import data.flotilla.lib.fleet

@@ -6,6 +6,11 @@
 #   pod template must target the edge nodes of the app's EdgeGroups,
 #   tolerate their taint, fit their capacity and pull from their registry
 #   mirror.
+# custom:
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, ReplicationController, CronJob]
 package flotilla.edge
 
 import data.flotilla.lib.fleet

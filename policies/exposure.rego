@@ -85,6 +85,10 @@ _port_text(cp) := sprintf("%v", [cp.containerPort]) if not cp.name
 #   severity: error
 #   remediation: Remove the debug port from the Service; use kubectl port-forward to reach it.
 #   scope: object
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [Service]
 service_debug_port contains v if {
 	_obj.kind == "Service"
 	count(_review_selected) > 0
@@ -113,6 +117,10 @@ service_debug_port contains v if {
 #   severity: error
 #   remediation: Remove hostPort from the debug port.
 #   scope: object
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, ReplicationController, CronJob]
 host_debug_port contains v if {
 	some c in k8s.review_containers
 	some j, cp in k8s.as_array(object.get(c.container, "ports", []))
@@ -158,6 +166,10 @@ _service_port_matches(sp, port) if {
 #   severity: error
 #   remediation: Route the Ingress to the application port only.
 #   scope: object
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [Ingress]
 ingress_debug_port contains v if {
 	_obj.kind == "Ingress"
 	some [backend, field] in _backends
@@ -187,6 +199,10 @@ ingress_debug_port contains v if {
 #   severity: error
 #   remediation: Add spec.tls with a certificate Secret covering every host of the Ingress.
 #   scope: object
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [Ingress]
 ingress_without_tls contains v if {
 	_obj.kind == "Ingress"
 	count(k8s.as_array(object.get(_obj.spec, "tls", []))) == 0

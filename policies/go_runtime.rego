@@ -6,6 +6,11 @@
 #   container with GOMEMLIMIT, GOGC, GOMAXPROCS or GODEBUG in its
 #   environment, or every long-running container of a pod template annotated
 #   flotilla.io/runtime: go.
+# custom:
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, ReplicationController, CronJob]
 package flotilla.go_runtime
 
 import data.flotilla.lib.k8s

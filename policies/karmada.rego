@@ -54,6 +54,10 @@ _divided if {
 #   severity: error
 #   remediation: Set replicaDivisionPreference (Aggregated or Weighted) and, for Weighted, a weightPreference (staticWeightList or dynamicWeight).
 #   scope: object
+#   match:
+#     kinds:
+#       - apiGroups: [policy.karmada.io]
+#         kinds: [PropagationPolicy, ClusterPropagationPolicy]
 division_unspecified contains v if {
 	_propagation
 	_divided
@@ -114,6 +118,10 @@ _affinities contains [_obj.spec.targetCluster, "spec.targetCluster"] if {
 #   severity: error
 #   remediation: Use the names of clusters defined under clusters/ (or remove the stale name).
 #   scope: placement
+#   match:
+#     kinds:
+#       - apiGroups: [policy.karmada.io]
+#         kinds: [PropagationPolicy, ClusterPropagationPolicy, OverridePolicy, ClusterOverridePolicy]
 unknown_cluster contains v if {
 	data.flotilla.fleet.clusters
 	some [a, path] in _affinities
@@ -154,6 +162,10 @@ _terms := [object.get(_placement, "clusterAffinity", null)] if count(_affinity_t
 #   severity: error
 #   remediation: Lower minGroups, or widen the affinity so the selected clusters span enough groups.
 #   scope: placement
+#   match:
+#     kinds:
+#       - apiGroups: [policy.karmada.io]
+#         kinds: [PropagationPolicy, ClusterPropagationPolicy]
 spread_unsatisfiable contains v if {
 	_propagation
 	data.flotilla.fleet.clusters
@@ -248,6 +260,10 @@ _version(api) := split(api, "/")[1] if contains(api, "/")
 #   severity: error
 #   remediation: Add a ResourceInterpreterCustomization with healthInterpretation for the kind, or drop failover.application.
 #   scope: object
+#   match:
+#     kinds:
+#       - apiGroups: [policy.karmada.io]
+#         kinds: [PropagationPolicy, ClusterPropagationPolicy]
 failover_without_health contains v if {
 	_propagation
 	is_object(_obj.spec.failover.application)
@@ -312,6 +328,10 @@ _problems contains [i, "tolerationSeconds only applies to effect NoExecute"] if 
 #   severity: error
 #   remediation: Use operator Exists (no value) or Equal (with value), and effect NoSchedule, PreferNoSchedule or NoExecute.
 #   scope: object
+#   match:
+#     kinds:
+#       - apiGroups: [policy.karmada.io]
+#         kinds: [PropagationPolicy, ClusterPropagationPolicy]
 invalid_toleration contains v if {
 	_propagation
 	some [i, problem] in _problems

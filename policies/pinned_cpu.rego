@@ -6,6 +6,11 @@
 #   manager policy, which gives exclusive CPUs only to containers of
 #   Guaranteed pods with an integer CPU request, and on thread pools sized to
 #   those CPUs.
+# custom:
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, ReplicationController, CronJob]
 package flotilla.pinned_cpu
 
 import data.flotilla.lib.k8s

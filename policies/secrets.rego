@@ -31,6 +31,10 @@ _non_empty(field) if {
 #   severity: error
 #   remediation: Remove data/stringData and deliver the Secret from an external secret store.
 #   scope: object
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [Secret]
 secret_in_repo contains v if {
 	_obj.kind == "Secret"
 	some field in ["data", "stringData"]

@@ -8,6 +8,11 @@
 #   system are the narrow exception: they carry a flotilla.io/exceptions
 #   annotation naming the rule, the reason and an expiry date, on that object
 #   only.
+# custom:
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, ReplicationController, CronJob]
 package flotilla.security
 
 import data.flotilla.lib.k8s

@@ -42,6 +42,10 @@ _where := concat(", ", _spot_clusters)
 #   severity: error
 #   remediation: Add a PodDisruptionBudget (policy/v1) whose selector matches the pod labels, e.g. maxUnavailable 1.
 #   scope: placement
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [Deployment, ReplicaSet, StatefulSet]
 pdb_missing contains v if {
 	_obj.kind in k8s.replicated_kinds
 	_on_spot
@@ -74,6 +78,10 @@ _pdb_covers if {
 #   severity: warning
 #   remediation: Add lifecycle.preStop (e.g. a short sleep) so endpoints drain before the container stops.
 #   scope: placement
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [Deployment, ReplicaSet, StatefulSet]
 prestop_missing contains v if {
 	_obj.kind in k8s.replicated_kinds
 	_on_spot
@@ -104,6 +112,10 @@ _grace := object.get(_pod.spec, "terminationGracePeriodSeconds", 30)
 #   severity: error
 #   remediation: Set terminationGracePeriodSeconds to 110 or less, or keep the workload off spot capacity.
 #   scope: placement
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, ReplicationController, CronJob]
 grace_too_long contains v if {
 	_on_spot
 	_grace > 110
@@ -139,6 +151,10 @@ _singleton if {
 #   severity: error
 #   remediation: Raise replicas to at least 2 or include on-demand clusters in the placement.
 #   scope: placement
+#   match:
+#     kinds:
+#       - apiGroups: ["*"]
+#         kinds: [Deployment, ReplicaSet, StatefulSet]
 singleton_on_spot contains v if {
 	_obj.kind in k8s.replicated_kinds
 	count(fleet.landing) > 0

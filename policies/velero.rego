@@ -31,6 +31,10 @@ _velero(kind) if {
 #   severity: error
 #   remediation: Set spec.template.ttl explicitly (e.g. 168h0m0s).
 #   scope: object
+#   match:
+#     kinds:
+#       - apiGroups: [velero.io]
+#         kinds: [Schedule]
 schedule_without_ttl contains v if {
 	_velero("Schedule")
 	not _obj.spec.template.ttl
@@ -86,6 +90,10 @@ _targets := karmada.propagated_to(_obj, _ns) if not input.flotilla.clusters
 #   severity: error
 #   remediation: Set spec.accessMode ReadOnly on the recovery-side copy of the location.
 #   scope: placement
+#   match:
+#     kinds:
+#       - apiGroups: [velero.io]
+#         kinds: [BackupStorageLocation]
 dr_location_writable contains v if {
 	_velero("BackupStorageLocation")
 	some source, _ in data.flotilla.fleet.clusters

@@ -57,7 +57,7 @@ _sources(site) := {n | some n, c in data.flotilla.fleet.clusters; c.spec.drPartn
 # spot clusters unless spec.spot.allowed, admitted by its tolerations.
 app_clusters(a) := {n |
 	some sel in _selections(a.spec.placement)
-	some n in karmada.candidates_among(karmada.fleet_clusters, selection_affinity(sel), k8s.as_array(object.get(a.spec.placement, "tolerations", [])))
+	some n in karmada.candidates_in(karmada.fleet_index, selection_affinity(sel), k8s.as_array(object.get(a.spec.placement, "tolerations", [])))
 	_spot_ok(a, n)
 }
 

@@ -48,6 +48,42 @@ test_affinity_field_selector if {
 	_sel({"fieldSelector": {"matchExpressions": [{"key": "color", "operator": "In", "values": ["red"]}]}}) == set()
 }
 
+test_affinity_selectors_karmada_cannot_parse_select_nothing if {
+	_sel({"labelSelector": {"matchExpressions": [{"key": "env", "operator": "In", "values": []}]}}) == set()
+	_sel({"labelSelector": {"matchExpressions": [{"key": "env", "operator": "Exists", "values": ["prod"]}]}}) == set()
+	_sel({"labelSelector": {"matchExpressions": [{"key": "env", "operator": "Gt", "values": ["1"]}]}}) == set()
+	_sel({"labelSelector": {"matchLabels": {"bad key!": "prod"}}}) == set()
+	_sel({"labelSelector": {"matchLabels": {"env": "not a value"}}}) == set()
+	_sel({"labelSelector": {"matchLabels": {"example.com/env": "prod"}}}) == set()
+	_sel({"labelSelector": {"matchLabels": {"Bad_Prefix/env": "prod"}}}) == set()
+	_sel({"labelSelector": {"matchLabels": {"a/b/c": "prod"}}}) == set()
+	_sel({"fieldSelector": {"matchExpressions": [{"key": "region", "operator": "DoesNotExist", "values": ["eu-west-1"]}]}}) == set()
+	_sel({"fieldSelector": {"matchExpressions": [{"key": "region", "operator": "Gt", "values": ["x"]}]}}) == set()
+	_sel({"fieldSelector": {"matchExpressions": [{"operator": "Exists"}]}}) == set()
+}
+
+test_affinity_label_expressions if {
+	_sel({"labelSelector": {"matchExpressions": [{"key": "env", "operator": "In", "values": ["dev", "qa"]}]}}) == {"c"}
+	_sel({"labelSelector": {"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["dev"]}]}}) == {"a", "b", "t"}
+	_sel({"labelSelector": {"matchExpressions": [{"key": "env", "operator": "Exists"}]}}) == {"a", "b", "c", "t"}
+	_sel({"labelSelector": {"matchExpressions": [{"key": "team", "operator": "DoesNotExist"}]}}) == {"a", "b", "c", "t"}
+	_sel({"labelSelector": {}}) == {"a", "b", "c", "t"}
+}
+
+test_affinity_numeric_field_comparison if {
+	fleet := {"clusters": {
+		"old": fx.fleet_cluster("old", _spec("7", "", "aws"), {}),
+		"new": fx.fleet_cluster("new", _spec("12", "", "aws"), {}),
+		"named": fx.fleet_cluster("named", _spec("eu-west-1", "", "aws"), {}),
+		"zero": fx.fleet_cluster("zero", _spec("-007", "", "aws"), {}),
+		"plus": fx.fleet_cluster("plus", _spec("+9", "", "aws"), {}),
+	}}
+	karmada.selected({"fieldSelector": {"matchExpressions": [{"key": "region", "operator": "Gt", "values": ["8"]}]}}) == {"new", "plus"} with data.flotilla.fleet as fleet
+	karmada.selected({"fieldSelector": {"matchExpressions": [{"key": "region", "operator": "Lt", "values": ["8"]}]}}) == {"old", "zero"} with data.flotilla.fleet as fleet
+	karmada.selected({"fieldSelector": {"matchExpressions": [{"key": "region", "operator": "Lt", "values": ["+8"]}]}}) == set() with data.flotilla.fleet as fleet
+	karmada.selected({"fieldSelector": {"matchExpressions": [{"key": "region", "operator": "Lt", "values": ["0"]}]}}) == {"zero"} with data.flotilla.fleet as fleet
+}
+
 test_candidates_respect_taints if {
 	karmada.candidates(null, []) == {"a", "b", "c"} with data.flotilla.fleet as _fleet
 	karmada.candidates(null, [{"key": "dedicated", "operator": "Equal", "value": "ml"}]) == {"a", "b", "c", "t"} with data.flotilla.fleet as _fleet
@@ -93,4 +129,7 @@ test_control_plane_filter if {
 	}}
 	object.keys(karmada.clusters) == {"x", "y", "z"} with data.flotilla.fleet as fleet
 	object.keys(karmada.clusters) == {"x", "z"} with data.flotilla.fleet as fleet with input as {"flotilla": {"controlPlane": "eu"}}
+	karmada.selected(null) == {"x", "y", "z"} with data.flotilla.fleet as fleet
+	karmada.selected(null) == {"x", "z"} with data.flotilla.fleet as fleet with input as {"flotilla": {"controlPlane": "eu"}}
+	karmada.selected(null) == {"z"} with data.flotilla.fleet as fleet with input as {"flotilla": {"controlPlane": "other"}}
 }

@@ -2,10 +2,14 @@ package lint
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -25,52 +29,103 @@ type Violation struct {
 // Engine evaluates a pack over inputs. It is safe for concurrent use.
 type Engine struct {
 	pack  *Pack
-	query rego.PreparedEvalQuery
-	// keys[i] is the result key of pack.Rules[i].
-	keys []string
-	// views counts the data-only documents evaluated once (see NewEngine).
-	views int
+	store storage.Store
+	// views are the data-only documents evaluated once (see NewEngine).
+	views []view
+
+	mu sync.Mutex
+	// queries holds one prepared query per set of rules that apply to
+	// some kind of object, by the rules' indices (see forKind).
+	queries map[string]*query
 }
 
-// NewEngine prepares one query that evaluates every rule of the pack,
-// with data (e.g. {"inventory": ..., "flotilla": {"fleet": ...}}) in the
-// store. Preparing compiles the query plan once; every object reuses it.
+// query evaluates the rules of the pack that apply to some kinds.
+type query struct {
+	// rules are indices into Pack.Rules, ascending; the query's result
+	// object has the key "r<index>" for each.
+	rules    []int
+	prepared rego.PreparedEvalQuery
+}
+
+// NewEngine evaluates the pack over data (e.g. {"inventory": ...,
+// "flotilla": {"fleet": ...}}), held in the store as OPA values so that
+// no evaluation converts what it reads.
 //
 // Documents the rules read that depend on data alone (fleet views: the
 // clusters Karmada matches against, DR sites, ...) have one value for the
-// whole run. NewEngine evaluates each once and the query binds it with
-// `with`, so no object's evaluation computes it again.
+// whole run. NewEngine evaluates each once; every evaluation starts with
+// them in its cache (topdown's virtual cache), so no object's evaluation
+// computes them again. (Binding them with `with` instead costs more than
+// it saves: OPA compiles the values into the query and pushes a new cache
+// frame per evaluation.)
+//
+// Queries are prepared per set of rules that apply to an object's kind
+// (Rule.Match), on first use.
 func NewEngine(ctx context.Context, pack *Pack, data map[string]any) (*Engine, error) {
-	e := &Engine{pack: pack}
-	store := inmem.NewFromObjectWithOpts(data, inmem.OptRoundTripOnWrite(false))
-	roots := make([]ast.Ref, len(pack.Rules))
-	items := make([][2]*ast.Term, len(pack.Rules))
-	for i, r := range pack.Rules {
-		key := fmt.Sprintf("r%d", i)
-		e.keys = append(e.keys, key)
-		roots[i] = r.Ref
-		items[i] = ast.Item(ast.StringTerm(key), ast.RefTerm(r.Ref...))
+	e := &Engine{
+		pack:    pack,
+		store:   inmem.NewFromObjectWithOpts(data, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true)),
+		queries: map[string]*query{},
 	}
-	expr := ast.Equality.Expr(ast.VarTerm("x"), ast.ObjectTerm(items...))
-	views, err := evalViews(ctx, pack.compiler, store, dataOnlyDocs(pack.compiler, roots))
+	roots := make([]ast.Ref, len(pack.Rules))
+	for i, r := range pack.Rules {
+		roots[i] = r.Ref
+	}
+	views, err := evalViews(ctx, pack.compiler, e.store, dataOnlyDocs(pack.compiler, roots))
 	if err != nil {
 		return nil, err
 	}
-	for _, v := range views {
-		expr.With = append(expr.With, &ast.With{Target: ast.RefTerm(v.doc...), Value: v.value})
-	}
-	e.views = len(views)
-	q, err := rego.New(
-		rego.ParsedQuery(ast.NewBody(expr)),
-		rego.Compiler(pack.compiler),
-		rego.Store(store),
-	).PrepareForEval(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("prepare policy query: %w", err)
-	}
-	e.query = q
+	e.views = views
 	return e, nil
 }
+
+// forKind returns the query of the rules that apply to objects of an API
+// group and kind, preparing it on first use.
+func (e *Engine) forKind(ctx context.Context, group, kind string) (*query, error) {
+	var rules []int
+	var key strings.Builder
+	for i := range e.pack.Rules {
+		if e.pack.Rules[i].Applies(group, kind) {
+			rules = append(rules, i)
+			fmt.Fprintf(&key, "%d,", i)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if q, ok := e.queries[key.String()]; ok {
+		return q, nil
+	}
+	q := &query{rules: rules}
+	if len(rules) > 0 {
+		items := make([][2]*ast.Term, len(rules))
+		for j, i := range rules {
+			items[j] = ast.Item(ast.StringTerm(resultKey(i)), ast.RefTerm(e.pack.Rules[i].Ref...))
+		}
+		prepared, err := rego.New(
+			rego.ParsedQuery(ast.NewBody(ast.Equality.Expr(ast.VarTerm("x"), ast.ObjectTerm(items...)))),
+			rego.Compiler(e.pack.compiler),
+			rego.Store(e.store),
+		).PrepareForEval(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("prepare policy query: %w", err)
+		}
+		q.prepared = prepared
+	}
+	e.queries[key.String()] = q
+	return q, nil
+}
+
+// Applies reports whether some rule of the pack applies to kind.
+func (e *Engine) Applies(kind Kind) bool {
+	for i := range e.pack.Rules {
+		if e.pack.Rules[i].Applies(kind.Group, kind.Kind) {
+			return true
+		}
+	}
+	return false
+}
+
+func resultKey(rule int) string { return "r" + strconv.Itoa(rule) }
 
 // constant reports whether r is a literal: `name := <ground term>`.
 func constant(r *ast.Rule) bool {
@@ -206,9 +261,20 @@ func dataOnlyDocs(c *ast.Compiler, roots []ast.Ref) []ast.Ref {
 	return out
 }
 
-// Eval runs every rule on one input value.
-func (e *Engine) Eval(ctx context.Context, input ast.Value) ([]Violation, error) {
-	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(input))
+// Kind is the API group and kind of an input's object: it decides which
+// rules run (Rule.Match).
+type Kind struct{ Group, Kind string }
+
+// Eval runs the rules that apply to kind on one input value.
+func (e *Engine) Eval(ctx context.Context, kind Kind, input ast.Value) ([]Violation, error) {
+	q, err := e.forKind(ctx, kind.Group, kind.Kind)
+	if err != nil || len(q.rules) == 0 {
+		return nil, err
+	}
+	if input == nil {
+		return nil, errors.New("no input")
+	}
+	rs, err := q.prepared.Eval(ctx, rego.EvalParsedInput(input), rego.EvalVirtualCache(e.virtualCache()))
 	if err != nil {
 		return nil, err
 	}
@@ -220,8 +286,8 @@ func (e *Engine) Eval(ctx context.Context, input ast.Value) ([]Violation, error)
 		return nil, fmt.Errorf("policy query returned %T", rs[0].Bindings["x"])
 	}
 	var vs []Violation
-	for i, key := range e.keys {
-		set, _ := out[key].([]any)
+	for _, i := range q.rules {
+		set, _ := out[resultKey(i)].([]any)
 		for _, v := range set {
 			viol := Violation{Rule: &e.pack.Rules[i]}
 			switch t := v.(type) {
@@ -239,11 +305,21 @@ func (e *Engine) Eval(ctx context.Context, input ast.Value) ([]Violation, error)
 	return vs, nil
 }
 
+// virtualCache returns a fresh evaluation cache that already holds the
+// fleet views' values.
+func (e *Engine) virtualCache() topdown.VirtualCache {
+	vc := topdown.NewVirtualCache()
+	for _, v := range e.views {
+		vc.Put(v.doc, v.value)
+	}
+	return vc
+}
+
 // EvalAll evaluates n inputs, at most parallelism at a time (0: one per
 // CPU). Each input is built by input(i) just before its evaluation, so only
 // the inputs being evaluated are held in memory. Results are in input
 // order whatever the scheduling.
-func (e *Engine) EvalAll(ctx context.Context, n int, input func(i int) (ast.Value, error), parallelism int) ([][]Violation, error) {
+func (e *Engine) EvalAll(ctx context.Context, n int, input func(i int) (Kind, ast.Value, error), parallelism int) ([][]Violation, error) {
 	if parallelism <= 0 {
 		parallelism = runtime.GOMAXPROCS(0)
 	}
@@ -252,11 +328,11 @@ func (e *Engine) EvalAll(ctx context.Context, n int, input func(i int) (ast.Valu
 	g.SetLimit(parallelism)
 	for i := range n {
 		g.Go(func() error {
-			in, err := input(i)
+			kind, in, err := input(i)
 			if err != nil {
 				return err
 			}
-			vs, err := e.Eval(gctx, in)
+			vs, err := e.Eval(gctx, kind, in)
 			if err != nil {
 				return fmt.Errorf("input %d: %w", i, err)
 			}

@@ -137,13 +137,18 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 			linted = append(linted, i)
 		}
 	}
-	results, err := eng.EvalAll(ctx, len(linted), func(i int) (ast.Value, error) {
+	results, err := eng.EvalAll(ctx, len(linted), func(i int) (Kind, ast.Value, error) {
 		t := o.Targets[linted[i]]
+		gvk := t.Object.GroupVersionKind()
+		kind := Kind{Group: gvk.Group, Kind: gvk.Kind}
+		if !eng.Applies(kind) {
+			return kind, nil, nil // no rule would read the input
+		}
 		v, err := conv.input(t)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", ref(t.Object), err)
+			return kind, nil, fmt.Errorf("%s: %w", ref(t.Object), err)
 		}
-		return v, nil
+		return kind, v, nil
 	}, o.Parallelism)
 	if err != nil {
 		return nil, err

@@ -66,12 +66,15 @@ func TestLoadPackRejectsBrokenConventions(t *testing.T) {
 	for name, tc := range map[string]struct {
 		src, want string
 	}{
-		"no severity":   {strings.Replace(tagRule, "severity: error", "severity: fatal", 1), `custom.severity is "fatal"`},
-		"no scope":      {strings.Replace(tagRule, "scope: object", "scope: cluster", 1), `custom.scope is "cluster"`},
-		"complete rule": {strings.Replace(tagRule, "untagged contains v if", "untagged := v if", 1), "must be a partial set rule"},
-		"syntax":        {strings.Replace(tagRule, "some i, c in", "some i, c in in", 1), "p/images.rego:14:12: unexpected in keyword"},
-		"duplicate id":  {tagRule + strings.ReplaceAll(tagRule[strings.Index(tagRule, "# METADATA"):], "untagged", "untagged2"), "rule id IMG-001 is also used"},
-		"no title":      {strings.Replace(tagRule, "# title: Image without a tag\n", "", 1), "rule has no title"},
+		"no severity":          {strings.Replace(tagRule, "severity: error", "severity: fatal", 1), `custom.severity is "fatal"`},
+		"no scope":             {strings.Replace(tagRule, "scope: object", "scope: cluster", 1), `custom.scope is "cluster"`},
+		"complete rule":        {strings.Replace(tagRule, "untagged contains v if", "untagged := v if", 1), "must be a partial set rule"},
+		"syntax":               {strings.Replace(tagRule, "some i, c in", "some i, c in in", 1), "p/images.rego:14:12: unexpected in keyword"},
+		"duplicate id":         {tagRule + strings.ReplaceAll(tagRule[strings.Index(tagRule, "# METADATA"):], "untagged", "untagged2"), "rule id IMG-001 is also used"},
+		"no title":             {strings.Replace(tagRule, "# title: Image without a tag\n", "", 1), "rule has no title"},
+		"match without kinds":  {strings.Replace(tagRule, "#   scope: object\n", "#   scope: object\n#   match:\n#     kinds: []\n", 1), "p/images.rego:15: IMG-001: custom.match.kinds is empty"},
+		"match without groups": {strings.Replace(tagRule, "#   scope: object\n", "#   scope: object\n#   match:\n#     kinds:\n#       - kinds: [Pod]\n", 1), "custom.match.kinds[0] needs apiGroups and kinds"},
+		"match with a typo":    {strings.Replace(tagRule, "#   scope: object\n", "#   scope: object\n#   match:\n#     kind:\n#       - kinds: [Pod]\n", 1), `unknown field "kind"`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := pack(t, map[string]string{"images.rego": tc.src})

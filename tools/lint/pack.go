@@ -1,6 +1,9 @@
 package lint
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -42,6 +45,38 @@ type Rule struct {
 	// File and Line locate the rule's definition.
 	File string
 	Line int
+	// Match lists the kinds of object the rule applies to, in the form of
+	// a Gatekeeper Constraint's spec.match.kinds; empty: every kind. The
+	// engine evaluates a rule only on objects it matches, as Gatekeeper
+	// does, so a rule that reads kind-specific fields costs nothing on the
+	// other objects.
+	Match []KindMatch
+}
+
+// KindMatch selects objects by API group and kind, like an entry of a
+// Gatekeeper Constraint's spec.match.kinds: "*" matches any group or kind,
+// "" is the core group.
+type KindMatch struct {
+	APIGroups []string `json:"apiGroups"`
+	Kinds     []string `json:"kinds"`
+}
+
+// Applies reports whether the rule runs on objects of an API group and
+// kind.
+func (r *Rule) Applies(group, kind string) bool {
+	if len(r.Match) == 0 {
+		return true
+	}
+	for _, m := range r.Match {
+		if matchesAny(m.APIGroups, group) && matchesAny(m.Kinds, kind) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchesAny(list []string, s string) bool {
+	return slices.Contains(list, s) || slices.Contains(list, "*")
 }
 
 // Report converts the rule for reports.
@@ -169,6 +204,12 @@ func rulesOf(c *ast.Compiler) ([]Rule, diag.List) {
 		if len(a.Path) >= 2 {
 			r.Family = strings.Trim(a.Path[len(a.Path)-2].String(), `"`)
 		}
+		match, err := matchOf(c.GetAnnotationSet(), a)
+		if err != nil {
+			fail("%v", err)
+			continue
+		}
+		r.Match = match
 		switch {
 		case r.Title == "":
 			fail("rule has no title")
@@ -189,6 +230,47 @@ func rulesOf(c *ast.Compiler) ([]Rule, diag.List) {
 	}
 	slices.SortFunc(rules, func(a, b Rule) int { return strings.Compare(a.ID, b.ID) })
 	return rules, errs
+}
+
+// matchOf reads custom.match of the rule's METADATA, or else of the
+// nearest enclosing annotation (document, package) that sets one, so a
+// family can declare the kinds of all its rules once.
+func matchOf(as *ast.AnnotationSet, a *ast.AnnotationsRef) ([]KindMatch, error) {
+	chain := []*ast.AnnotationsRef{a}
+	if rule := a.GetRule(); rule != nil {
+		chain = as.Chain(rule)
+	}
+	for _, ref := range chain {
+		if ref == nil || ref.Annotations == nil {
+			continue
+		}
+		raw, ok := ref.Annotations.Custom["match"]
+		if !ok {
+			continue
+		}
+		data, err := json.Marshal(raw)
+		if err != nil {
+			return nil, fmt.Errorf("custom.match: %w", err)
+		}
+		var m struct {
+			Kinds []KindMatch `json:"kinds"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&m); err != nil {
+			return nil, fmt.Errorf("custom.match must be {kinds: [{apiGroups: [...], kinds: [...]}]}: %w", err)
+		}
+		if len(m.Kinds) == 0 {
+			return nil, errors.New("custom.match.kinds is empty: leave custom.match out to match every kind")
+		}
+		for i, k := range m.Kinds {
+			if len(k.APIGroups) == 0 || len(k.Kinds) == 0 {
+				return nil, fmt.Errorf("custom.match.kinds[%d] needs apiGroups and kinds (\"*\" matches any; \"\" is the core group)", i)
+			}
+		}
+		return m.Kinds, nil
+	}
+	return nil, nil
 }
 
 func isPartialSet(c *ast.Compiler, ref ast.Ref) bool {

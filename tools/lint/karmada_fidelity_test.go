@@ -1,0 +1,236 @@
+package lint
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
+	policyv1alpha1 "github.com/karmada-io/karmada/pkg/apis/policy/v1alpha1"
+	karmadautil "github.com/karmada-io/karmada/pkg/util"
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	flotilla "github.com/flotilla-gitops/flotilla"
+	"github.com/flotilla-gitops/flotilla/tools/karmadaspec"
+)
+
+// TestPackKarmadaMatchingAgreesWithKarmada holds the pack's Rego
+// re-implementation of Karmada's cluster selection (lib/karmada.rego:
+// selected, candidates, groups) to Karmada's own code: util.ClusterMatches
+// and the scheduler's taint filter (karmadaspec.Tolerates), on random
+// fleets and random affinities (labels, fields with every operator, zones,
+// names, exclusions, invalid selectors) and tolerations.
+func TestPackKarmadaMatchingAgreesWithKarmada(t *testing.T) {
+	ctx := context.Background()
+	p, err := LoadPack(Source{Name: "policies", FS: flotilla.DefaultPolicies()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	pick := func(vals ...string) string { return vals[rng.IntN(len(vals))] }
+	some := func(vals ...string) []string {
+		var out []string
+		for _, v := range vals {
+			if rng.IntN(2) == 0 {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	taints := []corev1.Taint{
+		{Key: "dedicated", Value: "ml", Effect: corev1.TaintEffectNoSchedule},
+		{Key: "soft", Effect: corev1.TaintEffectPreferNoSchedule},
+		{Key: "gone", Effect: corev1.TaintEffectNoExecute},
+	}
+	tolerations := []corev1.Toleration{
+		{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "ml", Effect: corev1.TaintEffectNoSchedule},
+		{Key: "gone", Operator: corev1.TolerationOpExists},
+		{Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute},
+	}
+	ops := []corev1.NodeSelectorOperator{corev1.NodeSelectorOpIn, corev1.NodeSelectorOpNotIn, corev1.NodeSelectorOpExists, corev1.NodeSelectorOpDoesNotExist, corev1.NodeSelectorOpGt, "Bogus"}
+	lops := []metav1.LabelSelectorOperator{metav1.LabelSelectorOpIn, metav1.LabelSelectorOpNotIn, metav1.LabelSelectorOpExists, metav1.LabelSelectorOpDoesNotExist, "Bogus"}
+	checked, selected, candidates := 0, 0, 0
+	for fleetNo := range 4 {
+		// A fleet as data.flotilla.fleet holds it, and the Karmada Clusters
+		// render makes of it (spec.zones = [zone]).
+		fleet := map[string]any{}
+		var kcs []*clusterv1alpha1.Cluster
+		for i := range 24 {
+			kc := &clusterv1alpha1.Cluster{}
+			kc.Name = fmt.Sprintf("c%d", i)
+			kc.Labels = map[string]string{}
+			for _, k := range some("env", "tier", "team") {
+				kc.Labels[k] = pick("a", "b", "c")
+			}
+			kc.Spec.Provider = pick("aws", "gcp", "")
+			kc.Spec.Region = pick("r1", "r2", "r3", "5", "12", "")
+			spec := map[string]any{"provider": kc.Spec.Provider, "region": kc.Spec.Region}
+			if z := pick("z1", "z2", "z3", ""); z != "" {
+				kc.Spec.Zones = []string{z}
+				spec["zone"] = z
+			}
+			var ts []any
+			for _, tt := range taints {
+				if rng.IntN(4) == 0 {
+					kc.Spec.Taints = append(kc.Spec.Taints, tt)
+					ts = append(ts, map[string]any{"key": tt.Key, "value": tt.Value, "effect": string(tt.Effect)})
+				}
+			}
+			if ts != nil {
+				spec["taints"] = ts
+			}
+			labels := map[string]any{}
+			for k, v := range kc.Labels {
+				labels[k] = v
+			}
+			fleet[kc.Name] = map[string]any{"metadata": map[string]any{"name": kc.Name, "labels": labels}, "spec": spec}
+			kcs = append(kcs, kc)
+		}
+		store := inmem.NewFromObject(map[string]any{"flotilla": map[string]any{"fleet": map[string]any{"clusters": fleet}}})
+		q, err := rego.New(
+			rego.Query(`s := data.flotilla.lib.karmada.selected(input.a); c := data.flotilla.lib.karmada.candidates(input.a, input.t); g := {k: data.flotilla.lib.karmada.groups(s, {"spreadByField": k}) | some k in ["cluster", "region", "zone", "provider"]}; l := data.flotilla.lib.karmada.groups(s, {"spreadByLabel": "env"})`),
+			rego.Compiler(p.compiler), rego.Store(store),
+		).PrepareForEval(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 300 {
+			a := &policyv1alpha1.ClusterAffinity{ClusterNames: some("c1", "c2", "c3", "c5", "c8", "c13"), ExcludeClusters: some("c2", "c7", "c11")}
+			if rng.IntN(2) == 0 {
+				sel := &metav1.LabelSelector{MatchLabels: map[string]string{}}
+				for _, k := range some("env", "tier") {
+					sel.MatchLabels[k] = pick("a", "b")
+				}
+				for range rng.IntN(3) {
+					op := lops[rng.IntN(len(lops))]
+					r := metav1.LabelSelectorRequirement{Key: pick("env", "team", "absent"), Operator: op}
+					if op == metav1.LabelSelectorOpIn || op == metav1.LabelSelectorOpNotIn || rng.IntN(4) == 0 {
+						r.Values = some("a", "b", "c")
+					}
+					sel.MatchExpressions = append(sel.MatchExpressions, r)
+				}
+				a.LabelSelector = sel
+			}
+			if rng.IntN(2) == 0 {
+				fs := &policyv1alpha1.FieldSelector{}
+				for range 1 + rng.IntN(2) {
+					op := ops[rng.IntN(len(ops))]
+					e := corev1.NodeSelectorRequirement{Key: pick(karmadautil.ProviderField, karmadautil.RegionField, karmadautil.ZoneField, "bogus"), Operator: op}
+					if op != corev1.NodeSelectorOpExists && op != corev1.NodeSelectorOpDoesNotExist || rng.IntN(4) == 0 {
+						e.Values = some("aws", "gcp", "r1", "r2", "z1", "z2", "3", "+8", "10")
+					}
+					fs.MatchExpressions = append(fs.MatchExpressions, e)
+				}
+				a.FieldSelector = fs
+			}
+			var tols []corev1.Toleration
+			for _, tl := range tolerations {
+				if rng.IntN(2) == 0 {
+					tols = append(tols, tl)
+				}
+			}
+			affinity := any(nil)
+			if rng.IntN(20) > 0 { // sometimes no affinity at all: every cluster
+				affinity = a
+			}
+			var wantSel, wantCand []string
+			wantGroups := map[string][]string{}
+			wantEnv := []string{}
+			for _, kc := range kcs {
+				if affinity != nil && !karmadautil.ClusterMatches(kc, *a) {
+					continue
+				}
+				wantSel = append(wantSel, kc.Name)
+				for k, v := range map[string][]string{"cluster": {kc.Name}, "region": {kc.Spec.Region}, "zone": kc.Spec.Zones, "provider": {kc.Spec.Provider}} {
+					for _, g := range v {
+						if g != "" && !slices.Contains(wantGroups[k], g) {
+							wantGroups[k] = append(wantGroups[k], g)
+						}
+					}
+				}
+				if v, ok := kc.Labels["env"]; ok && !slices.Contains(wantEnv, v) {
+					wantEnv = append(wantEnv, v)
+				}
+				if ok, _ := karmadaspec.Tolerates(kc, tols); ok {
+					wantCand = append(wantCand, kc.Name)
+				}
+			}
+			in, err := toInput(map[string]any{"a": affinity, "t": tols})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs, err := q.Eval(ctx, rego.EvalParsedInput(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rs) != 1 {
+				t.Fatalf("fleet %d, affinity %s: %d results", fleetNo, show(affinity), len(rs))
+			}
+			b := rs[0].Bindings
+			if got := setStrings(b["s"]); !slices.Equal(got, sorted(wantSel)) {
+				t.Fatalf("fleet %d, affinity %s: selected %v, Karmada %v", fleetNo, show(affinity), got, sorted(wantSel))
+			}
+			if got := setStrings(b["c"]); !slices.Equal(got, sorted(wantCand)) {
+				t.Fatalf("fleet %d, affinity %s, tolerations %s: candidates %v, Karmada %v", fleetNo, show(affinity), show(tols), got, sorted(wantCand))
+			}
+			for k, g := range b["g"].(map[string]any) {
+				if got := setStrings(g); !slices.Equal(got, sorted(wantGroups[k])) {
+					t.Fatalf("fleet %d, affinity %s: %s groups %v, want %v", fleetNo, show(affinity), k, got, sorted(wantGroups[k]))
+				}
+			}
+			if got := setStrings(b["l"]); !slices.Equal(got, sorted(wantEnv)) {
+				t.Fatalf("fleet %d, affinity %s: env label groups %v, want %v", fleetNo, show(affinity), got, sorted(wantEnv))
+			}
+			checked++
+			selected += len(wantSel)
+			candidates += len(wantCand)
+		}
+	}
+	// Guard against a generator that never selects anything, or never
+	// leaves a tainted cluster out.
+	if selected < checked || candidates == selected {
+		t.Fatalf("%d affinities selected %d clusters, %d candidates: the random cases do not exercise matching", checked, selected, candidates)
+	}
+}
+
+func toInput(v any) (ast.Value, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	return ast.InterfaceToValue(m)
+}
+
+func show(v any) string {
+	data, _ := json.Marshal(v)
+	return string(data)
+}
+
+// strings reads a set of strings of a result as a sorted list.
+func setStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return sorted(out)
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	if s == nil {
+		s = []string{}
+	}
+	return s
+}
