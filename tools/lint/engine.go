@@ -117,12 +117,7 @@ func (e *Engine) forKind(ctx context.Context, group, kind string) (*query, error
 
 // Applies reports whether some rule of the pack applies to kind.
 func (e *Engine) Applies(kind Kind) bool {
-	for i := range e.pack.Rules {
-		if e.pack.Rules[i].Applies(kind.Group, kind.Kind) {
-			return true
-		}
-	}
-	return false
+	return e.pack.Applies(kind.Group, kind.Kind)
 }
 
 func resultKey(rule int) string { return "r" + strconv.Itoa(rule) }

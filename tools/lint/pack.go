@@ -160,6 +160,17 @@ func LoadPack(sources ...Source) (*Pack, error) {
 	return p, nil
 }
 
+// Applies reports whether some rule of the pack runs on objects of an API
+// group and kind.
+func (p *Pack) Applies(group, kind string) bool {
+	for i := range p.Rules {
+		if p.Rules[i].Applies(group, kind) {
+			return true
+		}
+	}
+	return false
+}
+
 func sourceNames(sources []Source) string {
 	var n []string
 	for _, s := range sources {

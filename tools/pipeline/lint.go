@@ -108,6 +108,11 @@ func (e *Engine) lintPlaced(ctx context.Context, r *Rendered, results []place.Re
 	if err != nil {
 		return nil, err
 	}
+	// One label map per cluster, shared by every object landing there.
+	labels := make(map[string]map[string]string, len(r.Repo.Clusters))
+	for _, c := range r.Repo.Clusters {
+		labels[c.Name] = karmadaspec.ClusterLabels(&c.Cluster)
+	}
 	var targets []lint.Target
 	for _, obj := range r.Output.Objects {
 		if !obj.Template() {
@@ -124,12 +129,15 @@ func (e *Engine) lintPlaced(ctx context.Context, r *Rendered, results []place.Re
 			t.App, t.AppName = appJSON[obj.App], obj.App
 			t.AppSource = lint.Position{File: app.File(), Line: app.Line(""), Doc: app.Doc}
 		}
-		if obj.Plane != "" && !t.ContextOnly {
+		// Placement facts are built only where a rule will read them: not
+		// for context, nor for kinds no rule of the pack applies to.
+		gvk := obj.Object.GroupVersionKind()
+		if obj.Plane != "" && !t.ContextOnly && o.Pack.Applies(gvk.Group, gvk.Kind) {
 			p := &lint.Placement{ControlPlane: obj.Plane}
 			if res := placed[objectRef(obj.Object)]; res != nil {
 				var names []string
 				for _, tg := range res.Targets {
-					cf := lint.ClusterFact{Name: tg.Cluster, Labels: clusterLabels(r.Repo, tg.Cluster), Spec: clusterJSON[tg.Cluster]}
+					cf := lint.ClusterFact{Name: tg.Cluster, Labels: labels[tg.Cluster], Spec: clusterJSON[tg.Cluster]}
 					if res.Replicas > 0 {
 						n := tg.Replicas
 						cf.Replicas = &n
@@ -152,7 +160,7 @@ func (e *Engine) lintPlaced(ctx context.Context, r *Rendered, results []place.Re
 				names := appClusters[obj.App]
 				p.Clusters = []lint.ClusterFact{}
 				for _, n := range names {
-					p.Clusters = append(p.Clusters, lint.ClusterFact{Name: n, Labels: clusterLabels(r.Repo, n), Spec: clusterJSON[n]})
+					p.Clusters = append(p.Clusters, lint.ClusterFact{Name: n, Labels: labels[n], Spec: clusterJSON[n]})
 				}
 				p.Variants = []lint.Variant{{Clusters: names, Object: obj.Object.Object}}
 			}
@@ -174,13 +182,6 @@ func (e *Engine) lintPlaced(ctx context.Context, r *Rendered, results []place.Re
 
 func objectRef(u *unstructured.Unstructured) string {
 	return diag.ObjectRef(u.GetKind(), u.GetNamespace(), u.GetName())
-}
-
-func clusterLabels(repo *intent.Repo, name string) map[string]string {
-	if c := repo.Cluster(name); c != nil {
-		return karmadaspec.ClusterLabels(&c.Cluster)
-	}
-	return nil
 }
 
 // fleetData converts the intent into data.flotilla.fleet, and returns the
