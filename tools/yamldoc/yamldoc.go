@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -24,8 +25,33 @@ type Document struct {
 	Line int
 	// JSON is the document's content as JSON.
 	JSON []byte
-	// root is the document's top node, with lines relative to the file.
-	root *yaml.Node
+
+	// The node tree, which Locate needs, is several times the size of the
+	// document: it is dropped after Parse and built again from src on the
+	// first Locate (most documents are never located).
+	src       []byte // the document's text
+	lineShift int    // add to src's lines to get the file's
+	rootOnce  sync.Once
+	root      *yaml.Node // with lines relative to the file
+}
+
+// node returns the document's top node, parsing its text again if Parse
+// has dropped it.
+func (d *Document) node() *yaml.Node {
+	d.rootOnce.Do(func() {
+		if d.root != nil {
+			return
+		}
+		root, err := parseNode(d.src)
+		if err != nil || root == nil {
+			// Parse accepted this text: it parses the same way again.
+			d.root = &yaml.Node{Kind: yaml.MappingNode, Line: d.Line, Column: 1}
+			return
+		}
+		shiftLines(root, d.lineShift)
+		d.root = root
+	})
+	return d.root
 }
 
 // Error is the position-aware error yamldoc returns.
@@ -56,7 +82,7 @@ func Parse(file string, data []byte) ([]*Document, []error) {
 			errs = append(errs, &Error{File: file, Line: root.Line, Msg: err.Error()})
 			continue
 		}
-		docs = append(docs, &Document{File: file, Index: len(docs), Line: root.Line, JSON: js, root: root})
+		docs = append(docs, &Document{File: file, Index: len(docs), Line: root.Line, JSON: js, src: chunk.data, lineShift: chunk.line - 1})
 	}
 	return docs, errs
 }
@@ -221,7 +247,7 @@ func joinField(path, key string) string {
 // in full, it returns the position of its deepest existing parent, so an
 // error about a missing field points at the object that lacks it.
 func (d *Document) Locate(path string) (line, column int) {
-	n := d.root
+	n := d.node()
 	line, column = n.Line, n.Column
 	for _, seg := range splitPath(path) {
 		next := step(n, seg)
