@@ -4,9 +4,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/flotilla-gitops/flotilla/tools/cli"
@@ -20,12 +22,38 @@ import (
 // more peak memory (320 → 480 MB). GOGC in the environment still wins.
 const gcPercent = 400
 
+// profileEnv names a file to write a CPU profile of the whole run to (for
+// `go tool pprof`), when set.
+const profileEnv = "FLOTILLA_CPUPROFILE"
+
 func main() {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(gcPercent)
 	}
+	stopProfile := startProfile(os.Getenv(profileEnv))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, os.Args[1:], cli.IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
 	stop()
+	stopProfile()
 	os.Exit(code)
+}
+
+// startProfile starts a CPU profile into path ("" : none) and returns
+// what stops it. A profile that cannot start is reported, not fatal.
+func startProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "flotilla: %s: %v\n", profileEnv, err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
