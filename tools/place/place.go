@@ -188,16 +188,18 @@ func (s *Scheduler) Clusters() []*clusterv1alpha1.Cluster { return s.clusters }
 
 // Preview schedules every workload. Results are in the order of the input
 // whatever the parallelism. Workloads Karmada would schedule identically —
-// the same policy, namespace, replica count and requirements, current
-// assignment and API availability (an app's ConfigMap, Service and PDB) —
-// are scheduled once.
+// the same placement, replica count and requirements, current assignment
+// and API availability, whichever policy, namespace or app they come from
+// (an app's ConfigMap, Service and PDB; apps sharing a placement) — are
+// scheduled once.
 func (s *Scheduler) Preview(ctx context.Context, workloads []Workload, opts Options) ([]Result, error) {
 	results := make([]Result, len(workloads))
 	keys := make([]string, len(workloads))
 	first := map[string]int{}
+	policies := map[*policyv1alpha1.PropagationSpec]string{}
 	var order []int
 	for i := range workloads {
-		k, err := s.equivalence(&workloads[i])
+		k, err := s.equivalence(&workloads[i], policies)
 		if err != nil {
 			return nil, err
 		}
@@ -238,7 +240,9 @@ func (s *Scheduler) Preview(ctx context.Context, workloads []Workload, opts Opti
 }
 
 // equivalence is the part of a workload that decides its scheduling.
-func (s *Scheduler) equivalence(w *Workload) (string, error) {
+// policies remembers each policy's part (by pointer: many workloads share
+// one policy).
+func (s *Scheduler) equivalence(w *Workload, policies map[*policyv1alpha1.PropagationSpec]string) (string, error) {
 	gvk := w.Object.GroupVersionKind()
 	var replicas int32
 	var reqs *workv1alpha2.ReplicaRequirements
@@ -256,7 +260,26 @@ func (s *Scheduler) equivalence(w *Workload) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%p|%s|%s|%d|%s|%s", w.Policy, w.PolicyNamespace, s.apiEnabled(gvk), replicas, reqJSON, cur), nil
+	policy, ok := policies[w.Policy]
+	if !ok {
+		if policy, err = schedulingPart(w.Policy); err != nil {
+			return "", err
+		}
+		policies[w.Policy] = policy
+	}
+	return fmt.Sprintf("%s|%s|%d|%s|%s", policy, s.apiEnabled(gvk), replicas, reqJSON, cur), nil
+}
+
+// schedulingPart is what of a policy spec reaches the scheduler: all but
+// its resource selectors. The selectors (and the policy's namespace,
+// which the webhook only copies into them) decide which objects the
+// policy takes, not where they go; the webhook's other defaults depend on
+// the placement alone.
+func schedulingPart(spec *policyv1alpha1.PropagationSpec) (string, error) {
+	part := *spec
+	part.ResourceSelectors = nil
+	data, err := json.Marshal(part)
+	return string(data), err
 }
 
 // apiEnabled names the set of clusters that serve a kind (what Karmada's

@@ -190,3 +190,55 @@ func TestReasonsNameEveryFailingFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestIdenticalPlacementsAreScheduledOnce: workloads of different policies,
+// namespaces and apps whose placement and replicas agree get Karmada's
+// answer from one scheduling each, and the same answer as scheduled alone.
+func TestIdenticalPlacementsAreScheduledOnce(t *testing.T) {
+	s, err := New(snapshot(t, "a", "b", "c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	strategy := weighted(map[string]int64{"a": 1, "b": 2, "c": 3})
+	policy := func(ns, name string) *policyv1alpha1.PropagationSpec {
+		return &policyv1alpha1.PropagationSpec{
+			ResourceSelectors: []policyv1alpha1.ResourceSelector{{APIVersion: "apps/v1", Kind: "Deployment", Namespace: ns, Name: name}},
+			Placement:         policyv1alpha1.Placement{ReplicaScheduling: strategy.DeepCopy()},
+		}
+	}
+	named := func(d *unstructured.Unstructured, ns, name string) *unstructured.Unstructured {
+		d.SetNamespace(ns)
+		d.SetName(name)
+		return d
+	}
+	workloads := []Workload{
+		{App: "one", Object: named(deployment(12, "100m"), "team-a", "one"), Policy: policy("team-a", "one"), PolicyNamespace: "team-a"},
+		{App: "two", Object: named(deployment(12, "100m"), "team-b", "two"), Policy: policy("team-b", "two"), PolicyNamespace: "team-b"},
+		{App: "three", Object: named(deployment(6, "100m"), "team-b", "three"), Policy: policy("team-b", "three"), PolicyNamespace: "team-b"},
+	}
+	policies := map[*policyv1alpha1.PropagationSpec]string{}
+	var keys []string
+	for i := range workloads {
+		k, err := s.equivalence(&workloads[i], policies)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	if keys[0] != keys[1] || keys[0] == keys[2] {
+		t.Fatalf("equivalence keys: same placement and replicas must share one, other replicas must not:\n%s", strings.Join(keys, "\n"))
+	}
+	got, err := s.Preview(context.Background(), workloads, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range workloads {
+		alone := preview(t, s, w)
+		if got[i].Object != alone.Object || got[i].App != w.App || !slices.Equal(got[i].Targets, alone.Targets) {
+			t.Errorf("%s: %+v scheduled with the others, %+v alone", w.App, got[i], alone)
+		}
+	}
+	if want := []Target{{"a", 2}, {"b", 4}, {"c", 6}}; !slices.Equal(got[1].Targets, want) {
+		t.Errorf("team-b/two: %v, want %v", got[1].Targets, want)
+	}
+}
