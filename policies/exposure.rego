@@ -22,19 +22,40 @@ debug_port(p) if lower(p.name) in {"pprof", "debug"}
 debug_port(p) if contains(lower(p.name), "pprof")
 
 # selected(ns, sel): the pod-running objects of namespace ns whose pods the
-# Service selector sel selects, as {"kind", "name", "pod"}. Reads only that
-# namespace's slice of data.inventory, and filters on labels before it
-# builds any pod.
+# Service selector sel selects, as {"kind", "name", "pod"}: the objects
+# _pod_index lists under every pair of the selector.
 selected(ns, sel) := [w |
 	is_object(sel)
 	count(sel) > 0
-	some kinds in data.inventory.namespace[ns]
+	refs := intersection({_pods_labelled([ns, k, v]) | some k, v in sel})
+	some [api, kind, name] in refs
+	w := {"kind": kind, "name": name, "pod": k8s.pod(data.inventory.namespace[ns][api][kind][name])}
+]
+
+# _pod_index maps [namespace, label key, label value] to the pod-running
+# objects of data.inventory whose pods carry that label, as [apiVersion,
+# kind, name]. It reads data alone, so it is built once per run and a
+# Service finds the pods it selects by lookup, not by scanning its
+# namespace. (The grouping compares with variables the comprehension
+# closes over, the form OPA indexes: one pass over the labels.)
+_pod_index := {[ns, k, v]: refs |
+	some [ns, k, v, _, _, _] in _pod_labels
+	refs := {[t[3], t[4], t[5]] | some t in _pod_labels; t[0] == ns; t[1] == k; t[2] == v}
+}
+
+# (object.get would read an array key as a path.)
+_pods_labelled(key) := _pod_index[key]
+
+_pods_labelled(key) := set() if not _pod_index[key]
+
+_pod_labels contains [ns, k, v, api, kind, name] if {
+	some ns, apis in data.inventory.namespace
+	some api, kinds in apis
 	some kind, objs in kinds
 	kind in k8s.pod_kinds
 	some name, o in objs
-	selector.map_matches(sel, k8s.pod_labels(o))
-	w := {"kind": kind, "name": name, "pod": k8s.pod(o)}
-]
+	some k, v in k8s.pod_labels(o)
+}
 
 # The workloads the Service under review selects (shared by its ports).
 _review_selected := selected(_ns, _obj.spec.selector) if _obj.kind == "Service"
