@@ -204,10 +204,32 @@ func nonNilMap(m map[string]any) map[string]any {
 type converter struct {
 	mu       sync.Mutex
 	clusters map[string][2]*ast.Term // name → labels, spec
+	apps     map[string]*ast.Term    // App intent by name
 }
 
 func newConverter() *converter {
-	return &converter{clusters: map[string][2]*ast.Term{}}
+	return &converter{clusters: map[string][2]*ast.Term{}, apps: map[string]*ast.Term{}}
+}
+
+// app converts an App intent once for all of its objects.
+func (c *converter) app(name string, app map[string]any) (*ast.Term, error) {
+	if name == "" {
+		return c.term(app)
+	}
+	c.mu.Lock()
+	t, ok := c.apps[name]
+	c.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	t, err := c.term(app)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.apps[name] = t
+	c.mu.Unlock()
+	return t, nil
 }
 
 func (c *converter) term(v any) (*ast.Term, error) {
@@ -275,7 +297,7 @@ func (c *converter) input(t Target) (ast.Value, error) {
 		ast.Item(ast.StringTerm("line"), ast.IntNumberTerm(t.Source.Line)),
 	}
 	if t.App != nil {
-		app, err := c.term(t.App)
+		app, err := c.app(t.AppName, t.App)
 		if err != nil {
 			return nil, err
 		}
