@@ -25,7 +25,7 @@ _edge_label := "node-role.kubernetes.io/edge"
 _landings contains l if {
 	some variant in input.flotilla.variants
 	p := k8s.pod(variant.object)
-	edge := sort([n | some n in variant.clusters; fleet.is_edge(n)])
+	edge := sort([n | some n in variant.clusters; n in fleet.edge_names])
 	count(edge) > 0
 	l := {"pod": p, "clusters": edge, "where": concat(", ", edge)}
 }

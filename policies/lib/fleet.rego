@@ -27,7 +27,16 @@ cluster_spec(name) := data.flotilla.fleet.clusters[name].spec if not _landing_sp
 _landing_specs := {c.name: c.spec | some c in input.flotilla.clusters}
 
 # is_edge(name): a KubeEdge cluster.
-is_edge(name) if cluster_spec(name).kind == "edge"
+is_edge(name) if name in edge_names
+
+# edge_names: the KubeEdge clusters, as cluster_spec describes them: by the
+# landing clusters' specs where the object lands, else by the fleet's.
+# Built once per object, so is_edge is a set lookup.
+edge_names := {n | some n, spec in _landing_specs; spec.kind == "edge"} | (_fleet_edge_names - landing_names)
+
+# _fleet_edge_names: the fleet's KubeEdge clusters. Data only: evaluated once
+# per run.
+_fleet_edge_names := {n | some n, c in data.flotilla.fleet.clusters; c.spec.kind == "edge"}
 
 # dr_sites: clusters another cluster names as drPartner, or an App names as
 # backup.recoveryCluster.

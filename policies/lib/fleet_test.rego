@@ -51,6 +51,8 @@ test_cluster_spec_prefers_input if {
 	fleet.is_edge("eu-1") with input as inp with data.flotilla.fleet as _fleet
 	fleet.is_edge("edge-1") with input as inp with data.flotilla.fleet as _fleet
 	not fleet.is_edge("eu-2") with input as inp with data.flotilla.fleet as _fleet
+	fleet.cluster_spec("eu-1").kind == "edge" with input as inp with data.flotilla.fleet as _fleet
+	fleet.cluster_spec("eu-2").kind == "cloud" with input as inp with data.flotilla.fleet as _fleet
 }
 
 test_selection_affinity if {
