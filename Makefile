@@ -77,6 +77,7 @@ FUZZFLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 fuzz:
 	$(GO) test ./tools/yamldoc $(FUZZFLAGS) -fuzz FuzzParse
 	$(GO) test ./tools/intent $(FUZZFLAGS) -fuzz FuzzLoad
+	$(GO) test ./tools/render $(FUZZFLAGS) -fuzz FuzzMarshalYAML
 
 clean:
 	rm -rf bin

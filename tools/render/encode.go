@@ -2,15 +2,18 @@ package render
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
+	goyaml "sigs.k8s.io/yaml/goyaml.v2"
 )
 
 // Encode serializes an object as its rendered file: a header saying where
 // it came from, then YAML with sorted keys (map order never leaks).
 func Encode(o *Object) ([]byte, error) {
-	body, err := yaml.Marshal(o.Object.Object)
+	body, err := marshalYAML(o.Object.Object)
 	if err != nil {
 		return nil, fmt.Errorf("%s: encode: %w", o.Ref(), err)
 	}
@@ -22,6 +25,90 @@ func Encode(o *Object) ([]byte, error) {
 	}
 	b.Write(body)
 	return b.Bytes(), nil
+}
+
+// marshalYAML writes the bytes sigs.k8s.io/yaml.Marshal writes for an
+// unstructured object, without its detour through JSON: Marshal encodes
+// the object as JSON, has its yaml.v2 fork parse that JSON back into
+// generic values and encodes those. toYAMLValue builds those generic
+// values directly; the fork's encoder then does the rest, so key order,
+// quoting and styles are its own. Values the shortcut does not know how to
+// build the same way (strings that are not valid UTF-8, types that are not
+// JSON's) take Marshal's own path. TestMarshalYAMLMatchesSigsYAML and
+// FuzzMarshalYAML hold the two equal.
+func marshalYAML(obj map[string]any) ([]byte, error) {
+	v, ok := toYAMLValue(obj)
+	if !ok {
+		return yaml.Marshal(obj)
+	}
+	return goyaml.Marshal(v)
+}
+
+// toYAMLValue converts a JSON-shaped value (what unstructured objects hold)
+// into the value yaml.v2 decodes from its JSON encoding. ok is false for a
+// value it cannot convert faithfully.
+func toYAMLValue(x any) (out any, ok bool) {
+	switch v := x.(type) {
+	case nil, bool:
+		return v, true
+	case string:
+		// json.Marshal replaces invalid UTF-8 with U+FFFD.
+		return v, utf8.ValidString(v)
+	case int64:
+		return intValue(v), true
+	case int:
+		return intValue(int64(v)), true
+	case int32:
+		return intValue(int64(v)), true
+	case float64:
+		// JSON writes a float in the shortest form that reads back the
+		// same, which yaml.v2 may read as an integer ("2") or a float
+		// ("1e+21"): let it read that text.
+		text, err := json.Marshal(v)
+		if err != nil {
+			return nil, false
+		}
+		var back any
+		if err := goyaml.Unmarshal(text, &back); err != nil {
+			return nil, false
+		}
+		return back, true
+	case map[string]any:
+		if v == nil {
+			return nil, true // JSON null
+		}
+		m := make(map[any]any, len(v))
+		for k, e := range v {
+			if !utf8.ValidString(k) {
+				return nil, false
+			}
+			ev, ok := toYAMLValue(e)
+			if !ok {
+				return nil, false
+			}
+			m[k] = ev
+		}
+		return m, true
+	case []any:
+		if v == nil {
+			return nil, true // JSON null
+		}
+		s := make([]any, len(v))
+		for i, e := range v {
+			ev, ok := toYAMLValue(e)
+			if !ok {
+				return nil, false
+			}
+			s[i] = ev
+		}
+		return s, true
+	}
+	return nil, false
+}
+
+// intValue is an integer as yaml.v2 decodes its decimal text: an int.
+func intValue(v int64) any {
+	return int(v)
 }
 
 // Files encodes every object of the output, keyed by path.
