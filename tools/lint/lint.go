@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"runtime"
 	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flotilla-gitops/flotilla/tools/diag"
@@ -117,7 +119,13 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if o.Now != nil {
 		now = o.Now
 	}
-	data := map[string]any{"inventory": inventory(o.Targets)}
+	// Every object is converted to an OPA value once: the inventory holds
+	// it and its own input shares it.
+	objects, err := objectValues(ctx, o.Targets, o.Parallelism)
+	if err != nil {
+		return nil, err
+	}
+	data := map[string]any{"inventory": inventory(o.Targets, objects)}
 	if o.Fleet != nil {
 		data["flotilla"] = map[string]any{"fleet": map[string]any{
 			"clusters":       nonNilMap(o.Fleet.Clusters),
@@ -144,7 +152,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 		if !eng.Applies(kind) {
 			return kind, nil, nil // no rule would read the input
 		}
-		v, err := conv.input(t)
+		v, err := conv.input(t, objects[linted[i]])
 		if err != nil {
 			return kind, nil, fmt.Errorf("%s: %w", ref(t.Object), err)
 		}
@@ -270,13 +278,11 @@ func (c *converter) cluster(cf ClusterFact) (*ast.Term, error) {
 	), nil
 }
 
-// input builds one object's input.
-func (c *converter) input(t Target) (ast.Value, error) {
+// input builds one object's input around the object's value.
+func (c *converter) input(t Target, object ast.Value) (ast.Value, error) {
 	gvk := t.Object.GroupVersionKind()
-	obj, err := c.term(t.Object.Object)
-	if err != nil {
-		return nil, err
-	}
+	obj := ast.NewTerm(object)
+	var err error
 	review := ast.ObjectTerm(
 		ast.Item(ast.StringTerm("object"), obj),
 		ast.Item(ast.StringTerm("kind"), ast.ObjectTerm(
@@ -359,11 +365,34 @@ func stringMap(m map[string]string) map[string]any {
 	return out
 }
 
-// inventory indexes every object the way Gatekeeper's sync does.
-func inventory(targets []Target) map[string]any {
+// objectValues converts every target's object to an OPA value, at most
+// parallelism at a time (0: one per CPU).
+func objectValues(ctx context.Context, targets []Target, parallelism int) ([]ast.Value, error) {
+	if parallelism <= 0 {
+		parallelism = runtime.GOMAXPROCS(0)
+	}
+	out := make([]ast.Value, len(targets))
+	g, _ := errgroup.WithContext(ctx)
+	g.SetLimit(parallelism)
+	for i := range targets {
+		g.Go(func() error {
+			v, err := ast.InterfaceToValue(targets[i].Object.Object)
+			if err != nil {
+				return fmt.Errorf("%s: %w", ref(targets[i].Object), err)
+			}
+			out[i] = v
+			return nil
+		})
+	}
+	return out, g.Wait()
+}
+
+// inventory indexes every object (as its OPA value) the way Gatekeeper's
+// sync does.
+func inventory(targets []Target, objects []ast.Value) map[string]any {
 	ns := map[string]any{}
 	cl := map[string]any{}
-	put := func(root map[string]any, keys []string, obj map[string]any) {
+	put := func(root map[string]any, keys []string, obj ast.Value) {
 		m := root
 		for _, k := range keys[:len(keys)-1] {
 			next, ok := m[k].(map[string]any)
@@ -375,12 +404,12 @@ func inventory(targets []Target) map[string]any {
 		}
 		m[keys[len(keys)-1]] = obj
 	}
-	for _, t := range targets {
+	for i, t := range targets {
 		u := t.Object
 		if u.GetNamespace() != "" {
-			put(ns, []string{u.GetNamespace(), u.GetAPIVersion(), u.GetKind(), u.GetName()}, u.Object)
+			put(ns, []string{u.GetNamespace(), u.GetAPIVersion(), u.GetKind(), u.GetName()}, objects[i])
 		} else {
-			put(cl, []string{u.GetAPIVersion(), u.GetKind(), u.GetName()}, u.Object)
+			put(cl, []string{u.GetAPIVersion(), u.GetKind(), u.GetName()}, objects[i])
 		}
 	}
 	return map[string]any{"namespace": ns, "cluster": cl}
