@@ -4,20 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
-	policyv1alpha1 "github.com/karmada-io/karmada/pkg/apis/policy/v1alpha1"
 	karmadautil "github.com/karmada-io/karmada/pkg/util"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	flotilla "github.com/flotilla-gitops/flotilla"
+	"github.com/flotilla-gitops/flotilla/tools/internal/karmadarand"
 	"github.com/flotilla-gitops/flotilla/tools/karmadaspec"
 )
 
@@ -33,17 +31,7 @@ func TestPackKarmadaMatchingAgreesWithKarmada(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	pick := func(vals ...string) string { return vals[rng.IntN(len(vals))] }
-	some := func(vals ...string) []string {
-		var out []string
-		for _, v := range vals {
-			if rng.IntN(2) == 0 {
-				out = append(out, v)
-			}
-		}
-		return out
-	}
+	g := karmadarand.New(3, 4)
 	taints := []corev1.Taint{
 		{Key: "dedicated", Value: "ml", Effect: corev1.TaintEffectNoSchedule},
 		{Key: "soft", Effect: corev1.TaintEffectPreferNoSchedule},
@@ -54,8 +42,6 @@ func TestPackKarmadaMatchingAgreesWithKarmada(t *testing.T) {
 		{Key: "gone", Operator: corev1.TolerationOpExists},
 		{Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute},
 	}
-	ops := []corev1.NodeSelectorOperator{corev1.NodeSelectorOpIn, corev1.NodeSelectorOpNotIn, corev1.NodeSelectorOpExists, corev1.NodeSelectorOpDoesNotExist, corev1.NodeSelectorOpGt, "Bogus"}
-	lops := []metav1.LabelSelectorOperator{metav1.LabelSelectorOpIn, metav1.LabelSelectorOpNotIn, metav1.LabelSelectorOpExists, metav1.LabelSelectorOpDoesNotExist, "Bogus"}
 	checked, selected, candidates := 0, 0, 0
 	for fleetNo := range 4 {
 		// A fleet as data.flotilla.fleet holds it, and the Karmada Clusters
@@ -66,19 +52,19 @@ func TestPackKarmadaMatchingAgreesWithKarmada(t *testing.T) {
 			kc := &clusterv1alpha1.Cluster{}
 			kc.Name = fmt.Sprintf("c%d", i)
 			kc.Labels = map[string]string{}
-			for _, k := range some("env", "tier", "team") {
-				kc.Labels[k] = pick("a", "b", "c")
+			for _, k := range g.Some("env", "tier", "team") {
+				kc.Labels[k] = g.Pick("a", "b", "c")
 			}
-			kc.Spec.Provider = pick("aws", "gcp", "")
-			kc.Spec.Region = pick("r1", "r2", "r3", "5", "12", "")
+			kc.Spec.Provider = g.Pick("aws", "gcp", "")
+			kc.Spec.Region = g.Pick("r1", "r2", "r3", "5", "12", "")
 			spec := map[string]any{"provider": kc.Spec.Provider, "region": kc.Spec.Region}
-			if z := pick("z1", "z2", "z3", ""); z != "" {
+			if z := g.Pick("z1", "z2", "z3", ""); z != "" {
 				kc.Spec.Zones = []string{z}
 				spec["zone"] = z
 			}
 			var ts []any
 			for _, tt := range taints {
-				if rng.IntN(4) == 0 {
+				if g.IntN(4) == 0 {
 					kc.Spec.Taints = append(kc.Spec.Taints, tt)
 					ts = append(ts, map[string]any{"key": tt.Key, "value": tt.Value, "effect": string(tt.Effect)})
 				}
@@ -102,42 +88,15 @@ func TestPackKarmadaMatchingAgreesWithKarmada(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 300 {
-			a := &policyv1alpha1.ClusterAffinity{ClusterNames: some("c1", "c2", "c3", "c5", "c8", "c13"), ExcludeClusters: some("c2", "c7", "c11")}
-			if rng.IntN(2) == 0 {
-				sel := &metav1.LabelSelector{MatchLabels: map[string]string{}}
-				for _, k := range some("env", "tier") {
-					sel.MatchLabels[k] = pick("a", "b")
-				}
-				for range rng.IntN(3) {
-					op := lops[rng.IntN(len(lops))]
-					r := metav1.LabelSelectorRequirement{Key: pick("env", "team", "absent"), Operator: op}
-					if op == metav1.LabelSelectorOpIn || op == metav1.LabelSelectorOpNotIn || rng.IntN(4) == 0 {
-						r.Values = some("a", "b", "c")
-					}
-					sel.MatchExpressions = append(sel.MatchExpressions, r)
-				}
-				a.LabelSelector = sel
-			}
-			if rng.IntN(2) == 0 {
-				fs := &policyv1alpha1.FieldSelector{}
-				for range 1 + rng.IntN(2) {
-					op := ops[rng.IntN(len(ops))]
-					e := corev1.NodeSelectorRequirement{Key: pick(karmadautil.ProviderField, karmadautil.RegionField, karmadautil.ZoneField, "bogus"), Operator: op}
-					if op != corev1.NodeSelectorOpExists && op != corev1.NodeSelectorOpDoesNotExist || rng.IntN(4) == 0 {
-						e.Values = some("aws", "gcp", "r1", "r2", "z1", "z2", "3", "+8", "10")
-					}
-					fs.MatchExpressions = append(fs.MatchExpressions, e)
-				}
-				a.FieldSelector = fs
-			}
+			a := g.Affinity()
 			var tols []corev1.Toleration
 			for _, tl := range tolerations {
-				if rng.IntN(2) == 0 {
+				if g.IntN(2) == 0 {
 					tols = append(tols, tl)
 				}
 			}
 			affinity := any(nil)
-			if rng.IntN(20) > 0 { // sometimes no affinity at all: every cluster
+			if g.IntN(20) > 0 { // sometimes no affinity at all: every cluster
 				affinity = a
 			}
 			var wantSel, wantCand []string
