@@ -101,11 +101,7 @@ func (e *Engine) forKind(ctx context.Context, group, kind string) (*query, error
 		for j, i := range rules {
 			items[j] = ast.Item(ast.StringTerm(resultKey(i)), ast.RefTerm(e.pack.Rules[i].Ref...))
 		}
-		prepared, err := rego.New(
-			rego.ParsedQuery(ast.NewBody(ast.Equality.Expr(ast.VarTerm("x"), ast.ObjectTerm(items...)))),
-			rego.Compiler(e.pack.compiler),
-			rego.Store(e.store),
-		).PrepareForEval(ctx)
+		prepared, err := e.pack.prepare(ctx, ast.NewBody(ast.Equality.Expr(ast.VarTerm("x"), ast.ObjectTerm(items...))), e.store)
 		if err != nil {
 			return nil, fmt.Errorf("prepare policy query: %w", err)
 		}

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,8 +10,11 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/report"
@@ -97,13 +101,32 @@ type Pack struct {
 	Modules     map[string]*ast.Module
 	TestModules map[string]*ast.Module
 	compiler    *ast.Compiler
+	// prepareMu serializes preparing queries on the compiler (see
+	// prepare). A pointer: copies of a Pack share the compiler.
+	prepareMu *sync.Mutex
+}
+
+// prepare prepares a query on the pack's compiler over store. OPA's
+// preparation may record the store in the compiler (its path-conflict
+// check, a closure over the store). The compiler is shared by every engine
+// of the pack: that would keep an engine's whole data (every rendered
+// object as an OPA value) alive as long as the pack, and two engines
+// preparing at once would race. Queries are prepared one at a time and
+// the check is cleared after each; the compiler needs none, its modules
+// are compiled.
+func (p *Pack) prepare(ctx context.Context, body ast.Body, store storage.Store) (rego.PreparedEvalQuery, error) {
+	p.prepareMu.Lock()
+	defer p.prepareMu.Unlock()
+	q, err := rego.New(rego.ParsedQuery(body), rego.Compiler(p.compiler), rego.Store(store)).PrepareForEval(ctx)
+	p.compiler.WithPathConflictsCheck(nil)
+	return q, err
 }
 
 // LoadPack parses and compiles every policy of the sources and reads the
 // rules' metadata. Problems (syntax, compile errors, rules that break the
 // conventions) come back together as a diag.List.
 func LoadPack(sources ...Source) (*Pack, error) {
-	p := &Pack{Modules: map[string]*ast.Module{}, TestModules: map[string]*ast.Module{}}
+	p := &Pack{Modules: map[string]*ast.Module{}, TestModules: map[string]*ast.Module{}, prepareMu: &sync.Mutex{}}
 	var errs diag.List
 	for _, src := range sources {
 		err := fs.WalkDir(src.FS, ".", func(name string, d fs.DirEntry, err error) error {

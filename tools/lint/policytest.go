@@ -53,8 +53,10 @@ func Test(ctx context.Context, p *Pack) (*TestReport, error) {
 	for k, m := range p.TestModules {
 		all[k] = m
 	}
+	// The tester compiles the modules itself, with its own stages (it
+	// renames duplicate test names, injects test-case functions): on a
+	// compiler of its own, not the pack's, which engines share.
 	ch, err := tester.NewRunner().
-		SetCompiler(p.compiler).
 		SetStore(inmem.New()).
 		SetModules(all).
 		SetCoverageQueryTracer(cov).
