@@ -12,6 +12,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 	corev1 "k8s.io/api/core/v1"
 
 	flotilla "github.com/flotilla-gitops/flotilla"
@@ -80,6 +81,22 @@ func TestPackKarmadaMatchingAgreesWithKarmada(t *testing.T) {
 			kcs = append(kcs, kc)
 		}
 		store := inmem.NewFromObject(map[string]any{"flotilla": map[string]any{"fleet": map[string]any{"clusters": fleet}}})
+		// The fleet views (the cluster index), evaluated once per fleet and
+		// seeded into every evaluation, as the lint engine does.
+		views, err := evalViews(ctx, p.compiler, store, []ast.Ref{
+			ast.MustParseRef("data.flotilla.lib.karmada.fleet_index"),
+			ast.MustParseRef("data.flotilla.lib.karmada.plane_index"),
+		})
+		if err != nil || len(views) != 2 {
+			t.Fatalf("fleet views: %v, %v", views, err)
+		}
+		seeded := func() topdown.VirtualCache {
+			vc := topdown.NewVirtualCache()
+			for _, v := range views {
+				vc.Put(v.doc, v.value)
+			}
+			return vc
+		}
 		q, err := rego.New(
 			rego.Query(`s := data.flotilla.lib.karmada.selected(input.a); c := data.flotilla.lib.karmada.candidates(input.a, input.t); g := {k: data.flotilla.lib.karmada.groups(s, {"spreadByField": k}) | some k in ["cluster", "region", "zone", "provider"]}; l := data.flotilla.lib.karmada.groups(s, {"spreadByLabel": "env"})`),
 			rego.Compiler(p.compiler), rego.Store(store),
@@ -125,7 +142,7 @@ func TestPackKarmadaMatchingAgreesWithKarmada(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rs, err := q.Eval(ctx, rego.EvalParsedInput(in))
+			rs, err := q.Eval(ctx, rego.EvalParsedInput(in), rego.EvalVirtualCache(seeded()))
 			if err != nil {
 				t.Fatal(err)
 			}
