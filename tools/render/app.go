@@ -304,6 +304,12 @@ func (r *renderer) schedule(b appBuild, placement policyv1alpha1.Placement) (*un
 		Spec: velerov1.ScheduleSpec{
 			Schedule:                   bk.Schedule,
 			UseOwnerReferencesInBackup: ptr.To(false),
+			// Velero's schedule controller writes the server's default
+			// into an unset skipImmediately, and Karmada takes it out
+			// again when it applies the template: stated here, the two
+			// stop rewriting the Schedule several times a second for as
+			// long as Velero runs.
+			SkipImmediately: ptr.To(false),
 			Template: velerov1.BackupSpec{
 				IncludedNamespaces: []string{app.Spec.Namespace},
 				TTL:                bk.TTL,
