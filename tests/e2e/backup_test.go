@@ -88,6 +88,11 @@ func TestVeleroBacksUpIntoTheStore(t *testing.T) {
 	if got := bsl.Spec.Config["s3Url"]; got != env.fleet.Store.URL {
 		t.Errorf("s3Url %q, want the local store %q (Karmada override)", got, env.fleet.Store.URL)
 	}
+	// The override also takes the Secret reference out: the server signs
+	// with its credentials file, which Velero never rewrites under it.
+	if bsl.Spec.Credential != nil {
+		t.Errorf("spec.credential %+v, want none (Karmada override)", bsl.Spec.Credential)
+	}
 
 	name := "e2e-" + strings.ToLower(time.Now().UTC().Format("150405"))
 	b := &velerov1.Backup{

@@ -66,7 +66,7 @@ func TestFailover(t *testing.T) {
 	}
 
 	// Inject the failure.
-	apiserver := "kube-apiserver-" + victim
+	apiserver := fleet.APIServerName(victim)
 	if err := env.fleet.StopComponent(apiserver); err != nil {
 		t.Fatal(err)
 	}

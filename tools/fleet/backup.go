@@ -244,7 +244,9 @@ func veleroCRDs(ctx context.Context, velero string) ([]*apiextensionsv1.CustomRe
 }
 
 // prepareVelero creates what a Velero server outside the cluster needs in
-// it: the namespace, the credentials Secret the locations name, and a
+// it: the namespace, the credentials Secret the rendered locations name
+// (the local fleet's override takes the reference out; the Secret is kept
+// for a location applied without the override), and a
 // Deployment named velero (scaled to zero: no kubelet runs it) that
 // Velero's pod-volume restore action looks up — without it every restore
 // ends PartiallyFailed.
@@ -277,19 +279,39 @@ func prepareVelero(ctx context.Context, c client.Client, creds string) error {
 // store (no URL: AWS), the local fleet has its own. An override in the
 // control plane is how a platform adapts per-environment configuration
 // without changing what Git holds.
+//
+// It also takes the locations' spec.credential out (a null the API server
+// drops), so each Velero server signs with the store's credentials file
+// it is given (AWS_SHARED_CREDENTIALS_FILE). With spec.credential, Velero
+// rewrites the Secret's file (O_TRUNC) every time a plugin asks for it,
+// and a plugin reading it at that moment finds it empty and falls through
+// to EC2 instance metadata: "failed to refresh cached credentials, no EC2
+// IMDS role found" (velero #8524), seen here about once in thirty drills,
+// when a restore starts while the new server validates its locations.
 func pointLocationsAt(ctx context.Context, host client.Client, url string) error {
 	cop := &policyv1alpha1.ClusterOverridePolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: storeOverride},
 		Spec: policyv1alpha1.OverrideSpec{
 			ResourceSelectors: []policyv1alpha1.ResourceSelector{{APIVersion: "velero.io/v1", Kind: "BackupStorageLocation"}},
 			OverrideRules: []policyv1alpha1.RuleWithCluster{{
-				Overriders: policyv1alpha1.Overriders{Plaintext: []policyv1alpha1.PlaintextOverrider{{
-					Path: "/spec/config/s3Url", Operator: policyv1alpha1.OverriderOpAdd, Value: apiextensionsv1.JSON{Raw: []byte(fmt.Sprintf("%q", url))},
-				}}},
+				Overriders: policyv1alpha1.Overriders{Plaintext: []policyv1alpha1.PlaintextOverrider{
+					{Path: "/spec/config/s3Url", Operator: policyv1alpha1.OverriderOpAdd, Value: apiextensionsv1.JSON{Raw: []byte(fmt.Sprintf("%q", url))}},
+					// "add" rather than "remove": it holds whether or not a
+					// location names a credential.
+					{Path: "/spec/credential", Operator: policyv1alpha1.OverriderOpAdd, Value: apiextensionsv1.JSON{Raw: []byte("null")}},
+				}},
 			}},
 		},
 	}
-	if err := host.Create(ctx, cop); err != nil && !apierrors.IsAlreadyExists(err) {
+	err := host.Create(ctx, cop)
+	if apierrors.IsAlreadyExists(err) {
+		cur := &policyv1alpha1.ClusterOverridePolicy{}
+		if err = host.Get(ctx, client.ObjectKeyFromObject(cop), cur); err == nil {
+			cur.Spec = cop.Spec
+			err = host.Update(ctx, cur)
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("ClusterOverridePolicy/%s: %w", storeOverride, err)
 	}
 	return nil

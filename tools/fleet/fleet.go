@@ -368,6 +368,10 @@ func (b *bringUp) etcd(ctx context.Context, cluster string) (string, error) {
 	return client, nil
 }
 
+// APIServerName is the component name of a cluster's kube-apiserver (to
+// stop it: a member going away).
+func APIServerName(cluster string) string { return "kube-apiserver-" + cluster }
+
 // run starts a component, records it, and waits until it is ready.
 func (b *bringUp) run(ctx context.Context, c *Component, timeout time.Duration) error {
 	if err := start(c, nil, b.o.Tie); err != nil {
@@ -387,7 +391,7 @@ func (b *bringUp) apiserver(ctx context.Context, cluster, etcdURL string, host b
 	if err != nil {
 		return ClusterInfo{}, err
 	}
-	name := "kube-apiserver-" + cluster
+	name := APIServerName(cluster)
 	serving, err := b.ca.serving(name, "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local")
 	if err != nil {
 		return ClusterInfo{}, err

@@ -89,6 +89,21 @@ func (f *Fleet) StopComponent(name string) error {
 	return nil
 }
 
+// KillComponent stops one component at once (SIGKILL, no grace period): a crash,
+// as a failure injection wants it. An API server killed this way starts
+// again on the same data.
+func (f *Fleet) KillComponent(name string) error {
+	c := f.Component(name)
+	if c == nil {
+		return fmt.Errorf("no component %q in the fleet", name)
+	}
+	stop(c, 0)
+	if alive(c.PID) {
+		return fmt.Errorf("%s (pid %d) still running", name, c.PID)
+	}
+	return nil
+}
+
 // StartComponent starts a stopped component again with the same arguments
 // and waits until it is ready. tie makes it die with the calling process.
 func (f *Fleet) StartComponent(ctx context.Context, name string, tie bool) error {
