@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/drill"
 	"github.com/flotilla-gitops/flotilla/tools/engines"
 	"github.com/flotilla-gitops/flotilla/tools/fleet"
+	"github.com/flotilla-gitops/flotilla/tools/phaseview"
 )
 
 type drillOptions struct {
@@ -91,32 +95,18 @@ Exit codes: 0 passed (or previewed), 1 failed, 2 error.`,
 			if do.StateFile == "" {
 				do.StateFile = filepath.Join(root, ".flotilla", "drills", d.Name+".json")
 			}
-			fleetDir := filepath.Join(root, ".fleet")
-			if o.kubeconfig == "" && os.Getenv("KUBECONFIG") == "" && fleet.Running(fleetDir) {
-				f, err := fleet.Load(fleetDir)
-				if err != nil {
-					return err
-				}
-				set, err := engines.Locate(root)
-				if err != nil {
-					return inputError(err)
-				}
-				do.Config, do.ControlPlane, do.Servers = f.RESTConfig, fleet.HostName, localVelero{f: f, set: set}
-			} else {
-				do.Config = kubeContexts(g, o.kubeconfig, r.Repo, o.controlPlane)
+			acc, err := reachClusters(g, root, o.kubeconfig, r.Repo, o.controlPlane)
+			if err != nil {
+				return err
 			}
-			if isTerminal(streams.ErrOut) || o.yes {
-				do.Progress = func(p drill.PhaseRecord) {
-					if p.Ended == nil {
-						fmt.Fprintf(streams.ErrOut, "drill: %s…\n", p.Phase)
-						return
-					}
-					status := "done"
-					if p.Error != "" {
-						status = "FAILED: " + p.Error
-					}
-					fmt.Fprintf(streams.ErrOut, "drill: %s %s in %s — %s\n", p.Phase, status, p.Ended.Sub(p.Started).Round(10*time.Millisecond), p.Message)
-				}
+			do.Config, do.ControlPlane, do.Servers = acc.config, acc.controlPlane, acc.servers
+			if acc.local != nil {
+				do.APIServers = acc.local
+			}
+			if o.yes {
+				view := phaseview.New(streams.ErrOut, phaseview.Options{Title: "drill", TTY: isTerminal(streams.ErrOut)})
+				defer view.Close()
+				do.Progress = progressTo(view)
 			}
 			res, runErr := drill.Run(cmd.Context(), do)
 			if res == nil {
@@ -150,14 +140,67 @@ func orNoneList(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-// localVelero starts a member's Velero server on the local fleet.
-type localVelero struct {
+// progressTo shows a run's phases in a view.
+func progressTo(view *phaseview.View) func(drill.PhaseRecord) {
+	return func(p drill.PhaseRecord) {
+		if p.Ended == nil {
+			view.Begin(string(p.Phase))
+			return
+		}
+		view.End(string(p.Phase), p.Ended.Sub(p.Started), p.Error, p.Message)
+	}
+}
+
+// access is how a drill reaches the clusters: a kubeconfig context per
+// cluster, or the local fleet (which also runs each side's Velero server
+// and can stop a member's API server).
+type access struct {
+	config       func(string) (*rest.Config, error)
+	controlPlane string
+	servers      drill.Servers
+	local        *localFleet
+}
+
+// reachClusters uses the local fleet when it runs and no kubeconfig is
+// given, the kubeconfig's contexts otherwise.
+func reachClusters(g *globalOptions, root, kubeconfig string, repo interface {
+	ClusterContext(string) string
+}, controlPlane string) (access, error) {
+	fleetDir := filepath.Join(root, ".fleet")
+	if kubeconfig == "" && os.Getenv("KUBECONFIG") == "" && fleet.Running(fleetDir) {
+		f, err := fleet.Load(fleetDir)
+		if err != nil {
+			return access{}, err
+		}
+		set, err := engines.Locate(root)
+		if err != nil {
+			return access{}, inputError(err)
+		}
+		l := &localFleet{f: f, set: set}
+		return access{config: f.RESTConfig, controlPlane: fleet.HostName, servers: l, local: l}, nil
+	}
+	return access{config: kubeContexts(g, kubeconfig, repo, controlPlane), controlPlane: controlPlane}, nil
+}
+
+// localFleet starts a member's Velero server, and stops and starts its
+// API server, on the local fleet.
+type localFleet struct {
 	f   *fleet.Fleet
 	set *engines.Set
 }
 
-func (l localVelero) Ensure(ctx context.Context, cluster string) error {
+func (l *localFleet) Ensure(ctx context.Context, cluster string) error {
 	return l.f.StartVelero(ctx, l.set, cluster, false)
+}
+
+// StopAPIServer kills the API server: an outage is abrupt, and a
+// graceful stop waits out its in-flight requests.
+func (l *localFleet) StopAPIServer(_ context.Context, cluster string) error {
+	return l.f.KillComponent(fleet.APIServerName(cluster))
+}
+
+func (l *localFleet) StartAPIServer(ctx context.Context, cluster string) error {
+	return l.f.StartComponent(ctx, fleet.APIServerName(cluster), false)
 }
 
 // kubeContexts reaches a cluster through the kubeconfig context its
@@ -200,25 +243,30 @@ func writeDrill(streams IO, format string, res *drill.Result, dir string) error 
 	if dir == "" {
 		return nil
 	}
+	return writeFiles(dir, map[string]func(io.Writer) error{
+		"report.md":    func(w io.Writer) error { return drill.WriteMarkdown(w, res.Report) },
+		"report.json":  func(w io.Writer) error { return writeJSON(w, res.Report) },
+		"junit.xml":    func(w io.Writer) error { return drill.WriteJUnit(w, res.Report) },
+		"timeline.svg": func(w io.Writer) error { return drill.WriteSVG(w, res.Report) },
+	})
+}
+
+// writeFiles writes report files into dir.
+func writeFiles(dir string, files map[string]func(io.Writer) error) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for name, write := range map[string]func(*os.File) error{
-		"report.md":    func(f *os.File) error { return drill.WriteMarkdown(f, res.Report) },
-		"report.json":  func(f *os.File) error { return writeJSON(f, res.Report) },
-		"junit.xml":    func(f *os.File) error { return drill.WriteJUnit(f, res.Report) },
-		"timeline.svg": func(f *os.File) error { return drill.WriteSVG(f, res.Report) },
-	} {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		f, err := os.Create(filepath.Join(dir, name))
 		if err != nil {
 			return err
 		}
-		werr := write(f)
+		werr := files[name](f)
 		if err := f.Close(); werr == nil {
 			werr = err
 		}
 		if werr != nil {
-			return werr
+			return fmt.Errorf("%s: %w", filepath.Join(dir, name), werr)
 		}
 	}
 	return nil

@@ -7,17 +7,20 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
+	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
@@ -38,6 +41,15 @@ type Servers interface {
 	Ensure(ctx context.Context, cluster string) error
 }
 
+// APIServers stops and starts a member cluster's API server: the
+// StopAPIServer failure, which only the local fleet can inject (its API
+// servers are processes flotilla started).
+type APIServers interface {
+	StopAPIServer(ctx context.Context, cluster string) error
+	// StartAPIServer starts it again and returns once it serves.
+	StartAPIServer(ctx context.Context, cluster string) error
+}
+
 // Options configure Run.
 type Options struct {
 	Repo  *intent.Repo
@@ -47,6 +59,9 @@ type Options struct {
 	Config       func(name string) (*rest.Config, error)
 	ControlPlane string
 	Servers      Servers
+	// APIServers injects StopAPIServer; nil where the drill cannot stop a
+	// cluster's API server (any fleet but the local one).
+	APIServers APIServers
 	// StateFile records the run; an existing one for this drill resumes it.
 	StateFile string
 	// Yes acts; without it Run only returns the steps it would take.
@@ -90,7 +105,7 @@ type runner struct {
 	st      *State
 	drill   *v1alpha1.DrillPlan
 	now     func() time.Time
-	clients map[string]client.Client
+	clients map[string]client.WithWatch
 }
 
 // Run carries out (or, without Yes, previews) a drill. A failed phase ends
@@ -104,7 +119,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if now == nil {
 		now = time.Now
 	}
-	r := &runner{o: o, drill: &o.Drill.DrillPlan, now: now, clients: map[string]client.Client{}}
+	r := &runner{o: o, drill: &o.Drill.DrillPlan, now: now, clients: map[string]client.WithWatch{}}
 	st, err := r.newState()
 	if err != nil {
 		return nil, err
@@ -118,6 +133,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	switch {
 	case prev != nil && prev.Drill == st.Drill && !prev.Done:
+		if f := prev.Failed(); f != nil && !o.CleanupOnly {
+			// A failed run whose cleanup did not finish: running its
+			// phases again would repeat the failure; finishing the
+			// cleanup is what is left to do.
+			return nil, fmt.Errorf("drill %s: run %s failed in %s and its cleanup did not finish: run again with cleanup only (flotilla drill run %s --yes --cleanup)", st.Drill, prev.RunID, f.Phase, st.Drill)
+		}
 		st = prev // resume: phases done are skipped
 	case o.CleanupOnly:
 		return nil, fmt.Errorf("no unfinished run of drill %s recorded in %s: nothing to clean up", st.Drill, o.StateFile)
@@ -145,11 +166,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return &Result{State: st, Report: NewReport(st, r.drill, now())}, fmt.Errorf("%w in %s: run again to resume, or clean up: %v", ErrInterrupted, lastPhase(st), ctx.Err())
 	}
 	// Cleanup always runs: it lifts the failure and removes what the
-	// drill restored, whatever phase stopped the run.
-	if cerr := r.phase(ctx, PhaseCleanup); cerr != nil && runErr == nil {
+	// drill restored, whatever phase stopped the run. When it fails (the
+	// recovery cluster unreachable), the run stays unfinished, so a
+	// cleanup-only run can finish it.
+	cerr := r.phase(ctx, PhaseCleanup)
+	if cerr != nil && runErr == nil {
 		runErr = cerr
 	}
-	st.Done = true
+	st.Done = cerr == nil
 	if err := st.save(o.StateFile); err != nil && runErr == nil {
 		runErr = err
 	}
@@ -288,6 +312,11 @@ func (r *runner) phase(ctx context.Context, p Phase) error {
 	}
 	r.progress(*rec)
 	msg, err := r.run(ctx, p)
+	if err != nil && ctx.Err() != nil {
+		// Interrupted, not failed: the phase stays open, and a resumed
+		// run starts it again.
+		return fmt.Errorf("%s: %w", p, err)
+	}
 	end := r.now().UTC()
 	rec = st.record(p)
 	rec.Ended, rec.Message = &end, msg
@@ -332,25 +361,35 @@ func (r *runner) run(ctx context.Context, p Phase) (string, error) {
 
 // client returns a client of a cluster (or the control plane) that knows
 // core, Velero and Karmada cluster types.
-func (r *runner) client(name string) (client.Client, error) {
+func (r *runner) client(name string) (client.WithWatch, error) {
 	if c, ok := r.clients[name]; ok {
 		return c, nil
 	}
-	cfg, err := r.o.Config(name)
+	c, err := newClient(r.o.Config, name)
+	if err != nil {
+		return nil, err
+	}
+	r.clients[name] = c
+	return c, nil
+}
+
+// newClient makes a watching client of a cluster that knows core, Velero
+// and Karmada cluster types.
+func newClient(config func(string) (*rest.Config, error), name string) (client.WithWatch, error) {
+	cfg, err := config(name)
 	if err != nil {
 		return nil, err
 	}
 	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, velerov1.AddToScheme, clusterv1alpha1.Install} {
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, velerov1.AddToScheme, clusterv1alpha1.Install, workv1alpha2.Install} {
 		if err := add(s); err != nil {
 			return nil, err
 		}
 	}
-	c, err := client.New(cfg, client.Options{Scheme: s})
+	c, err := client.NewWithWatch(cfg, client.Options{Scheme: s})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	r.clients[name] = c
 	return c, nil
 }
 
@@ -365,39 +404,6 @@ func (r *runner) ensureServer(ctx context.Context, cluster string) error {
 	return nil
 }
 
-// poll waits for cond within the phase timeout.
-func (r *runner) poll(ctx context.Context, what string, cond func(ctx context.Context) (bool, error)) error {
-	var last error
-	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, r.o.PhaseTimeout, true, func(ctx context.Context) (bool, error) {
-		ok, err := cond(ctx)
-		var stop *stopError
-		if errors.As(err, &stop) {
-			return false, stop.err
-		}
-		if err != nil {
-			if ctx.Err() == nil {
-				last = err // not the client's own complaint about the deadline
-			}
-			return false, nil
-		}
-		return ok, nil
-	})
-	if err != nil && wait.Interrupted(err) {
-		if last != nil {
-			return fmt.Errorf("%s: not done after %s (last error: %v)", what, r.o.PhaseTimeout, last)
-		}
-		return fmt.Errorf("%s: not done after %s", what, r.o.PhaseTimeout)
-	}
-	return err
-}
-
-// stopError ends a poll at once (a terminal Velero phase).
-type stopError struct{ err error }
-
-func (e *stopError) Error() string { return e.err.Error() }
-
-func stop(format string, args ...any) error { return &stopError{fmt.Errorf(format, args...)} }
-
 // locationAvailable waits until a location is Available on a cluster.
 func (r *runner) locationAvailable(ctx context.Context, cluster, name string) error {
 	c, err := r.client(cluster)
@@ -405,14 +411,14 @@ func (r *runner) locationAvailable(ctx context.Context, cluster, name string) er
 		return err
 	}
 	bsl := &velerov1.BackupStorageLocation{}
-	return r.poll(ctx, fmt.Sprintf("BackupStorageLocation %s/%s on %s Available", VeleroNamespace, name, cluster), func(ctx context.Context) (bool, error) {
+	return r.poll(ctx, fmt.Sprintf("BackupStorageLocation/%s/%s on %s Available", VeleroNamespace, name, cluster), func(ctx context.Context) (bool, error) {
 		if err := c.Get(ctx, client.ObjectKey{Namespace: VeleroNamespace, Name: name}, bsl); err != nil {
 			return false, err
 		}
-		if bsl.Status.Phase == velerov1.BackupStorageLocationPhaseUnavailable {
+		if unavailableNow(bsl, r.now()) {
 			// Velero validated it and failed: say why now rather than
 			// wait out the phase.
-			return false, stop("Velero: location is Unavailable: %s", bsl.Status.Message)
+			return false, stop("velero: BackupStorageLocation/%s/%s on %s is Unavailable: %s", VeleroNamespace, name, cluster, bsl.Status.Message)
 		}
 		return bsl.Status.Phase == velerov1.BackupStorageLocationPhaseAvailable, nil
 	})
@@ -420,6 +426,25 @@ func (r *runner) locationAvailable(ctx context.Context, cluster, name string) er
 
 func (r *runner) preflight(ctx context.Context) (string, error) {
 	st := r.st
+	// What the declared failure needs is checked before anything is done:
+	// a drill that cannot inject its failure must not take a backup first.
+	switch r.drill.Spec.Failure.Type {
+	case v1alpha1.FailureStopAPIServer:
+		if r.o.APIServers == nil {
+			return "", fmt.Errorf("failure StopAPIServer: the drill can stop a cluster's API server only on the local fleet (flotilla fleet up --with-backup)")
+		}
+	case v1alpha1.FailureTaintNoExecute:
+		if r.o.ControlPlane == "" {
+			return "", fmt.Errorf("failure TaintNoExecute needs the Karmada control plane (--context)")
+		}
+		kc, err := r.client(r.o.ControlPlane)
+		if err != nil {
+			return "", err
+		}
+		if err := kc.Get(ctx, client.ObjectKey{Name: st.Source}, &clusterv1alpha1.Cluster{}); err != nil {
+			return "", fmt.Errorf("failure TaintNoExecute: Cluster/%s in Karmada: %w", st.Source, err)
+		}
+	}
 	if err := r.ensureServer(ctx, st.Source); err != nil {
 		return "", err
 	}
@@ -432,7 +457,7 @@ func (r *runner) preflight(ctx context.Context) (string, error) {
 	}
 	bsl := &velerov1.BackupStorageLocation{}
 	// Karmada propagates the recovery copy: allow it the time to arrive.
-	err = r.poll(ctx, fmt.Sprintf("recovery side: BackupStorageLocation %s/%s on %s", VeleroNamespace, st.RecoveryLocation, st.Recovery), func(ctx context.Context) (bool, error) {
+	err = r.poll(ctx, fmt.Sprintf("recovery side: BackupStorageLocation/%s/%s on %s", VeleroNamespace, st.RecoveryLocation, st.Recovery), func(ctx context.Context) (bool, error) {
 		if err := rc.Get(ctx, client.ObjectKey{Namespace: VeleroNamespace, Name: st.RecoveryLocation}, bsl); err != nil {
 			return false, err
 		}
@@ -442,9 +467,19 @@ func (r *runner) preflight(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if bsl.Spec.AccessMode != velerov1.BackupStorageLocationAccessModeReadOnly {
-		return "", fmt.Errorf("recovery side: BackupStorageLocation %s/%s on %s is %s: it must be ReadOnly, or the recovery cluster's Velero could delete the source's backups", VeleroNamespace, st.RecoveryLocation, st.Recovery, orDefault(string(bsl.Spec.AccessMode), "ReadWrite"))
+		return "", fmt.Errorf("recovery side: BackupStorageLocation/%s/%s on %s is %s: it must be ReadOnly, or the recovery cluster's Velero could delete the source's backups", VeleroNamespace, st.RecoveryLocation, st.Recovery, orDefault(string(bsl.Spec.AccessMode), "ReadWrite"))
 	}
-	return fmt.Sprintf("%s Available on %s; %s ReadOnly on %s", st.Location, st.Source, st.RecoveryLocation, st.Recovery), nil
+	recovery := "ReadOnly"
+	if r.o.Servers == nil {
+		// Velero runs in the recovery cluster: its location must be
+		// Available now. On the local fleet its server starts only when
+		// the backup is awaited, and it is validated then.
+		if err := r.locationAvailable(ctx, st.Recovery, st.RecoveryLocation); err != nil {
+			return "", fmt.Errorf("recovery side: %w", err)
+		}
+		recovery = "ReadOnly, Available"
+	}
+	return fmt.Sprintf("%s Available on %s; %s %s on %s", st.Location, st.Source, st.RecoveryLocation, recovery, st.Recovery), nil
 }
 
 func orDefault(s, d string) string {
@@ -463,52 +498,95 @@ func (r *runner) backup(ctx context.Context) (string, error) {
 	if err := r.ensureServer(ctx, st.Source); err != nil {
 		return "", err
 	}
-	b := &velerov1.Backup{}
 	if r.drill.Spec.Backup == v1alpha1.DrillBackupLatestScheduled {
-		if b, err = r.latestScheduled(ctx, c); err != nil {
-			return "", err
-		}
-	} else {
-		b = &velerov1.Backup{
-			ObjectMeta: metav1.ObjectMeta{Name: st.RunID, Namespace: VeleroNamespace, Labels: map[string]string{LabelRun: st.RunID}},
-			Spec: velerov1.BackupSpec{
-				IncludedNamespaces: st.Namespaces, StorageLocation: st.Location,
-				TTL: metav1.Duration{Duration: 24 * time.Hour}, SnapshotVolumes: ptrBool(false),
-			},
-		}
-		if err := c.Create(ctx, b); err != nil && !apierrors.IsAlreadyExists(err) {
-			return "", fmt.Errorf("create Backup %s/%s on %s: %w", VeleroNamespace, b.Name, st.Source, err)
-		}
-		// The verification snapshot is read while Velero works: the
-		// objects are the same ones, and the phase does not wait twice.
-		if st.Snapshot, err = r.snapshot(ctx, st.Source, st.Namespaces); err != nil {
-			return "", err
-		}
-		err = r.poll(ctx, fmt.Sprintf("Backup %s on %s", b.Name, st.Source), func(ctx context.Context) (bool, error) {
-			if err := c.Get(ctx, client.ObjectKeyFromObject(b), b); err != nil {
-				return false, err
-			}
-			switch b.Status.Phase {
-			case velerov1.BackupPhaseCompleted:
-				return true, nil
-			case velerov1.BackupPhaseFailed, velerov1.BackupPhasePartiallyFailed, velerov1.BackupPhaseFailedValidation:
-				return false, stop("Velero: Backup %s %s: %s", b.Name, b.Status.Phase, backupStatus(b).message())
-			}
-			return false, nil
-		})
-		st.Backup = backupStatus(b).times()
+		b, err := r.latestScheduled(ctx, c)
 		if err != nil {
 			return "", err
 		}
+		st.Backup = backupStatus(b).times()
+		return fmt.Sprintf("latest scheduled Backup %s %s: %d items", b.Name, b.Status.Phase, st.Backup.Items), nil
 	}
-	st.Backup = backupStatus(b).times()
+	b := &velerov1.Backup{
+		ObjectMeta: metav1.ObjectMeta{Name: st.RunID, Namespace: VeleroNamespace, Labels: map[string]string{LabelRun: st.RunID}},
+		Spec: velerov1.BackupSpec{
+			IncludedNamespaces: st.Namespaces, StorageLocation: st.Location,
+			TTL: metav1.Duration{Duration: 24 * time.Hour}, SnapshotVolumes: ptrBool(false),
+		},
+	}
+	if err := c.Create(ctx, b); err != nil && !apierrors.IsAlreadyExists(err) {
+		return "", fmt.Errorf("create Backup/%s/%s on %s: %w", VeleroNamespace, b.Name, st.Source, err)
+	}
+	requested := r.now().UTC()
+	// The verification snapshot is read while Velero backs up: the
+	// objects are the same ones, and the phase does not wait twice.
+	var snap snapshot
+	var snapErr error
+	snapDone := make(chan struct{})
+	go func() {
+		defer close(snapDone)
+		snap, snapErr = r.snapshot(ctx, st.Source, st.Namespaces)
+	}()
+	obs := &observed{}
+	got, err := waitFor(ctx, c, client.ObjectKeyFromObject(b), &velerov1.BackupList{}, r.o.PhaseTimeout, fmt.Sprintf("Backup/%s/%s on %s", VeleroNamespace, b.Name, st.Source), func(b *velerov1.Backup) (bool, error) {
+		obs.see(backupStarted(b.Status.Phase), b.Status.Phase == velerov1.BackupPhaseCompleted || backupFailed(b.Status.Phase), r.now)
+		switch {
+		case b.Status.Phase == velerov1.BackupPhaseCompleted:
+			return true, nil
+		case backupFailed(b.Status.Phase):
+			return false, stop("velero: Backup/%s/%s %s", VeleroNamespace, b.Name, b.Status.Phase)
+		}
+		return false, nil
+	})
+	<-snapDone
+	if got != nil {
+		b = got
+	}
+	v := backupStatus(b)
+	if backupFailed(b.Status.Phase) {
+		v = withDetails(ctx, c, v, velerov1.DownloadTargetKindBackupResults)
+		err = fmt.Errorf("velero: Backup/%s/%s on %s %s: %s", VeleroNamespace, b.Name, st.Source, b.Status.Phase, v.message())
+	} else if err != nil && b.Status.Phase != "" {
+		err = fmt.Errorf("%w; Velero last reported %s, %d items backed up", err, b.Status.Phase, v.items)
+	}
+	st.Backup = v.times()
+	st.Backup.Requested, st.Backup.Seen = &requested, obs.span()
+	if err != nil {
+		return "", err
+	}
+	if snapErr != nil {
+		return "", snapErr
+	}
+	st.setSnapshot(snap.objects)
+	st.Unreadable = snap.unreadable
 	return fmt.Sprintf("Backup %s %s: %d items", b.Name, b.Status.Phase, st.Backup.Items), nil
+}
+
+// observed records when the drill saw Velero start and finish a Backup
+// or Restore, to the millisecond: Velero's own timestamps have whole
+// seconds, too coarse to tell a second-long backup's overhead.
+type observed struct{ started, ended *time.Time }
+
+func (o *observed) see(started, ended bool, now func() time.Time) {
+	t := now().UTC()
+	if started && o.started == nil {
+		o.started = &t
+	}
+	if ended && o.ended == nil {
+		o.ended = &t
+	}
+}
+
+func (o *observed) span() *Span {
+	if o.started == nil || o.ended == nil {
+		return nil
+	}
+	return &Span{Started: *o.started, Ended: *o.ended}
 }
 
 // latestScheduled finds the newest Completed backup of a Schedule that
 // covers the drill's namespaces; verification then compares the restore
 // with the source as it is now.
-func (r *runner) latestScheduled(ctx context.Context, c client.Client) (*velerov1.Backup, error) {
+func (r *runner) latestScheduled(ctx context.Context, c client.WithWatch) (*velerov1.Backup, error) {
 	st := r.st
 	var list velerov1.BackupList
 	if err := c.List(ctx, &list, client.InNamespace(VeleroNamespace)); err != nil {
@@ -530,11 +608,13 @@ func (r *runner) latestScheduled(ctx context.Context, c client.Client) (*velerov
 	if best == nil {
 		return nil, fmt.Errorf("no Completed scheduled backup of %s on %s", strings.Join(st.Namespaces, ", "), st.Source)
 	}
-	snap, err := r.snapshot(ctx, st.Source, st.Namespaces)
+	// The backup may be hours old: the restore is compared with what it
+	// holds (read through Velero), not with the source as it is now.
+	contents, err := backupContents(ctx, c, best.Name, st.Namespaces)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read Backup/%s/%s on %s: %w", VeleroNamespace, best.Name, st.Source, err)
 	}
-	st.Snapshot = snap
+	st.setSnapshot(contents)
 	return best, nil
 }
 
@@ -548,60 +628,6 @@ func coversAll(included, want []string) bool {
 		}
 	}
 	return true
-}
-
-// veleroStatus is what a Backup's or Restore's status says, in one shape.
-type veleroStatus struct {
-	name, phase, failure string
-	validation           []string
-	warnings, errors     int
-	started, completed   *metav1.Time
-	items                int
-	// logs is the velero CLI command that shows the errors.
-	logs string
-}
-
-func (v veleroStatus) message() string {
-	parts := []string{}
-	if v.failure != "" {
-		parts = append(parts, v.failure)
-	}
-	parts = append(parts, v.validation...)
-	if v.errors > 0 {
-		parts = append(parts, fmt.Sprintf("%d error(s), see `%s`", v.errors, v.logs))
-	}
-	return strings.Join(parts, "; ")
-}
-
-func (v veleroStatus) times() *VeleroTimes {
-	t := &VeleroTimes{Name: v.name, Phase: v.phase, Warnings: v.warnings, Errors: v.errors, Items: v.items, Message: v.message()}
-	if v.started != nil {
-		t.Started = ptrTime(v.started.Time.UTC())
-	}
-	if v.completed != nil {
-		t.Completed = ptrTime(v.completed.Time.UTC())
-	}
-	return t
-}
-
-func backupStatus(b *velerov1.Backup) veleroStatus {
-	v := veleroStatus{name: b.Name, phase: string(b.Status.Phase), failure: b.Status.FailureReason, validation: b.Status.ValidationErrors,
-		warnings: b.Status.Warnings, errors: b.Status.Errors, started: b.Status.StartTimestamp, completed: b.Status.CompletionTimestamp,
-		logs: "velero backup logs " + b.Name}
-	if p := b.Status.Progress; p != nil {
-		v.items = p.ItemsBackedUp
-	}
-	return v
-}
-
-func restoreStatus(rs *velerov1.Restore) veleroStatus {
-	v := veleroStatus{name: rs.Name, phase: string(rs.Status.Phase), failure: rs.Status.FailureReason, validation: rs.Status.ValidationErrors,
-		warnings: rs.Status.Warnings, errors: rs.Status.Errors, started: rs.Status.StartTimestamp, completed: rs.Status.CompletionTimestamp,
-		logs: "velero restore describe " + rs.Name + " --details"}
-	if p := rs.Status.Progress; p != nil {
-		v.items = p.ItemsRestored
-	}
-	return v
 }
 
 // taintKey is the taint TaintNoExecute puts on the source's Karmada
@@ -636,7 +662,15 @@ func (r *runner) inject(ctx context.Context) (string, error) {
 		}
 		msg = "deleted namespaces " + strings.Join(st.Namespaces, ", ") + " on " + st.Source
 	case v1alpha1.FailureStopAPIServer:
-		return "", fmt.Errorf("StopAPIServer is not supported by this runner yet")
+		if r.o.APIServers == nil {
+			return "", fmt.Errorf("StopAPIServer: the drill can stop a cluster's API server only on the local fleet")
+		}
+		// From here on the drill needs nothing from the source: the
+		// snapshot it verifies against was read during the backup.
+		if err := r.o.APIServers.StopAPIServer(ctx, st.Source); err != nil {
+			return "", fmt.Errorf("stop the API server of %s: %w", st.Source, err)
+		}
+		msg = fmt.Sprintf("API server of %s stopped", st.Source)
 	default:
 		msg = "no failure injected: the disaster is declared at this moment"
 	}
@@ -645,21 +679,76 @@ func (r *runner) inject(ctx context.Context) (string, error) {
 }
 
 // setTaint adds or removes the drill's NoExecute taint on a Karmada
-// Cluster.
+// Cluster. The taints are one list that Karmada's own controllers write
+// too (not-ready, unreachable): the patch carries the resourceVersion it
+// was computed from, and is recomputed when another write came first.
 func setTaint(ctx context.Context, c client.Client, cluster string, on bool) error {
-	kc := &clusterv1alpha1.Cluster{}
-	if err := c.Get(ctx, client.ObjectKey{Name: cluster}, kc); err != nil {
-		return fmt.Errorf("cluster %s in Karmada: %w", cluster, err)
-	}
-	orig := kc.DeepCopy()
-	kc.Spec.Taints = slices.DeleteFunc(kc.Spec.Taints, func(t corev1.Taint) bool { return t.Key == taintKey })
-	if on {
-		kc.Spec.Taints = append(kc.Spec.Taints, corev1.Taint{Key: taintKey, Value: "disaster-recovery-drill", Effect: corev1.TaintEffectNoExecute, TimeAdded: ptrMetaTime(metav1.Now())})
-	}
-	if err := c.Patch(ctx, kc, client.MergeFrom(orig)); err != nil {
-		return fmt.Errorf("cluster %s in Karmada: %w", cluster, err)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		kc := &clusterv1alpha1.Cluster{}
+		if err := c.Get(ctx, client.ObjectKey{Name: cluster}, kc); err != nil {
+			return err
+		}
+		orig := kc.DeepCopy()
+		kc.Spec.Taints = slices.DeleteFunc(kc.Spec.Taints, func(t corev1.Taint) bool { return t.Key == taintKey })
+		if on {
+			kc.Spec.Taints = append(kc.Spec.Taints, corev1.Taint{Key: taintKey, Value: "disaster-recovery-drill", Effect: corev1.TaintEffectNoExecute, TimeAdded: ptrMetaTime(metav1.Now())})
+		}
+		return c.Patch(ctx, kc, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}))
+	})
+	if err != nil {
+		return fmt.Errorf("taint Cluster/%s in Karmada: %w", cluster, err)
 	}
 	return nil
+}
+
+// evictions says what Karmada did about the drill's taint: the bindings it
+// is evicting from the source. Lifting the taint does not bring them back
+// (Karmada does not reschedule onto a recovered cluster by itself), so the
+// report must say so.
+func (r *runner) evictions(ctx context.Context) string {
+	c, err := r.client(r.o.ControlPlane)
+	if err != nil {
+		return ""
+	}
+	n := 0
+	count := func(tasks []workv1alpha2.GracefulEvictionTask) {
+		for _, t := range tasks {
+			if t.FromCluster == r.st.Source && t.Reason == workv1alpha2.EvictionReasonTaintUntolerated {
+				n++
+				return
+			}
+		}
+	}
+	var rbs workv1alpha2.ResourceBindingList
+	var crbs workv1alpha2.ClusterResourceBindingList
+	if c.List(ctx, &rbs) != nil || c.List(ctx, &crbs) != nil {
+		return ""
+	}
+	for _, b := range rbs.Items {
+		count(b.Spec.GracefulEvictionTasks)
+	}
+	for _, b := range crbs.Items {
+		count(b.Spec.GracefulEvictionTasks)
+	}
+	if n == 0 {
+		return " (Karmada evicted nothing from it)"
+	}
+	return fmt.Sprintf(" (Karmada is evicting %d workload(s) from it, which stay where it rescheduled them: Karmada does not move them back by itself)", n)
+}
+
+// clusterReady waits until Karmada sees a member Ready again.
+func (r *runner) clusterReady(ctx context.Context, cluster string) error {
+	c, err := r.client(r.o.ControlPlane)
+	if err != nil {
+		return err
+	}
+	return r.poll(ctx, fmt.Sprintf("Cluster/%s Ready in Karmada", cluster), func(ctx context.Context) (bool, error) {
+		kc := &clusterv1alpha1.Cluster{}
+		if err := c.Get(ctx, client.ObjectKey{Name: cluster}, kc); err != nil {
+			return false, err
+		}
+		return meta.IsStatusConditionTrue(kc.Status.Conditions, clusterv1alpha1.ClusterConditionReady), nil
+	})
 }
 
 func (r *runner) awaitBackup(ctx context.Context) (string, error) {
@@ -668,41 +757,91 @@ func (r *runner) awaitBackup(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	how, err := syncBackup(ctx, c, r.o.Servers, st.Recovery, st.RecoveryLocation, st.Backup.Name, r.o.FastSync, r.o.PhaseTimeout, r.now)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("Backup %s listed on %s (%s)", st.Backup.Name, st.Recovery, how), nil
+}
+
+// syncBackup waits until a recovery cluster's Velero lists a backup from
+// its read-only copy of the source's location, starting its server where
+// the drill must, and says how the backup got there. With fast, the
+// location is preset Available first, so Velero syncs it on its first
+// pass rather than its first one-minute cycle.
+func syncBackup(ctx context.Context, c client.WithWatch, servers Servers, cluster, location, backup string, fast bool, timeout time.Duration, now func() time.Time) (string, error) {
+	started := now()
 	how := "Velero's backup sync (first cycle after start: up to a minute)"
-	if r.o.FastSync {
+	if fast {
 		// The location is validated before the first sync cycle runs; a
 		// location already Available is synced at once.
 		bsl := &velerov1.BackupStorageLocation{}
-		if err := c.Get(ctx, client.ObjectKey{Namespace: VeleroNamespace, Name: st.RecoveryLocation}, bsl); err != nil {
-			return "", err
+		if err := c.Get(ctx, client.ObjectKey{Namespace: VeleroNamespace, Name: location}, bsl); err != nil {
+			return "", fmt.Errorf("BackupStorageLocation/%s/%s on %s: %w", VeleroNamespace, location, cluster, err)
 		}
 		// Velero syncs a location a sync period after its last sync: a
 		// lastSyncedTime left by an earlier server (Karmada retains the
-		// status) would hold the first pass back a minute.
-		if bsl.Status.Phase != velerov1.BackupStorageLocationPhaseAvailable || bsl.Status.LastSyncedTime != nil {
+		// status) would hold the first pass back a minute. The last
+		// validation goes too, so the server checks the location at once
+		// (wrong credentials show now, not a minute later).
+		if bsl.Status.Phase != velerov1.BackupStorageLocationPhaseAvailable || bsl.Status.LastSyncedTime != nil || bsl.Status.LastValidationTime != nil {
 			orig := bsl.DeepCopy()
 			bsl.Status.Phase = velerov1.BackupStorageLocationPhaseAvailable
-			bsl.Status.LastSyncedTime = nil
+			bsl.Status.LastSyncedTime, bsl.Status.LastValidationTime, bsl.Status.Message = nil, nil, ""
 			if err := c.Patch(ctx, bsl, client.MergeFrom(orig)); err != nil {
-				return "", fmt.Errorf("preset %s Available on %s: %w", st.RecoveryLocation, st.Recovery, err)
+				return "", fmt.Errorf("preset BackupStorageLocation/%s/%s Available on %s: %w", VeleroNamespace, location, cluster, err)
 			}
 		}
 		how = "fast path: location preset Available, synced on Velero's first pass"
 	}
-	if err := r.ensureServer(ctx, st.Recovery); err != nil {
-		return "", err
-	}
-	b := &velerov1.Backup{}
-	err = r.poll(ctx, fmt.Sprintf("Backup %s synced to %s", st.Backup.Name, st.Recovery), func(ctx context.Context) (bool, error) {
-		if err := c.Get(ctx, client.ObjectKey{Namespace: VeleroNamespace, Name: st.Backup.Name}, b); err != nil {
-			return false, err
+	if servers != nil {
+		if err := servers.Ensure(ctx, cluster); err != nil {
+			return "", fmt.Errorf("start Velero on %s: %w", cluster, err)
 		}
+	}
+	// Velero lists the backup only from an Available location: watch the
+	// location beside the backup, and end the wait with Velero's message
+	// when it finds the location Unavailable, rather than wait it out.
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := watchUnavailable(wctx, c, cluster, location, started, now); err != nil {
+			cancel(err)
+		}
+	}()
+	what := fmt.Sprintf("Backup/%s/%s synced to %s from %s", VeleroNamespace, backup, cluster, location)
+	_, err := waitFor(wctx, c, client.ObjectKey{Namespace: VeleroNamespace, Name: backup}, &velerov1.BackupList{}, timeout, what, func(b *velerov1.Backup) (bool, error) {
 		return b.Status.Phase == velerov1.BackupPhaseCompleted, nil
 	})
-	if err != nil {
-		return "", err
+	cancel(nil)
+	wg.Wait()
+	if cause := context.Cause(wctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		err = cause
 	}
-	return fmt.Sprintf("Backup %s listed on %s (%s)", b.Name, st.Recovery, how), nil
+	return how, err
+}
+
+// watchUnavailable returns an error carrying Velero's message once Velero
+// has validated the location as Unavailable since the wait started; nil
+// when ctx ends first.
+func watchUnavailable(ctx context.Context, c client.Client, cluster, name string, since time.Time, now func() time.Time) error {
+	for {
+		bsl := &velerov1.BackupStorageLocation{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: VeleroNamespace, Name: name}, bsl); err == nil {
+			last := bsl.Status.LastValidationTime
+			if unavailableNow(bsl, now()) && last != nil && !last.Time.Before(since.Truncate(time.Second)) {
+				return fmt.Errorf("velero: BackupStorageLocation/%s/%s on %s is Unavailable: %s", VeleroNamespace, name, cluster, bsl.Status.Message)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(retryEvery):
+		}
+	}
 }
 
 func (r *runner) restore(ctx context.Context) (string, error) {
@@ -724,26 +863,60 @@ func (r *runner) restore(ctx context.Context) (string, error) {
 			RestorePVs: ptrBool(false),
 		},
 	}
-	if err := c.Create(ctx, rs); err != nil && !apierrors.IsAlreadyExists(err) {
-		return "", fmt.Errorf("create Restore %s/%s on %s: %w", VeleroNamespace, rs.Name, st.Recovery, err)
-	}
-	err = r.poll(ctx, fmt.Sprintf("Restore %s on %s", rs.Name, st.Recovery), func(ctx context.Context) (bool, error) {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(rs), rs); err != nil {
-			return false, err
-		}
-		switch rs.Status.Phase {
-		case velerov1.RestorePhaseCompleted:
-			return true, nil
-		case velerov1.RestorePhaseFailed, velerov1.RestorePhasePartiallyFailed, velerov1.RestorePhaseFailedValidation:
-			return false, stop("Velero: Restore %s %s: %s", rs.Name, rs.Status.Phase, restoreStatus(rs).message())
-		}
-		return false, nil
+	times, err := restoreAndWait(ctx, c, st.Recovery, rs, r.o.PhaseTimeout, r.now, func() error {
+		// Recorded before the wait: whatever happens next, cleanup knows
+		// a restore may have created objects.
+		st.Restore = &VeleroTimes{Name: rs.Name}
+		return st.save(r.o.StateFile)
 	})
-	st.Restore = restoreStatus(rs).times()
+	if times != nil {
+		st.Restore = times
+	}
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("Restore %s Completed: %d items, %d warnings", rs.Name, st.Restore.Items, rs.Status.Warnings), nil
+	return fmt.Sprintf("Restore %s Completed: %d items, %d warnings", rs.Name, times.Items, times.Warnings), nil
+}
+
+// restoreAndWait creates a Restore (one that exists already is waited
+// for: a resumed run) and waits until Velero ends it. A failed restore's
+// error carries Velero's own messages; one that does not end in time,
+// what Velero last reported. created, when set, runs once the Restore
+// exists.
+func restoreAndWait(ctx context.Context, c client.WithWatch, cluster string, rs *velerov1.Restore, timeout time.Duration, now func() time.Time, created func() error) (*VeleroTimes, error) {
+	if err := c.Create(ctx, rs); err != nil && !apierrors.IsAlreadyExists(err) {
+		return nil, fmt.Errorf("create Restore/%s/%s on %s: %w", VeleroNamespace, rs.Name, cluster, err)
+	}
+	requested := now().UTC()
+	if created != nil {
+		if err := created(); err != nil {
+			return nil, err
+		}
+	}
+	obs := &observed{}
+	got, err := waitFor(ctx, c, client.ObjectKeyFromObject(rs), &velerov1.RestoreList{}, timeout, fmt.Sprintf("Restore/%s/%s on %s", VeleroNamespace, rs.Name, cluster), func(rs *velerov1.Restore) (bool, error) {
+		obs.see(rs.Status.Phase != "" && rs.Status.Phase != velerov1.RestorePhaseNew, rs.Status.Phase == velerov1.RestorePhaseCompleted || restoreFailed(rs.Status.Phase), now)
+		switch {
+		case rs.Status.Phase == velerov1.RestorePhaseCompleted:
+			return true, nil
+		case restoreFailed(rs.Status.Phase):
+			return false, stop("velero: Restore/%s/%s %s", VeleroNamespace, rs.Name, rs.Status.Phase)
+		}
+		return false, nil
+	})
+	if got != nil {
+		rs = got
+	}
+	v := restoreStatus(rs)
+	if restoreFailed(rs.Status.Phase) {
+		v = withDetails(ctx, c, v, velerov1.DownloadTargetKindRestoreResults)
+		err = fmt.Errorf("velero: Restore/%s/%s on %s %s: %s", VeleroNamespace, rs.Name, cluster, rs.Status.Phase, v.message())
+	} else if err != nil && ctx.Err() == nil {
+		err = fmt.Errorf("%w; Velero last reported %s, %d items restored", err, orDefault(string(rs.Status.Phase), "no phase"), v.items)
+	}
+	times := v.times()
+	times.Requested, times.Seen = &requested, obs.span()
+	return times, err
 }
 
 func (r *runner) cleanup(ctx context.Context) (string, error) {
@@ -761,18 +934,26 @@ func (r *runner) cleanup(ctx context.Context) (string, error) {
 				errs = append(errs, err)
 			} else {
 				st.FailureLifted = true
-				done = append(done, "taint lifted from "+st.Source)
+				done = append(done, "taint lifted from "+st.Source+r.evictions(ctx))
+			}
+		case v1alpha1.FailureStopAPIServer:
+			msg, err := r.restartSource(ctx)
+			if err != nil {
+				errs = append(errs, err)
+			} else {
+				st.FailureLifted = true
+				done = append(done, msg)
 			}
 		default:
 			st.FailureLifted = true
 		}
 	}
 	if st.Restore != nil && (d.Spec.Cleanup.RemoveRestored == nil || *d.Spec.Cleanup.RemoveRestored) {
-		n, err := r.removeRestored(ctx)
+		msg, err := r.removeRestored(ctx)
 		if err != nil {
 			errs = append(errs, err)
 		} else {
-			done = append(done, fmt.Sprintf("%d restored object(s) removed from %s", n, st.Recovery))
+			done = append(done, msg)
 		}
 	}
 	if st.Backup != nil && !d.Spec.Cleanup.KeepBackup && d.Spec.Backup != v1alpha1.DrillBackupLatestScheduled {
@@ -786,6 +967,26 @@ func (r *runner) cleanup(ctx context.Context) (string, error) {
 		done = append(done, "nothing to clean up")
 	}
 	return strings.Join(done, "; "), errors.Join(errs...)
+}
+
+// restartSource starts the source's API server again and, when the drill
+// knows the control plane, waits until Karmada sees the cluster Ready.
+func (r *runner) restartSource(ctx context.Context) (string, error) {
+	st := r.st
+	if r.o.APIServers == nil {
+		return "", fmt.Errorf("the API server of %s was stopped by the drill and it cannot start it here: start it on the local fleet (flotilla fleet up), then run the cleanup again", st.Source)
+	}
+	start := r.now()
+	if err := r.o.APIServers.StartAPIServer(ctx, st.Source); err != nil {
+		return "", fmt.Errorf("start the API server of %s again: %w", st.Source, err)
+	}
+	if r.o.ControlPlane == "" {
+		return fmt.Sprintf("API server of %s started again", st.Source), nil
+	}
+	if err := r.clusterReady(ctx, st.Source); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("API server of %s started again, Ready in Karmada after %s", st.Source, round(r.now().Sub(start))), nil
 }
 
 // deleteBackup asks the source's Velero to delete the drill's backup

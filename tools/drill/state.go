@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -61,6 +62,19 @@ type VeleroTimes struct {
 	Warnings  int        `json:"warnings"`
 	Errors    int        `json:"errors"`
 	Message   string     `json:"message,omitempty"`
+	// Requested is when the drill had created the Backup or Restore; Seen
+	// when it saw Velero take it up and end it (its status writes,
+	// watched), to the millisecond: Velero's own timestamps have whole
+	// seconds. From the phase's start to Requested is the drill's own
+	// time, from Requested to Seen.Started Velero's queue and validation.
+	Requested *time.Time `json:"requested,omitempty"`
+	Seen      *Span      `json:"seen,omitempty"`
+}
+
+// Span is a stretch of time.
+type Span struct {
+	Started time.Time `json:"started"`
+	Ended   time.Time `json:"ended"`
 }
 
 // State is a drill run as recorded in its state file.
@@ -86,10 +100,17 @@ type State struct {
 	// RTO and RPO are measured from); FailureLifted whether cleanup undid it.
 	FailureAt     *time.Time `json:"failureAt,omitempty"`
 	FailureLifted bool       `json:"failureLifted,omitempty"`
-	// Snapshot are the source objects as they were backed up (server-owned
-	// fields stripped), what verification compares the restore with.
-	Snapshot     []*unstructured.Unstructured `json:"snapshot,omitempty"`
-	Verification *Verification                `json:"verification,omitempty"`
+	// Snapshot are the source objects as they were backed up, what
+	// verification compares the restore with. It is kept beside the state
+	// file (STATE.snapshot.json), written once: the state is saved as
+	// every phase starts and ends, and rewriting thousands of objects each
+	// time would be the drill's own time inside the measured phases.
+	Snapshot      []*unstructured.Unstructured `json:"-"`
+	snapshotSaved bool
+	// Unreadable are resources the source would not list for the
+	// snapshot (verification fails on them).
+	Unreadable   []string      `json:"unreadable,omitempty"`
+	Verification *Verification `json:"verification,omitempty"`
 	// Done is set when cleanup has run.
 	Done bool `json:"done,omitempty"`
 }
@@ -136,19 +157,56 @@ func LoadState(path string) (*State, error) {
 	if s.APIVersion != APIVersion {
 		return nil, fmt.Errorf("drill state %s: apiVersion %q, want %q", path, s.APIVersion, APIVersion)
 	}
+	data, err = os.ReadFile(snapshotPath(path))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		if err := json.Unmarshal(data, &s.Snapshot); err != nil {
+			return nil, fmt.Errorf("drill state %s: %w", snapshotPath(path), err)
+		}
+		s.snapshotSaved = true
+	}
 	return s, nil
 }
 
-// save writes the state atomically (a crash leaves the previous version).
+func snapshotPath(state string) string {
+	return strings.TrimSuffix(state, ".json") + ".snapshot.json"
+}
+
+// setSnapshot records what the backup holds; the next save writes it.
+func (s *State) setSnapshot(objs []*unstructured.Unstructured) {
+	s.Snapshot, s.snapshotSaved = objs, false
+}
+
+// save writes the state atomically (a crash leaves the previous version),
+// and the snapshot beside it when it is new.
 func (s *State) save(path string) error {
 	if path == "" {
 		return nil
 	}
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if s.Snapshot != nil && !s.snapshotSaved {
+		if err := writeJSON(snapshotPath(path), s.Snapshot, false); err != nil {
+			return err
+		}
+		s.snapshotSaved = true
+	}
+	return writeJSON(path, s, true)
+}
+
+func writeJSON(path string, v any, indent bool) error {
+	var data []byte
+	var err error
+	if indent {
+		data, err = json.MarshalIndent(v, "", "  ")
+	} else {
+		data, err = json.Marshal(v)
+	}
+	if err != nil {
 		return err
 	}
 	tmp := path + ".tmp"

@@ -2,19 +2,27 @@ package drill
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"time"
 
+	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
+	"github.com/vmware-tanzu/velero/pkg/label"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/semdiff"
 )
@@ -27,13 +35,16 @@ type Verification struct {
 	Verified  int         `json:"verified"`
 	Missing   []string    `json:"missing,omitempty"`
 	Different []Different `json:"different,omitempty"`
+	// Unreadable are resources the source would not list when the
+	// snapshot was read: what they held could not be verified.
+	Unreadable []string `json:"unreadable,omitempty"`
 	// Ready are the plan's readiness checks and their outcome.
 	Ready []ReadyResult `json:"ready,omitempty"`
 }
 
 // Passed says whether every object came back equal and every check held.
 func (v *Verification) Passed() bool {
-	if v == nil || len(v.Missing) > 0 || len(v.Different) > 0 {
+	if v == nil || len(v.Missing) > 0 || len(v.Different) > 0 || len(v.Unreadable) > 0 {
 		return false
 	}
 	for _, r := range v.Ready {
@@ -98,24 +109,35 @@ func normalized(u *unstructured.Unstructured) map[string]any {
 	return c.Object
 }
 
-// snapshot lists every object of the namespaces on a cluster, server-owned
-// fields stripped: what the backup holds and the restore must give back.
-func (r *runner) snapshot(ctx context.Context, cluster string, namespaces []string) ([]*unstructured.Unstructured, error) {
+// snapshot is what a cluster's namespaces held: the objects the backup
+// holds and the restore must give back, and the resources that could not
+// be listed.
+type snapshot struct {
+	objects    []*unstructured.Unstructured
+	unreadable []string
+}
+
+// snapshot lists every object of the namespaces on a cluster. A resource
+// the server will not list (a broken conversion webhook, an aggregated API
+// that is down) is recorded, not fatal: Velero meets the same error during
+// the backup, and its verdict is what the drill reports.
+func (r *runner) snapshot(ctx context.Context, cluster string, namespaces []string) (snapshot, error) {
+	var snap snapshot
 	cfg, err := r.o.Config(cluster)
 	if err != nil {
-		return nil, err
+		return snap, err
 	}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
-		return nil, err
+		return snap, err
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		return nil, err
+		return snap, err
 	}
 	lists, err := dc.ServerPreferredNamespacedResources()
 	if err != nil && len(lists) == 0 {
-		return nil, fmt.Errorf("%s: discovery: %w", cluster, err)
+		return snap, fmt.Errorf("%s: discovery: %w", cluster, err)
 	}
 	var out []*unstructured.Unstructured
 	for _, l := range lists {
@@ -134,10 +156,14 @@ func (r *runner) snapshot(ctx context.Context, cluster string, namespaces []stri
 			for _, ns := range namespaces {
 				items, err := dyn.Resource(gv.WithResource(res.Name)).Namespace(ns).List(ctx, metav1.ListOptions{})
 				if err != nil {
-					if apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
+					switch {
+					case apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err):
 						continue
+					case ctx.Err() != nil || isUnreachable(err):
+						return snap, fmt.Errorf("%s: list %s in %s: %w", cluster, key, ns, err)
 					}
-					return nil, fmt.Errorf("%s: list %s in %s: %w", cluster, key, ns, err)
+					snap.unreadable = append(snap.unreadable, fmt.Sprintf("%s in %s on %s: %v", key, ns, cluster, err))
+					continue
 				}
 				for i := range items.Items {
 					out = append(out, items.Items[i].DeepCopy())
@@ -146,7 +172,15 @@ func (r *runner) snapshot(ctx context.Context, cluster string, namespaces []stri
 		}
 	}
 	slices.SortFunc(out, func(a, b *unstructured.Unstructured) int { return strings.Compare(ref(a), ref(b)) })
-	return out, nil
+	snap.objects = out
+	return snap, nil
+}
+
+// isUnreachable says whether an error is the API server itself not
+// answering (as opposed to it refusing one resource).
+func isUnreachable(err error) bool {
+	var status apierrors.APIStatus
+	return !errors.As(err, &status)
 }
 
 func ref(u *unstructured.Unstructured) string {
@@ -163,36 +197,62 @@ func (s *State) restoredNamespace(ns string) string {
 
 func (r *runner) verify(ctx context.Context) (string, error) {
 	st := r.st
-	cfg, err := r.o.Config(st.Recovery)
-	if err != nil {
-		return "", err
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return "", err
-	}
 	c, err := r.client(st.Recovery)
 	if err != nil {
 		return "", err
 	}
+	cfg, err := r.o.Config(st.Recovery)
+	if err != nil {
+		return "", err
+	}
+	v, err := verifyRestore(ctx, cfg, c, st.Recovery, st.Snapshot, st.restoredNamespace, r.drill.Spec.Verify)
+	if err != nil {
+		return "", err
+	}
+	v.Unreadable = st.Unreadable
+	st.Verification = v
+	msg := v.summary(st.Recovery)
+	if !v.Passed() {
+		return msg, fmt.Errorf("verification failed: %s", msg)
+	}
+	return msg, nil
+}
+
+func (v *Verification) summary(cluster string) string {
+	msg := fmt.Sprintf("%d of %d objects equal on %s, %d missing, %d different", v.Verified, v.Objects, cluster, len(v.Missing), len(v.Different))
+	if len(v.Unreadable) > 0 {
+		msg += fmt.Sprintf(", %d resource(s) unreadable at backup time", len(v.Unreadable))
+	}
+	return msg
+}
+
+// verifyRestore compares every object of a snapshot (what the backup
+// holds) with its restored copy on a cluster (restoredNS maps a source
+// namespace to where it was restored), fields the API server, Velero and
+// Karmada own aside, and runs the readiness checks.
+func verifyRestore(ctx context.Context, cfg *rest.Config, c client.Client, cluster string, snapshot []*unstructured.Unstructured, restoredNS func(string) string, spec v1alpha1.DrillVerify) (*Verification, error) {
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	mapper := c.RESTMapper()
-	v := &Verification{Objects: len(st.Snapshot)}
-	opts := semdiff.Options{Ignore: append(slices.Clone(ignoredFields), r.drill.Spec.Verify.IgnoreFields...)}
-	for _, want := range st.Snapshot {
+	v := &Verification{Objects: len(snapshot)}
+	opts := semdiff.Options{Ignore: append(slices.Clone(ignoredFields), spec.IgnoreFields...)}
+	for _, want := range snapshot {
 		gvk := want.GroupVersionKind()
 		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		if err != nil {
-			v.Missing = append(v.Missing, ref(want)+" (kind not served on "+st.Recovery+")")
+			v.Missing = append(v.Missing, ref(want)+" (kind not served on "+cluster+")")
 			continue
 		}
-		ns := st.restoredNamespace(want.GetNamespace())
+		ns := restoredNS(want.GetNamespace())
 		got, err := dyn.Resource(m.Resource).Namespace(ns).Get(ctx, want.GetName(), metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			v.Missing = append(v.Missing, ref(want))
 			continue
 		}
 		if err != nil {
-			return "", fmt.Errorf("get %s on %s: %w", ref(want), st.Recovery, err)
+			return nil, fmt.Errorf("get %s on %s: %w", ref(want), cluster, err)
 		}
 		changes := semdiff.Diff(normalized(want), normalized(got), opts)
 		if len(changes) == 0 {
@@ -205,19 +265,14 @@ func (r *runner) verify(ctx context.Context) (string, error) {
 		}
 		v.Different = append(v.Different, d)
 	}
-	for _, chk := range r.drill.Spec.Verify.Ready {
-		v.Ready = append(v.Ready, r.ready(ctx, dyn, c, chk.APIVersion, chk.Kind, st.restoredNamespace(chk.Namespace), chk.Name, chk.Condition))
+	for _, chk := range spec.Ready {
+		v.Ready = append(v.Ready, ready(ctx, dyn, c, chk.APIVersion, chk.Kind, restoredNS(chk.Namespace), chk.Name, chk.Condition))
 	}
-	st.Verification = v
-	msg := fmt.Sprintf("%d of %d objects equal on %s, %d missing, %d different", v.Verified, v.Objects, st.Recovery, len(v.Missing), len(v.Different))
-	if !v.Passed() {
-		return msg, fmt.Errorf("verification failed: %s", msg)
-	}
-	return msg, nil
+	return v, nil
 }
 
 // ready runs one readiness check.
-func (r *runner) ready(ctx context.Context, dyn dynamic.Interface, c client.Client, apiVersion, kind, ns, name, condition string) ReadyResult {
+func ready(ctx context.Context, dyn dynamic.Interface, c client.Client, apiVersion, kind, ns, name, condition string) ReadyResult {
 	if apiVersion == "" {
 		apiVersion = "v1"
 	}
@@ -254,40 +309,96 @@ func (r *runner) ready(ctx context.Context, dyn dynamic.Interface, c client.Clie
 	return res
 }
 
-// removeRestored deletes what the restore created on the recovery side:
-// every object Velero labelled with the restore's name, and the mapped
-// namespaces (they did not exist before: the restore made them).
-func (r *runner) removeRestored(ctx context.Context) (int, error) {
+// removeRestored deletes what the drill's restore created on the recovery
+// side. A restore that has not ended yet (its phase failed or timed out
+// while Velero kept going) is waited for first, so nothing is created
+// after the removal; Velero's last word on it is recorded.
+func (r *runner) removeRestored(ctx context.Context) (string, error) {
 	st := r.st
 	c, err := r.client(st.Recovery)
 	if err != nil {
-		return 0, err
+		return "", err
+	}
+	rs, err := settle(ctx, c, st.Restore.Name, r.o.PhaseTimeout)
+	if err != nil {
+		return "", fmt.Errorf("restored objects left on %s: %w", st.Recovery, err)
+	}
+	if rs != nil && st.Restore.Completed == nil {
+		v := restoreStatus(rs)
+		if restoreFailed(rs.Status.Phase) {
+			v = withDetails(ctx, c, v, velerov1.DownloadTargetKindRestoreResults)
+		}
+		seen := st.Restore.Seen
+		st.Restore = v.times()
+		st.Restore.Seen = seen
+	}
+	n, err := removeRestored(ctx, c, st.Recovery, st.Snapshot, st.Namespaces, st.NamespaceMapping, st.Restore.Name)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d restored object(s) removed from %s", n, st.Recovery), nil
+}
+
+// settle waits until a Restore has ended (nil when there is none).
+func settle(ctx context.Context, c client.WithWatch, name string, timeout time.Duration) (*velerov1.Restore, error) {
+	rs := &velerov1.Restore{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: VeleroNamespace, Name: name}, rs); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("get Restore/%s/%s: %w", VeleroNamespace, name, err)
+	}
+	ended := func(rs *velerov1.Restore) (bool, error) {
+		return rs.Status.Phase == velerov1.RestorePhaseCompleted || restoreFailed(rs.Status.Phase), nil
+	}
+	if ok, _ := ended(rs); ok {
+		return rs, nil
+	}
+	got, err := waitFor(ctx, c, client.ObjectKeyFromObject(rs), &velerov1.RestoreList{}, timeout, fmt.Sprintf("Restore/%s/%s still %s: it may create more objects", VeleroNamespace, name, orDefault(string(rs.Status.Phase), "New")), ended)
+	if err != nil {
+		return nil, err
+	}
+	return got, nil
+}
+
+// removeRestored deletes what a restore created: every object of the
+// snapshot that Velero labelled with the restore's name, then the mapped
+// namespaces (they did not exist before: the restore made them).
+// Objects go one by one: deleting a namespace alone leaves its objects to
+// the namespace controller, which a cluster may not run (the local
+// fleet's members do not).
+func removeRestored(ctx context.Context, c client.Client, cluster string, snapshot []*unstructured.Unstructured, namespaces []string, mapping map[string]string, restore string) (int, error) {
+	restoredNS := func(ns string) string {
+		if to, ok := mapping[ns]; ok && to != "" {
+			return to
+		}
+		return ns
 	}
 	n := 0
-	// Objects one by one, then mapped namespaces: deleting a namespace
-	// alone leaves its objects to the namespace controller, which a
-	// cluster may not run (the local fleet's members do not).
-	for _, obj := range st.Snapshot {
-		ns := st.restoredNamespace(obj.GetNamespace())
+	for _, obj := range snapshot {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(obj.GroupVersionKind())
-		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: obj.GetName()}, u); err != nil {
-			continue
+		if err := c.Get(ctx, client.ObjectKey{Namespace: restoredNS(obj.GetNamespace()), Name: obj.GetName()}, u); err != nil {
+			if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
+				continue
+			}
+			return n, fmt.Errorf("get %s on %s: %w", ref(obj), cluster, err)
 		}
-		if u.GetLabels()["velero.io/restore-name"] != st.Restore.Name {
+		if u.GetLabels()[velerov1.RestoreNameLabel] != label.GetValidName(restore) {
 			continue // not created by this restore (it existed already)
 		}
 		if err := c.Delete(ctx, u); err != nil && !apierrors.IsNotFound(err) {
-			return n, fmt.Errorf("delete %s on %s: %w", ref(u), st.Recovery, err)
+			return n, fmt.Errorf("delete %s on %s: %w", ref(u), cluster, err)
 		}
 		n++
 	}
-	for from, to := range st.NamespaceMapping {
-		if to == "" || to == from || !slices.Contains(st.Namespaces, from) {
+	for _, from := range slices.Sorted(maps.Keys(mapping)) {
+		to := mapping[from]
+		if to == "" || to == from || !slices.Contains(namespaces, from) {
 			continue
 		}
 		if err := c.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: to}}); err != nil && !apierrors.IsNotFound(err) {
-			return n, fmt.Errorf("delete Namespace/%s on %s: %w", to, st.Recovery, err)
+			return n, fmt.Errorf("delete Namespace/%s on %s: %w", to, cluster, err)
 		}
 		n++
 	}
