@@ -18,6 +18,7 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
+	"github.com/flotilla-gitops/flotilla/tools/semdiff"
 )
 
 func at(s int) *time.Time {
@@ -225,5 +226,32 @@ func TestVeleroErrorsAreQuoted(t *testing.T) {
 	v.details = nil
 	if msg := v.message(); msg != "4 error(s), see `velero restore describe r --details`" {
 		t.Errorf("message without details: %s", msg)
+	}
+}
+
+// A source's copy and the recovery cluster's own copy of one Karmada
+// template differ only in Karmada's per-member bookkeeping and Velero's
+// labels: equal for verification; a user's label is content.
+func TestNormalizedLeavesKarmadaBookkeepingOut(t *testing.T) {
+	obj := func(member, restore, tier string) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{}
+		u.SetAPIVersion("v1")
+		u.SetKind("ConfigMap")
+		u.SetName("routes")
+		labels := map[string]string{"karmada.io/managed": "true", "work.karmada.io/permanent-id": member + "-id", "tier": tier}
+		if restore != "" {
+			labels["velero.io/restore-name"] = restore
+		}
+		u.SetLabels(labels)
+		u.SetAnnotations(map[string]string{"work.karmada.io/namespace": "karmada-es-" + member, "resourcetemplate.karmada.io/uid": member})
+		u.Object["data"] = map[string]any{"route": "a"}
+		return u
+	}
+	opts := semdiff.Options{Ignore: ignoredFields}
+	if d := semdiff.Diff(normalized(obj("src", "", "web")), normalized(obj("dr", "r-1", "web")), opts); len(d) != 0 {
+		t.Errorf("Karmada's bookkeeping compared: %v", d)
+	}
+	if d := semdiff.Diff(normalized(obj("src", "", "web")), normalized(obj("dr", "", "db")), opts); len(d) != 1 {
+		t.Errorf("a user's label not compared: %v", d)
 	}
 }

@@ -149,6 +149,9 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 	b.WriteString(".\n\n")
 	if v := rep.Verification; v != nil {
 		fmt.Fprintf(&b, "Verification: %d objects backed up, %d equal after restore, %d missing, %d different.\n", v.Objects, v.Verified, len(v.Missing), len(v.Different))
+		if len(v.Existing) > 0 {
+			fmt.Fprintf(&b, "- %d were on %s before the restore (Velero leaves an existing object as it is): %s\n", len(v.Existing), rep.Recovery, strings.Join(v.Existing, ", "))
+		}
 		for _, u := range v.Unreadable {
 			fmt.Fprintf(&b, "- unreadable at backup time (not verified): %s\n", u)
 		}

@@ -1,7 +1,10 @@
 package drill
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -38,6 +41,10 @@ type Verification struct {
 	// Unreadable are resources the source would not list when the
 	// snapshot was read: what they held could not be verified.
 	Unreadable []string `json:"unreadable,omitempty"`
+	// Existing are objects the recovery cluster held before the restore
+	// (Velero leaves an object that exists as it is: a standby copy
+	// Karmada placed there): compared, but not restored.
+	Existing []string `json:"existing,omitempty"`
 	// Ready are the plan's readiness checks and their outcome.
 	Ready []ReadyResult `json:"ready,omitempty"`
 }
@@ -91,16 +98,31 @@ var ignoredFields = []string{
 // veleroLabels are the labels Velero puts on what it restores.
 var veleroLabels = []string{"velero.io/backup-name", "velero.io/restore-name"}
 
+// karmadaKey says whether a label or annotation is Karmada's bookkeeping
+// on a member's copy (karmada.io/managed, work.karmada.io/namespace,
+// resourcebinding.karmada.io/permanent-id...): its values name the member
+// and the Work, so they differ between a source's copy and the recovery
+// cluster's own copy of the same template by design.
+func karmadaKey(k string) bool {
+	prefix, _, ok := strings.Cut(k, "/")
+	return ok && (prefix == "karmada.io" || strings.HasSuffix(prefix, ".karmada.io"))
+}
+
 // normalized is an object's content for comparison: without the labels
-// Velero adds, and with empty label and annotation maps dropped (a restore
-// that removed Velero's labels from an object that had none leaves {}).
+// Velero adds and Karmada's per-member bookkeeping, and with empty label
+// and annotation maps dropped (a restore that removed Velero's labels from
+// an object that had none leaves {}).
 func normalized(u *unstructured.Unstructured) map[string]any {
 	c := u.DeepCopy()
 	labels := c.GetLabels()
 	for _, k := range veleroLabels {
 		delete(labels, k)
 	}
+	maps.DeleteFunc(labels, func(k, _ string) bool { return karmadaKey(k) })
 	c.SetLabels(labels)
+	annotations := c.GetAnnotations()
+	maps.DeleteFunc(annotations, func(k, _ string) bool { return karmadaKey(k) })
+	c.SetAnnotations(annotations)
 	for _, f := range []string{"labels", "annotations"} {
 		if m, ok, _ := unstructured.NestedMap(c.Object, "metadata", f); ok && len(m) == 0 {
 			unstructured.RemoveNestedField(c.Object, "metadata", f)
@@ -205,7 +227,7 @@ func (r *runner) verify(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	v, err := verifyRestore(ctx, cfg, c, st.Recovery, st.Snapshot, st.restoredNamespace, r.drill.Spec.Verify)
+	v, err := verifyRestore(ctx, cfg, c, st.Recovery, st.Restore.Name, st.Snapshot, st.restoredNamespace, r.drill.Spec.Verify)
 	if err != nil {
 		return "", err
 	}
@@ -220,6 +242,9 @@ func (r *runner) verify(ctx context.Context) (string, error) {
 
 func (v *Verification) summary(cluster string) string {
 	msg := fmt.Sprintf("%d of %d objects equal on %s, %d missing, %d different", v.Verified, v.Objects, cluster, len(v.Missing), len(v.Different))
+	if len(v.Existing) > 0 {
+		msg += fmt.Sprintf(" (%d of them there before the restore, left as they were)", len(v.Existing))
+	}
 	if len(v.Unreadable) > 0 {
 		msg += fmt.Sprintf(", %d resource(s) unreadable at backup time", len(v.Unreadable))
 	}
@@ -229,8 +254,9 @@ func (v *Verification) summary(cluster string) string {
 // verifyRestore compares every object of a snapshot (what the backup
 // holds) with its restored copy on a cluster (restoredNS maps a source
 // namespace to where it was restored), fields the API server, Velero and
-// Karmada own aside, and runs the readiness checks.
-func verifyRestore(ctx context.Context, cfg *rest.Config, c client.Client, cluster string, snapshot []*unstructured.Unstructured, restoredNS func(string) string, spec v1alpha1.DrillVerify) (*Verification, error) {
+// Karmada own aside, and runs the readiness checks. Objects the restore
+// (named) did not create are listed as existing.
+func verifyRestore(ctx context.Context, cfg *rest.Config, c client.Client, cluster, restore string, snapshot []*unstructured.Unstructured, restoredNS func(string) string, spec v1alpha1.DrillVerify) (*Verification, error) {
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -253,6 +279,9 @@ func verifyRestore(ctx context.Context, cfg *rest.Config, c client.Client, clust
 		}
 		if err != nil {
 			return nil, fmt.Errorf("get %s on %s: %w", ref(want), cluster, err)
+		}
+		if restore != "" && got.GetLabels()[velerov1.RestoreNameLabel] != label.GetValidName(restore) {
+			v.Existing = append(v.Existing, ref(want))
 		}
 		changes := semdiff.Diff(normalized(want), normalized(got), opts)
 		if len(changes) == 0 {
@@ -328,15 +357,59 @@ func (r *runner) removeRestored(ctx context.Context) (string, error) {
 		if restoreFailed(rs.Status.Phase) {
 			v = withDetails(ctx, c, v, velerov1.DownloadTargetKindRestoreResults)
 		}
-		seen := st.Restore.Seen
+		requested, seen := st.Restore.Requested, st.Restore.Seen
 		st.Restore = v.times()
-		st.Restore.Seen = seen
+		st.Restore.Requested, st.Restore.Seen = requested, seen
 	}
-	n, err := removeRestored(ctx, c, st.Recovery, st.Snapshot, st.Namespaces, st.NamespaceMapping, st.Restore.Name)
+	// A namespace goes only if Velero says it created it: restoring into
+	// a namespace that existed must not end in deleting it.
+	var created []string
+	var note string
+	if rs != nil {
+		created, err = createdNamespaces(ctx, c, rs.Name)
+		if err != nil {
+			note = fmt.Sprintf("; the namespaces the restore may have created are left (Velero's list of what it created could not be read: %v)", err)
+		}
+	}
+	var targets []string
+	for _, ns := range st.Namespaces {
+		targets = append(targets, st.restoredNamespace(ns))
+	}
+	created = slices.DeleteFunc(created, func(ns string) bool { return !slices.Contains(targets, ns) })
+	n, err := removeRestored(ctx, c, st.Recovery, st.Snapshot, st.restoredNamespace, st.Restore.Name, created)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%d restored object(s) removed from %s", n, st.Recovery), nil
+	msg := fmt.Sprintf("%d restored object(s) removed from %s", n, st.Recovery)
+	if len(created) > 0 {
+		msg += " (namespaces " + strings.Join(created, ", ") + " with them)"
+	}
+	return msg + note, nil
+}
+
+// createdNamespaces lists the namespaces a restore created, from the list
+// of what it restored that Velero keeps in the object store (`velero
+// restore describe --details`, "Resource List").
+func createdNamespaces(ctx context.Context, c client.WithWatch, restore string) ([]string, error) {
+	data, err := download(ctx, c, velerov1.DownloadTargetKindRestoreResourceList, restore)
+	if err != nil {
+		return nil, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("restore %s resource list: %w", restore, err)
+	}
+	var list map[string][]string
+	if err := json.NewDecoder(zr).Decode(&list); err != nil {
+		return nil, fmt.Errorf("restore %s resource list: %w", restore, err)
+	}
+	var out []string
+	for _, e := range list["v1/Namespace"] {
+		if name, ok := strings.CutSuffix(e, "(created)"); ok {
+			out = append(out, name)
+		}
+	}
+	return out, nil
 }
 
 // settle waits until a Restore has ended (nil when there is none).
@@ -362,18 +435,12 @@ func settle(ctx context.Context, c client.WithWatch, name string, timeout time.D
 }
 
 // removeRestored deletes what a restore created: every object of the
-// snapshot that Velero labelled with the restore's name, then the mapped
-// namespaces (they did not exist before: the restore made them).
-// Objects go one by one: deleting a namespace alone leaves its objects to
-// the namespace controller, which a cluster may not run (the local
-// fleet's members do not).
-func removeRestored(ctx context.Context, c client.Client, cluster string, snapshot []*unstructured.Unstructured, namespaces []string, mapping map[string]string, restore string) (int, error) {
-	restoredNS := func(ns string) string {
-		if to, ok := mapping[ns]; ok && to != "" {
-			return to
-		}
-		return ns
-	}
+// snapshot that Velero labelled with the restore's name (restoredNS maps
+// a source namespace to where it was restored), then the namespaces it
+// created. Objects go one by one: deleting a namespace alone leaves its
+// objects to the namespace controller, which a cluster may not run (the
+// local fleet's members do not).
+func removeRestored(ctx context.Context, c client.Client, cluster string, snapshot []*unstructured.Unstructured, restoredNS func(string) string, restore string, namespaces []string) (int, error) {
 	n := 0
 	for _, obj := range snapshot {
 		u := &unstructured.Unstructured{}
@@ -392,13 +459,9 @@ func removeRestored(ctx context.Context, c client.Client, cluster string, snapsh
 		}
 		n++
 	}
-	for _, from := range slices.Sorted(maps.Keys(mapping)) {
-		to := mapping[from]
-		if to == "" || to == from || !slices.Contains(namespaces, from) {
-			continue
-		}
-		if err := c.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: to}}); err != nil && !apierrors.IsNotFound(err) {
-			return n, fmt.Errorf("delete Namespace/%s on %s: %w", to, cluster, err)
+	for _, ns := range namespaces {
+		if err := c.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsNotFound(err) {
+			return n, fmt.Errorf("delete Namespace/%s on %s: %w", ns, cluster, err)
 		}
 		n++
 	}

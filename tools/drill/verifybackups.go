@@ -369,7 +369,7 @@ func dryRun(ctx context.Context, cl func(string) (client.WithWatch, error), t ta
 	}
 	d.Velero, err = restoreAndWait(ctx, c, t.recovery, rs, o.Timeout, o.Now, nil)
 	if err == nil {
-		d.Verification, err = verifyRestore(ctx, cfg, c, t.recovery, contents, mapped, v1alpha1.DrillVerify{})
+		d.Verification, err = verifyRestore(ctx, cfg, c, t.recovery, rs.Name, contents, mapped, v1alpha1.DrillVerify{})
 	}
 	// Whatever the restore did, it is removed.
 	removed, rerr := removeScratch(ctx, cfg, c, t.recovery, rs.Name, d.Scratch, o.Timeout)
