@@ -24,10 +24,11 @@ import (
 // the bindings that do not tolerate it), and cleanup lifts it and says
 // what Karmada moved.
 //
-// It sorts after the other drill tests on purpose: Karmada does not move
-// evicted replicas back when the taint goes (its graceful eviction ends
-// them on the source later), which the other drills' source data must not
-// depend on.
+// It runs last (its file sorts after every other test's, and go test runs
+// files in name order) on purpose: Karmada does not move evicted workloads
+// back when the taint goes — its scheduler keeps the source out of their
+// bindings until the graceful eviction ends (10 minutes) — and later tests
+// (the rollout's health per wave) would see the source's copies leaving.
 func TestDrillTaintsTheSourceNoExecute(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
