@@ -4,8 +4,6 @@ import (
 	"slices"
 	"strconv"
 
-	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
-
 	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/karmadaspec"
@@ -89,16 +87,7 @@ func (c *checker) landsOn(a *intent.App, cluster string) bool {
 	if kc == nil {
 		return false
 	}
-	one := []*clusterv1alpha1.Cluster{kc}
-	if len(p.ClusterAffinities) == 0 {
-		return len(karmadaspec.Candidates(one, p.ClusterAffinity, p.ClusterTolerations)) == 1
-	}
-	for i := range p.ClusterAffinities {
-		if len(karmadaspec.Candidates(one, &p.ClusterAffinities[i].ClusterAffinity, p.ClusterTolerations)) == 1 {
-			return true
-		}
-	}
-	return false
+	return karmadaspec.Admits(p, kc)
 }
 
 func orNone(s string) string {

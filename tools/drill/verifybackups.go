@@ -9,7 +9,6 @@ import (
 	"time"
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
-	policyv1alpha1 "github.com/karmada-io/karmada/pkg/apis/policy/v1alpha1"
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	"github.com/vmware-tanzu/velero/pkg/label"
 	corev1 "k8s.io/api/core/v1"
@@ -251,7 +250,7 @@ func backupTargets(repo *intent.Repo, apps, clusters []string) ([]target, error)
 		}
 		p := karmadaspec.Placement(&a.App)
 		for _, kc := range kcs {
-			if (len(clusters) > 0 && !slices.Contains(clusters, kc.Name)) || repo.BackupSkips(a, kc.Name) || !landsOn(p, kc) {
+			if (len(clusters) > 0 && !slices.Contains(clusters, kc.Name)) || repo.BackupSkips(a, kc.Name) || !karmadaspec.Admits(p, kc) {
 				continue
 			}
 			recovery := a.Spec.Backup.RecoveryCluster
@@ -268,21 +267,6 @@ func backupTargets(repo *intent.Repo, apps, clusters []string) ([]target, error)
 		return nil, fmt.Errorf("no app backs up on the clusters asked for")
 	}
 	return out, nil
-}
-
-// landsOn says whether a placement can use the cluster (affinity and
-// taints, as Karmada's filters).
-func landsOn(p policyv1alpha1.Placement, kc *clusterv1alpha1.Cluster) bool {
-	one := []*clusterv1alpha1.Cluster{kc}
-	if len(p.ClusterAffinities) == 0 {
-		return len(karmadaspec.Candidates(one, p.ClusterAffinity, p.ClusterTolerations)) == 1
-	}
-	for i := range p.ClusterAffinities {
-		if len(karmadaspec.Candidates(one, &p.ClusterAffinities[i].ClusterAffinity, p.ClusterTolerations)) == 1 {
-			return true
-		}
-	}
-	return false
 }
 
 // readChain reads a schedule and its backups on the source.

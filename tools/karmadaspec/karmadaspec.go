@@ -208,6 +208,22 @@ func Tolerates(kc *clusterv1alpha1.Cluster, tolerations []corev1.Toleration) (bo
 	return true, nil
 }
 
+// Admits reports whether a placement can use the cluster: its affinity
+// (or one of its ordered affinities) selects it and its tolerations admit
+// it, as Karmada's scheduler filters decide.
+func Admits(p policyv1alpha1.Placement, kc *clusterv1alpha1.Cluster) bool {
+	one := []*clusterv1alpha1.Cluster{kc}
+	if len(p.ClusterAffinities) == 0 {
+		return len(Candidates(one, p.ClusterAffinity, p.ClusterTolerations)) == 1
+	}
+	for i := range p.ClusterAffinities {
+		if len(Candidates(one, &p.ClusterAffinities[i].ClusterAffinity, p.ClusterTolerations)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
 // Candidates returns the clusters an affinity selects and the placement
 // tolerates, in the order given.
 func Candidates(kcs []*clusterv1alpha1.Cluster, a *policyv1alpha1.ClusterAffinity, tolerations []corev1.Toleration) []*clusterv1alpha1.Cluster {
