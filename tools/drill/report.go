@@ -1,7 +1,6 @@
 package drill
 
 import (
-	"encoding/xml"
 	"fmt"
 	"html"
 	"io"
@@ -178,31 +177,14 @@ func orDash(d time.Duration) string {
 
 // WriteJUnit writes one test case per phase (and per objective), for CI.
 func WriteJUnit(w io.Writer, rep *Report) error {
-	type failure struct {
-		Message string `xml:"message,attr"`
-		Text    string `xml:",chardata"`
-	}
-	type testcase struct {
-		Name      string   `xml:"name,attr"`
-		Classname string   `xml:"classname,attr"`
-		Time      float64  `xml:"time,attr"`
-		Failure   *failure `xml:"failure,omitempty"`
-	}
-	type suite struct {
-		XMLName  xml.Name   `xml:"testsuite"`
-		Name     string     `xml:"name,attr"`
-		Tests    int        `xml:"tests,attr"`
-		Failures int        `xml:"failures,attr"`
-		Cases    []testcase `xml:"testcase"`
-	}
-	s := suite{Name: "drill " + rep.Drill}
+	s := junitSuite{Name: "drill " + rep.Drill}
 	for _, p := range rep.Phases {
-		tc := testcase{Name: string(p.Phase), Classname: "drill." + rep.Drill}
+		tc := junitCase{Name: string(p.Phase), Classname: "drill." + rep.Drill}
 		if p.Ended != nil {
 			tc.Time = p.Ended.Sub(p.Started).Seconds()
 		}
 		if p.Error != "" {
-			tc.Failure = &failure{Message: p.Error, Text: p.Error}
+			tc.Failure = failed(p.Error)
 		}
 		s.Cases = append(s.Cases, tc)
 	}
@@ -211,29 +193,13 @@ func WriteJUnit(w io.Writer, rep *Report) error {
 		met            bool
 		measured, goal time.Duration
 	}{{"RTO", rep.RTOMet, rep.RTO, rep.RTOObjective}, {"RPO", rep.RPOMet, rep.RPO, rep.RPOObjective}} {
-		tc := testcase{Name: o.name + " objective", Classname: "drill." + rep.Drill}
+		tc := junitCase{Name: o.name + " objective", Classname: "drill." + rep.Drill}
 		if !o.met {
-			msg := fmt.Sprintf("%s %s, objective %s", o.name, orDash(o.measured), round(o.goal))
-			tc.Failure = &failure{Message: msg, Text: msg}
+			tc.Failure = failed(fmt.Sprintf("%s %s, objective %s", o.name, orDash(o.measured), round(o.goal)))
 		}
 		s.Cases = append(s.Cases, tc)
 	}
-	for _, tc := range s.Cases {
-		s.Tests++
-		if tc.Failure != nil {
-			s.Failures++
-		}
-	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(s); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return s.write(w)
 }
 
 // WriteSVG draws the timeline: one bar per phase on a common time axis,

@@ -1,7 +1,6 @@
 package drill
 
 import (
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
@@ -72,72 +71,31 @@ func cell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
 // WriteBackupsJUnit writes one test case per schedule chain and per
 // restore dry-run, for CI.
 func WriteBackupsJUnit(w io.Writer, rep *BackupsReport) error {
-	type failure struct {
-		Message string `xml:"message,attr"`
-		Text    string `xml:",chardata"`
-	}
-	type skipped struct {
-		Message string `xml:"message,attr"`
-	}
-	type testcase struct {
-		Name      string   `xml:"name,attr"`
-		Classname string   `xml:"classname,attr"`
-		Time      float64  `xml:"time,attr"`
-		Failure   *failure `xml:"failure,omitempty"`
-		Skipped   *skipped `xml:"skipped,omitempty"`
-	}
-	type suite struct {
-		XMLName  xml.Name   `xml:"testsuite"`
-		Name     string     `xml:"name,attr"`
-		Tests    int        `xml:"tests,attr"`
-		Failures int        `xml:"failures,attr"`
-		Skipped  int        `xml:"skipped,attr"`
-		Cases    []testcase `xml:"testcase"`
-	}
-	s := suite{Name: "verify-backups"}
-	fail := func(msg string) *failure { return &failure{Message: msg, Text: msg} }
+	s := junitSuite{Name: "verify-backups"}
 	for _, sr := range rep.Schedules {
 		class := "backups." + sr.App
-		chain := testcase{Name: sr.Cluster + " chain", Classname: class}
+		chain := junitCase{Name: sr.Cluster + " chain", Classname: class}
 		switch {
 		case sr.Error != "":
-			chain.Failure = fail(sr.Error)
+			chain.Failure = failed(sr.Error)
 		case !sr.Chain.OK():
-			chain.Failure = fail(strings.Join(sr.Chain.Problems, "; "))
+			chain.Failure = failed(strings.Join(sr.Chain.Problems, "; "))
 		}
-		dry := testcase{Name: sr.Cluster + " restore dry-run", Classname: class}
+		dry := junitCase{Name: sr.Cluster + " restore dry-run", Classname: class}
 		switch d := sr.DryRun; {
 		case d != nil:
 			dry.Time = d.Took.Seconds()
 			if d.Error != "" {
-				dry.Failure = fail(d.Error)
+				dry.Failure = failed(d.Error)
 			} else if !d.Passed() {
-				dry.Failure = fail(d.Verification.summary(sr.Recovery))
+				dry.Failure = failed(d.Verification.summary(sr.Recovery))
 			}
 		case rep.Preview:
-			dry.Skipped = &skipped{Message: "preview: run with --yes"}
+			dry.Skipped = &junitSkipped{Message: "preview: run with --yes"}
 		default:
-			dry.Skipped = &skipped{Message: "no backup to restore"}
+			dry.Skipped = &junitSkipped{Message: "no backup to restore"}
 		}
 		s.Cases = append(s.Cases, chain, dry)
 	}
-	for _, tc := range s.Cases {
-		s.Tests++
-		if tc.Failure != nil {
-			s.Failures++
-		}
-		if tc.Skipped != nil {
-			s.Skipped++
-		}
-	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(s); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return s.write(w)
 }
