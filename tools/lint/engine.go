@@ -35,8 +35,10 @@ type Engine struct {
 
 	mu sync.Mutex
 	// queries holds one prepared query per set of rules that apply to
-	// some kind of object, by the rules' indices (see forKind).
+	// some kind of object, by the rules' indices (see forKind); byKind
+	// the query of each kind seen.
 	queries map[string]*query
+	byKind  map[Kind]*query
 }
 
 // query evaluates the rules of the pack that apply to some kinds.
@@ -66,6 +68,7 @@ func NewEngine(ctx context.Context, pack *Pack, data map[string]any) (*Engine, e
 		pack:    pack,
 		store:   inmem.NewFromObjectWithOpts(data, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true)),
 		queries: map[string]*query{},
+		byKind:  map[Kind]*query{},
 	}
 	roots := make([]ast.Ref, len(pack.Rules))
 	for i, r := range pack.Rules {
@@ -82,6 +85,11 @@ func NewEngine(ctx context.Context, pack *Pack, data map[string]any) (*Engine, e
 // forKind returns the query of the rules that apply to objects of an API
 // group and kind, preparing it on first use.
 func (e *Engine) forKind(ctx context.Context, group, kind string) (*query, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if q, ok := e.byKind[Kind{group, kind}]; ok {
+		return q, nil
+	}
 	var rules []int
 	var key strings.Builder
 	for i := range e.pack.Rules {
@@ -90,9 +98,8 @@ func (e *Engine) forKind(ctx context.Context, group, kind string) (*query, error
 			fmt.Fprintf(&key, "%d,", i)
 		}
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	if q, ok := e.queries[key.String()]; ok {
+		e.byKind[Kind{group, kind}] = q
 		return q, nil
 	}
 	q := &query{rules: rules}
@@ -108,6 +115,7 @@ func (e *Engine) forKind(ctx context.Context, group, kind string) (*query, error
 		q.prepared = prepared
 	}
 	e.queries[key.String()] = q
+	e.byKind[Kind{group, kind}] = q
 	return q, nil
 }
 
