@@ -144,7 +144,8 @@ func (x *exceptions) match(t Target, rule string) *Exception {
 }
 
 // findings reports malformed, expired and unused exceptions, and
-// exceptions naming rules the pack does not have.
+// exceptions naming rules the pack does not have. Exceptions of rules
+// Pack.Select left out are not reported.
 func (x *exceptions) findings(p *Pack) []report.Finding {
 	known := map[string]bool{}
 	for _, r := range p.Rules {
@@ -152,6 +153,9 @@ func (x *exceptions) findings(p *Pack) []report.Finding {
 	}
 	out := append([]report.Finding(nil), x.malformed...)
 	for _, e := range x.order {
+		if p.Skipped[e.Rule] {
+			continue // its rule did not run: the exception can be neither used nor unused
+		}
 		f := report.Finding{Category: report.CategoryException, File: e.file, Line: e.line, Column: e.column, Object: e.owner, Field: exceptionField}
 		switch {
 		case !known[e.Rule]:

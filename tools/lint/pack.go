@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -100,7 +101,10 @@ type Pack struct {
 	// Modules are the policies (no tests); TestModules the tests.
 	Modules     map[string]*ast.Module
 	TestModules map[string]*ast.Module
-	compiler    *ast.Compiler
+	// Skipped are the ids of rules the pack defines but Select left out:
+	// exceptions naming them are neither unknown nor unused.
+	Skipped  map[string]bool
+	compiler *ast.Compiler
 	// prepareMu serializes preparing queries on the compiler (see
 	// prepare). A pointer: copies of a Pack share the compiler.
 	prepareMu *sync.Mutex
@@ -181,6 +185,50 @@ func LoadPack(sources ...Source) (*Pack, error) {
 	}
 	p.Rules = rules
 	return p, nil
+}
+
+// Select returns the pack restricted to the rules whose id or family
+// matches some pattern of include (all rules when include is empty) and
+// none of exclude. Patterns are globs (path.Match): "SEC-002", "SEC-*",
+// "go_runtime". A pattern that matches no rule of the pack is an error,
+// so that a typo does not silently lint nothing. The result shares the
+// compiled policies with p.
+func (p *Pack) Select(include, exclude []string) (*Pack, error) {
+	if len(include) == 0 && len(exclude) == 0 {
+		return p, nil
+	}
+	for _, pat := range slices.Concat(include, exclude) {
+		if _, err := path.Match(pat, ""); err != nil {
+			return nil, fmt.Errorf("rule pattern %q: %w", pat, err)
+		}
+		if !slices.ContainsFunc(p.Rules, func(r Rule) bool { return r.matches(pat) }) {
+			return nil, fmt.Errorf("rule pattern %q matches no rule id or family of the pack", pat)
+		}
+	}
+	matchesAnyOf := func(r Rule, pats []string) bool {
+		return slices.ContainsFunc(pats, r.matches)
+	}
+	q := *p
+	q.Rules = nil
+	q.Skipped = maps.Clone(p.Skipped)
+	if q.Skipped == nil {
+		q.Skipped = map[string]bool{}
+	}
+	for _, r := range p.Rules {
+		if (len(include) == 0 || matchesAnyOf(r, include)) && !matchesAnyOf(r, exclude) {
+			q.Rules = append(q.Rules, r)
+		} else {
+			q.Skipped[r.ID] = true
+		}
+	}
+	return &q, nil
+}
+
+// matches reports whether a Select pattern names the rule by id or family.
+func (r Rule) matches(pattern string) bool {
+	id, _ := path.Match(pattern, r.ID)
+	family, _ := path.Match(pattern, r.Family)
+	return id || family
 }
 
 // Applies reports whether some rule of the pack runs on objects of an API
