@@ -17,6 +17,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/render"
 	"github.com/flotilla-gitops/flotilla/tools/renderfs"
 	"github.com/flotilla-gitops/flotilla/tools/report"
+	"github.com/flotilla-gitops/flotilla/tools/validate"
 )
 
 // Rule ids of findings that do not come from the policy pack.
@@ -27,13 +28,28 @@ const (
 )
 
 type lintOptions struct {
-	policies []string
-	failOn   string
+	policies  []string
+	failOn    string
+	rules     []string
+	skipRules []string
 }
 
 func (o *lintOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&o.policies, "policy", nil, "another policy folder with the pack's conventions (repeatable)")
 	cmd.Flags().StringVar(&o.failOn, "fail-on", "error", "lowest severity that fails the run: error or warning")
+	cmd.Flags().StringSliceVar(&o.rules, "rule", nil, "run only these rules: ids or families, globs allowed (SEC-002, 'SEC-*', go_runtime; repeatable or comma-separated)")
+	cmd.Flags().StringSliceVar(&o.skipRules, "skip-rule", nil, "do not run these rules (same patterns as --rule)")
+}
+
+// loadPack loads the policy pack of the repository at root (the built-in
+// pack when root is empty) plus --policy folders, restricted to --rule and
+// --skip-rule.
+func (o *lintOptions) loadPack(root string) (*lint.Pack, error) {
+	pack, err := lint.LoadPack(pipeline.PolicySources(root, o.policies)...)
+	if err != nil {
+		return nil, err
+	}
+	return pack.Select(o.rules, o.skipRules)
 }
 
 func (o *lintOptions) failSeverity() (report.Severity, error) {
@@ -118,31 +134,21 @@ annotations). Exit codes: 0 clean, 1 error findings (warnings too with
 // runLint lints the repository (no paths, or a path that is a repository)
 // or plain YAML.
 func runLint(ctx context.Context, g *globalOptions, o *lintOptions, args []string) (*report.Report, error) {
-	var repoRoot string
-	var plain []string
-	for _, a := range args {
-		if _, err := os.Stat(filepath.Join(a, intent.FleetFile)); err == nil {
-			if repoRoot != "" {
-				return nil, fmt.Errorf("lint one repository at a time (%s and %s)", repoRoot, a)
-			}
-			repoRoot = a
-			continue
-		}
-		plain = append(plain, a)
-	}
-	if repoRoot != "" && len(plain) > 0 {
-		return nil, fmt.Errorf("lint either a repository (%s) or plain YAML paths (%s), not both", repoRoot, strings.Join(plain, ", "))
+	repoRoot, plain, err := splitPaths(args)
+	if err != nil {
+		return nil, err
 	}
 	if len(plain) > 0 {
-		pack, err := lint.LoadPack(pipeline.PolicySources("", o.policies)...)
+		pack, err := o.loadPack("")
 		if err != nil {
 			return nil, err
 		}
-		targets, err := lint.PlainTargets(plain)
+		p, err := pipeline.LoadPlain(plain)
 		if err != nil {
 			return nil, err
 		}
-		return lint.Run(ctx, lint.Options{Pack: pack, Targets: targets, Parallelism: g.parallelism})
+		// Lint needs no schemas: an engine without them.
+		return (&pipeline.Engine{Parallelism: g.parallelism}).LintPlain(ctx, p, pack, nil)
 	}
 	if repoRoot == "" {
 		root, err := g.root()
@@ -151,7 +157,7 @@ func runLint(ctx context.Context, g *globalOptions, o *lintOptions, args []strin
 		}
 		repoRoot = root
 	}
-	pack, err := lint.LoadPack(pipeline.PolicySources(repoRoot, o.policies)...)
+	pack, err := o.loadPack(repoRoot)
 	if err != nil {
 		return nil, err
 	}
@@ -160,6 +166,29 @@ func runLint(ctx context.Context, g *globalOptions, o *lintOptions, args []strin
 		return nil, err
 	}
 	return eng.Lint(ctx, r, pipeline.LintOptions{Pack: pack})
+}
+
+// splitPaths tells a repository (a folder holding fleet.yaml) from plain
+// YAML paths: lint, validate and check take one or the other. Neither
+// (no arguments) means the repository of --repo or the working directory.
+func splitPaths(args []string) (repoRoot string, plain []string, err error) {
+	for _, a := range args {
+		if _, err := os.Stat(filepath.Join(a, intent.FleetFile)); err == nil {
+			if repoRoot != "" {
+				return "", nil, fmt.Errorf("one repository at a time (%s and %s)", repoRoot, a)
+			}
+			repoRoot = a
+			continue
+		}
+		if _, err := os.Stat(a); err != nil {
+			return "", nil, err
+		}
+		plain = append(plain, a)
+	}
+	if repoRoot != "" && len(plain) > 0 {
+		return "", nil, fmt.Errorf("either a repository (%s) or plain YAML paths (%s), not both", repoRoot, strings.Join(plain, ", "))
+	}
+	return repoRoot, plain, nil
 }
 
 type policyTestOptions struct {
@@ -229,7 +258,7 @@ func printTests(w io.Writer, tr *lint.TestReport) {
 func newCheckCommand(g *globalOptions, streams IO) *cobra.Command {
 	o := &lintOptions{}
 	cmd := &cobra.Command{
-		Use:   "check",
+		Use:   "check [PATH...]",
 		Short: "The one CI gate: render --check, validate, lint and policy test",
 		Long: `Check runs everything a pull request must pass, and reports it as one set of
 findings (any output format of lint):
@@ -239,9 +268,17 @@ findings (any output format of lint):
   <rule ids>   policy findings (lint)
   POLICY-TEST  a failing Rego test of the policy pack
 
+Given paths that are not a Flotilla repository, check validates and lints
+the plain Kubernetes YAML in them (what kubeconform and conftest do, with
+the engines' CRD schemas built in); the Rego tests then run only when
+--policy brings policies of your own.
+
 Exit codes: 0 clean, 1 findings, 2 input error.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Example: `  flotilla check                                  # the repository you stand in
+  flotilla check -o sarif > flotilla.sarif
+  flotilla check ./manifests --policy ./team-policies
+  flotilla check ./manifests --rule 'SEC-*' --skip-rule SEC-007`,
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkReportFormat(g.output); err != nil {
 				return err
 			}
@@ -249,7 +286,7 @@ Exit codes: 0 clean, 1 findings, 2 input error.`,
 			if err != nil {
 				return err
 			}
-			rep, summary, err := runCheck(cmd.Context(), g, o)
+			rep, summary, err := runCheck(cmd.Context(), g, o, args)
 			if err != nil {
 				return inputError(err)
 			}
@@ -273,12 +310,20 @@ Exit codes: 0 clean, 1 findings, 2 input error.`,
 }
 
 // runCheck runs every stage and merges their findings.
-func runCheck(ctx context.Context, g *globalOptions, o *lintOptions) (*report.Report, []string, error) {
-	root, err := g.root()
+func runCheck(ctx context.Context, g *globalOptions, o *lintOptions, args []string) (*report.Report, []string, error) {
+	root, plain, err := splitPaths(args)
 	if err != nil {
 		return nil, nil, err
 	}
-	pack, err := lint.LoadPack(pipeline.PolicySources(root, o.policies)...)
+	if len(plain) > 0 {
+		return runCheckPlain(ctx, g, o, plain)
+	}
+	if root == "" {
+		if root, err = g.root(); err != nil {
+			return nil, nil, err
+		}
+	}
+	pack, err := o.loadPack(root)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -309,12 +354,7 @@ func runCheck(ctx context.Context, g *globalOptions, o *lintOptions) (*report.Re
 	if err != nil {
 		return nil, nil, err
 	}
-	var valid []report.Finding
-	for _, f := range vf {
-		valid = append(valid, report.Finding{Rule: RuleValidate, Severity: report.Error, Category: report.CategoryValidate,
-			Message: f.Source.Msg, File: f.Source.File, Line: f.Source.Line, Column: f.Source.Column,
-			Object: f.Source.Object, Field: f.Source.Field, Rendered: f.Rendered})
-	}
+	valid := validateFindings(vf)
 	summary = append(summary, fmt.Sprintf("validate  %d objects against the engines' schemas; %d findings", len(r.Output.Objects), len(vf)))
 
 	// lint
@@ -326,6 +366,80 @@ func runCheck(ctx context.Context, g *globalOptions, o *lintOptions) (*report.Re
 		rep.Objects, len(pack.Rules), rep.Count(report.Error), rep.Count(report.Warning), len(rep.Suppressed)))
 
 	// policy test
+	tests, tr, err := policyTestFindings(ctx, pack)
+	if err != nil {
+		return nil, nil, err
+	}
+	summary = append(summary, fmt.Sprintf("policies  %d tests passed, %d failed; line coverage %.1f%%", tr.Passed, tr.Failed, tr.Coverage))
+
+	rep.Findings = slices.Concat(rep.Findings, stale, valid, tests)
+	rep.Rules = append(rep.Rules, checkRules...)
+	rep.Sort()
+	return rep, summary, nil
+}
+
+// checkRules describe the findings check adds to lint's.
+var checkRules = []report.Rule{
+	{ID: RuleRenderStale, Title: "rendered/ is stale", Severity: report.Error, Family: "render", Remediation: "Run `flotilla render` and commit rendered/."},
+	{ID: RuleValidate, Title: "Rendered object refused by the engine's schema", Severity: report.Error, Family: "validate", Remediation: "Fix the field in the source the finding points at."},
+	{ID: RulePolicyTest, Title: "Policy test failed", Severity: report.Error, Family: "policy-test", Remediation: "Fix the policy or its test."},
+}
+
+// runCheckPlain checks plain YAML: validate and lint, and the policy tests
+// when --policy brings policies of the user's own (the built-in pack's
+// tests ran when flotilla was built).
+func runCheckPlain(ctx context.Context, g *globalOptions, o *lintOptions, paths []string) (*report.Report, []string, error) {
+	pack, err := o.loadPack("")
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := pipeline.LoadPlain(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	eng, err := pipeline.NewEngine(g.parallelism)
+	if err != nil {
+		return nil, nil, err
+	}
+	vf, err := eng.ValidatePlain(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	summary := []string{fmt.Sprintf("validate  %d objects against the engines' schemas; %d findings", len(p.Objects), len(vf))}
+	rep, err := eng.LintPlain(ctx, p, pack, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	summary = append(summary, fmt.Sprintf("lint      %d objects, %d rules; %d errors, %d warnings, %d accepted by exceptions",
+		rep.Objects, len(pack.Rules), rep.Count(report.Error), rep.Count(report.Warning), len(rep.Suppressed)))
+	var tests []report.Finding
+	if len(o.policies) > 0 {
+		var tr *lint.TestReport
+		if tests, tr, err = policyTestFindings(ctx, pack); err != nil {
+			return nil, nil, err
+		}
+		summary = append(summary, fmt.Sprintf("policies  %d tests passed, %d failed; line coverage %.1f%%", tr.Passed, tr.Failed, tr.Coverage))
+	}
+	rep.Findings = slices.Concat(rep.Findings, validateFindings(vf), tests)
+	rep.Rules = append(rep.Rules, slices.DeleteFunc(slices.Clone(checkRules), func(r report.Rule) bool { return r.ID == RuleRenderStale })...)
+	rep.Sort()
+	return rep, summary, nil
+}
+
+// validateFindings reports schema findings as check findings.
+func validateFindings(vf []validate.Finding) []report.Finding {
+	var out []report.Finding
+	for _, f := range vf {
+		out = append(out, report.Finding{Rule: RuleValidate, Severity: report.Error, Category: report.CategoryValidate,
+			Message: f.Source.Msg, File: f.Source.File, Line: f.Source.Line, Column: f.Source.Column,
+			Object: f.Source.Object, Field: f.Source.Field, Rendered: f.Rendered})
+	}
+	return out
+}
+
+// policyTestFindings runs the pack's Rego tests and reports each failing
+// one as a finding.
+func policyTestFindings(ctx context.Context, pack *lint.Pack) ([]report.Finding, *lint.TestReport, error) {
 	tr, err := lint.Test(ctx, pack)
 	if err != nil {
 		return nil, nil, err
@@ -345,14 +459,5 @@ func runCheck(ctx context.Context, g *globalOptions, o *lintOptions) (*report.Re
 		tests = append(tests, report.Finding{Rule: RulePolicyTest, Severity: report.Error, Category: report.CategoryPolicyTest,
 			Message: t.Package + "." + t.Name + ": " + msg, File: t.File, Line: t.Line})
 	}
-	summary = append(summary, fmt.Sprintf("policies  %d tests passed, %d failed; line coverage %.1f%%", tr.Passed, tr.Failed, tr.Coverage))
-
-	rep.Findings = slices.Concat(rep.Findings, stale, valid, tests)
-	rep.Rules = append(rep.Rules,
-		report.Rule{ID: RuleRenderStale, Title: "rendered/ is stale", Severity: report.Error, Family: "render", Remediation: "Run `flotilla render` and commit rendered/."},
-		report.Rule{ID: RuleValidate, Title: "Rendered object refused by the engine's schema", Severity: report.Error, Family: "validate", Remediation: "Fix the field in the source the finding points at."},
-		report.Rule{ID: RulePolicyTest, Title: "Policy test failed", Severity: report.Error, Family: "policy-test", Remediation: "Fix the policy or its test."},
-	)
-	rep.Sort()
-	return rep, summary, nil
+	return tests, tr, nil
 }

@@ -1,33 +1,36 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 	"github.com/flotilla-gitops/flotilla/tools/validate"
 )
 
 func newValidateCommand(g *globalOptions, streams IO) *cobra.Command {
 	return &cobra.Command{
-		Use:   "validate",
+		Use:   "validate [PATH...]",
 		Short: "Validate the rendered objects offline against the engines' real schemas",
 		Long: `Validate renders the repository in memory and checks every object the way
 the engines' API servers would: built-in kinds with Kubernetes' own decoding
 and validation, custom resources with the CRD schemas of Karmada, Argo CD,
 Velero, KubeEdge and Prometheus Operator (structure, unknown fields, CEL
 rules), and Karmada policies with Karmada's admission webhooks. No network
-is used. Each finding names the intent or manifest line and the rendered file.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+is used. Each finding names the intent or manifest line and the rendered file.
+
+Given paths that are not a Flotilla repository, validate checks the plain
+Kubernetes YAML in them (*.yaml, *.yml, *.json), as kubeconform does but
+with the engines' CRD schemas and Karmada's webhooks built in.`,
+		Example: `  flotilla validate                 # the repository you stand in
+  flotilla validate ./manifests     # any folder of Kubernetes YAML`,
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(g.output, "text", "json"); err != nil {
 				return err
 			}
-			eng, r, err := g.renderRepo(cmd.Context(), "")
-			if err != nil {
-				return err
-			}
-			fs, err := eng.Validate(cmd.Context(), r)
+			fs, objects, err := runValidate(cmd.Context(), g, args)
 			if err != nil {
 				return err
 			}
@@ -35,14 +38,14 @@ is used. Each finding names the intent or manifest line and the rendered file.`,
 				if fs == nil {
 					fs = []validate.Finding{}
 				}
-				if err := writeJSON(streams.Out, map[string]any{"objects": len(r.Output.Objects), "findings": fs}); err != nil {
+				if err := writeJSON(streams.Out, map[string]any{"objects": objects, "findings": fs}); err != nil {
 					return err
 				}
 			} else if len(fs) == 0 {
-				fmt.Fprintf(streams.Out, "validated %d objects: no findings\n", len(r.Output.Objects))
+				fmt.Fprintf(streams.Out, "validated %d objects: no findings\n", objects)
 			} else {
 				printFindings(streams.Out, fs)
-				fmt.Fprintf(streams.Out, "\n%d finding(s) in %d objects\n", len(fs), len(r.Output.Objects))
+				fmt.Fprintf(streams.Out, "\n%d finding(s) in %d objects\n", len(fs), objects)
 			}
 			if len(fs) > 0 {
 				return findings("%d finding(s)", len(fs))
@@ -50,4 +53,32 @@ is used. Each finding names the intent or manifest line and the rendered file.`,
 			return nil
 		},
 	}
+}
+
+// runValidate validates the repository (no paths, or a path that is a
+// repository) or plain YAML, and returns the findings and how many objects
+// were validated.
+func runValidate(ctx context.Context, g *globalOptions, args []string) ([]validate.Finding, int, error) {
+	root, plain, err := splitPaths(args)
+	if err != nil {
+		return nil, 0, inputError(err)
+	}
+	if len(plain) > 0 {
+		p, err := pipeline.LoadPlain(plain)
+		if err != nil {
+			return nil, 0, inputError(err)
+		}
+		eng, err := pipeline.NewEngine(g.parallelism)
+		if err != nil {
+			return nil, 0, err
+		}
+		fs, err := eng.ValidatePlain(ctx, p)
+		return fs, len(p.Objects), err
+	}
+	eng, r, err := g.renderRepo(ctx, root)
+	if err != nil {
+		return nil, 0, err
+	}
+	fs, err := eng.Validate(ctx, r)
+	return fs, len(r.Output.Objects), err
 }

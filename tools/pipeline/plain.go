@@ -1,0 +1,53 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+
+	"github.com/flotilla-gitops/flotilla/tools/lint"
+	"github.com/flotilla-gitops/flotilla/tools/render"
+	"github.com/flotilla-gitops/flotilla/tools/report"
+	"github.com/flotilla-gitops/flotilla/tools/validate"
+)
+
+// Plain is a set of plain Kubernetes YAML files, not a Flotilla
+// repository: what kubeconform and conftest read. It is read once and
+// serves both validate and lint. Nothing is rendered or placed, so
+// placement-aware rules have nothing to say.
+type Plain struct {
+	Targets []lint.Target
+	// Objects are the same objects for validation; each object is its own
+	// source (Path and Origin.File are the file it was read from).
+	Objects []*render.Object
+}
+
+// LoadPlain reads every *.yaml, *.yml and *.json file under paths (files
+// or folders; hidden folders skipped). Unparsable YAML comes back as a
+// diag.List naming file and line.
+func LoadPlain(paths []string) (*Plain, error) {
+	targets, err := lint.PlainTargets(paths)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plain{Targets: targets, Objects: make([]*render.Object, len(targets))}
+	for i, t := range targets {
+		p.Objects[i] = &render.Object{
+			Object: t.Object,
+			Path:   t.Source.File,
+			Origin: render.Origin{File: t.Source.File, Line: t.Source.Line, Doc: t.Source.Doc, Fields: t.Source.Fields},
+		}
+	}
+	return p, nil
+}
+
+// ValidatePlain checks every object of p against the engines' schemas, as
+// Validate does for a repository's rendered objects.
+func (e *Engine) ValidatePlain(ctx context.Context, p *Plain) ([]validate.Finding, error) {
+	return validate.Objects(ctx, e.Schema, p.Objects, validate.Options{Parallelism: e.Parallelism})
+}
+
+// LintPlain runs pack over every object of p (now: the clock exceptions
+// expire against, nil for time.Now).
+func (e *Engine) LintPlain(ctx context.Context, p *Plain, pack *lint.Pack, now func() time.Time) (*report.Report, error) {
+	return lint.Run(ctx, lint.Options{Pack: pack, Targets: p.Targets, Now: now, Parallelism: e.Parallelism})
+}
