@@ -318,11 +318,15 @@ type result struct {
 	size                            size
 	info                            *fleetInfo
 	flotilla, kubeconform, conftest stat
-	flotillaSummary                 string
-	kubeconformSummary              string
-	conftestSummary                 string
-	loadBefore, loadAfter           string
-	commands                        [][]string
+	// same is flotilla doing the peers' work only: validate and the four
+	// rules of the conftest policy on the same rendered files.
+	same                  stat
+	flotillaSummary       string
+	sameSummary           string
+	kubeconformSummary    string
+	conftestSummary       string
+	loadBefore, loadAfter string
+	commands              [][]string
 }
 
 func (r *result) peerCPU() float64 {
@@ -344,6 +348,17 @@ func (r *result) peerWall() float64 {
 }
 
 func (r *result) ratio() float64 { return r.peerCPU() / r.flotilla.cpu() }
+
+// sameRatioText is peer/flotilla CPU for the same work.
+func (r *result) sameRatioText() string {
+	switch {
+	case r.kubeconform.dnf() != nil || r.conftest.dnf() != nil:
+		return "n/a (a peer did not finish)"
+	case r.same.dnf() != nil:
+		return fmt.Sprintf("< %.3f×", r.peerCPU()/r.same.dnf().cpu())
+	}
+	return fmt.Sprintf("%.3f×", r.peerCPU()/r.same.cpu())
+}
 
 // figure formats a median, or what a command that did not finish had
 // used ("DNF ≥ x").
@@ -374,10 +389,16 @@ func (r *result) ratioText() string {
 	return fmt.Sprintf("%.3f×", r.ratio())
 }
 
-// commands returns, for a fleet, the three measured commands (run in the
-// fleet directory).
-func commands(c *config) (flotilla, kubeconform, conftest []string) {
+// sameRules are the rules of scripts/bench/conftest/policy/security.rego,
+// by their flotilla ids.
+const sameRules = "SEC-002,SEC-003,SEC-005,SEC-006"
+
+// commands returns, for a fleet, the measured commands (run in the fleet
+// directory): flotilla's whole check, the peers, and flotilla doing the
+// peers' work only (check of plain YAML: validate plus the same rules).
+func commands(c *config) (flotilla, kubeconform, conftest, same []string) {
 	flotilla = []string{c.flotilla, "check", "--repo", ".", "-o", "json"}
+	same = []string{c.flotilla, "check", "rendered/", "--rule", sameRules, "-o", "json"}
 	kubeconform = []string{c.kubeconform, "-strict", "-summary",
 		"-schema-location", filepath.Join(c.schemas, "{{ .ResourceKind }}{{ .KindSuffix }}.json"),
 		"-ignore-missing-schemas", "rendered/"}
@@ -387,8 +408,8 @@ func commands(c *config) (flotilla, kubeconform, conftest []string) {
 
 func measure(c *config, s size, dir string, info *fleetInfo) (*result, error) {
 	r := &result{size: s, info: info, loadBefore: loadavg()}
-	fc, kc, cc := commands(c)
-	r.commands = [][]string{fc, kc, cc}
+	fc, kc, cc, sc := commands(c)
+	r.commands = [][]string{fc, kc, cc, sc}
 	outDir := filepath.Join(c.out, s.label)
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, err
@@ -405,6 +426,7 @@ func measure(c *config, s size, dir string, info *fleetInfo) (*result, error) {
 			{"flotilla", fc, []int{0, 1}, &r.flotilla},
 			{"kubeconform", kc, []int{0}, &r.kubeconform},
 			{"conftest", cc, []int{0, 1}, &r.conftest},
+			{"flotilla-same", sc, []int{0, 1}, &r.same},
 		} {
 			if m.st.dnf() != nil {
 				continue // did not finish once: the next runs would not either
@@ -427,6 +449,9 @@ func measure(c *config, s size, dir string, info *fleetInfo) (*result, error) {
 	r.loadAfter = loadavg()
 	if r.flotilla.dnf() == nil {
 		r.flotillaSummary = flotillaSummary(filepath.Join(outDir, "flotilla.1.out"))
+	}
+	if r.same.dnf() == nil {
+		r.sameSummary = flotillaSummary(filepath.Join(outDir, "flotilla-same.1.out"))
 	}
 	r.kubeconformSummary = lastLine(filepath.Join(outDir, "kubeconform.1.out"))
 	r.conftestSummary = lastLine(filepath.Join(outDir, "conftest.1.out"))
@@ -709,10 +734,14 @@ func sanity(c *config, fleet string) ([]sanityResult, error) {
 	if err := os.WriteFile(filepath.Join(d, "deployment.yaml"), mut, 0o644); err != nil {
 		return nil, err
 	}
-	_, kc, _ := commands(c)
+	_, kc, _, _ := commands(c)
 	kc = append(slices.Clone(kc[:len(kc)-1]), d)
 	err = exec.Command(kc[0], kc[1:]...).Run()
-	out = append(out, sanityResult{rule: "unknown field", kubeconformRejects: err != nil, kubeconformMutation: "spec.template.spec.terminationGracePeriodSecond"})
+	// flotilla validate exits 1 on findings (2 would be an input error).
+	var ee *exec.ExitError
+	ferr := exec.Command(c.flotilla, "validate", d).Run()
+	out = append(out, sanityResult{rule: "unknown field", kubeconformRejects: err != nil, kubeconformMutation: "spec.template.spec.terminationGracePeriodSecond",
+		flotilla: errors.As(ferr, &ee) && ee.ExitCode() == 1})
 	return out, nil
 }
 
@@ -764,19 +793,21 @@ func (r *report) markdown() string {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	p("# flotilla check vs kubeconform + conftest\n\n")
-	p("Started %s, took %s. %d run(s) of each command per size, interleaved (flotilla, kubeconform, conftest; then the next run); every figure is the median over the runs. CPU-s = user + sys from GNU time -v; RSS = maximum resident set size.\n\n",
+	p("Started %s, took %s. %d run(s) of each command per size, interleaved (flotilla, kubeconform, conftest, flotilla same-work; then the next run); every figure is the median over the runs. CPU-s = user + sys from GNU time -v; RSS = maximum resident set size.\n\n",
 		r.started.UTC().Format(time.RFC3339), r.elapsed.Round(time.Second), r.cfg.runs)
 	p("Machine: %d CPUs (nproc), %s, %s, %s/%s. Load average (1/5/15 min) before: %s; after: %s.\n\n",
 		runtime.NumCPU(), cpuModel(), memTotal(), runtime.GOOS, runtime.GOARCH, r.loadBefore, r.loadAfter)
 	p("Versions: %s; flotilla binary sha256 %s….\n\n", r.cfg.versions, r.flotillaSum)
 
 	p("## Summary\n\n")
-	p("| size | objects | flotilla CPU-s | flotilla wall s | flotilla peak RSS MB | kubeconform CPU-s | conftest CPU-s | peer total CPU-s | ratio peer/flotilla |\n")
-	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("| size | objects | flotilla check CPU-s | wall s | peak RSS MB | kubeconform CPU-s | conftest CPU-s | peer total CPU-s | ratio peer/flotilla check | same work: flotilla CPU-s | RSS MB | ratio peer/flotilla |\n")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, x := range r.results {
-		p("| %s | %d | %s | %s | %s | %.2f | %.2f | %.2f | **%s** |\n", x.size.label, x.info.Objects,
-			x.flotillaCPU(), x.flotillaWall(), x.flotillaRSS(), x.kubeconform.cpu(), x.conftest.cpu(), x.peerCPU(), x.ratioText())
+		p("| %s | %d | %s | %s | %s | %.2f | %.2f | %.2f | **%s** | %s | %s | **%s** |\n", x.size.label, x.info.Objects,
+			x.flotillaCPU(), x.flotillaWall(), x.flotillaRSS(), x.kubeconform.cpu(), x.conftest.cpu(), x.peerCPU(), x.ratioText(),
+			figure(x.same, sample.cpu, "%.2f"), figure(x.same, func(s sample) float64 { return float64(s.rssKB) / 1024 }, "%.0f"), x.sameRatioText())
 	}
+	p("\n*flotilla check* renders the intent (Argo CD ApplicationSet expansion included), compares rendered/, validates, previews Karmada placement, lints with the whole pack and runs its Rego tests. *Same work* is `flotilla check rendered/ --rule %s`: schema validation and the conftest policy's four rules on the same rendered files, nothing else.\n", sameRules)
 	p("\nGoal (policy-linting issue): ratio ≥ 5 at 10k objects, flotilla peak RSS < 300 MB.\n")
 	for _, x := range r.results {
 		if x.size.label != "10k" {
@@ -805,7 +836,13 @@ func (r *report) markdown() string {
 		p("| flotilla check | %s | %s | %s | %s | %s |\n", x.flotillaCPU(), x.flotilla.cpus(), x.flotillaWall(), x.flotillaRSS(), fsum)
 		p("| kubeconform | %.2f | %s | %.2f | %.0f | %s |\n", x.kubeconform.cpu(), x.kubeconform.cpus(), x.kubeconform.wall(), x.kubeconform.rssMB(), x.kubeconformSummary)
 		p("| conftest | %.2f | %s | %.2f | %.0f | %s |\n", x.conftest.cpu(), x.conftest.cpus(), x.conftest.wall(), x.conftest.rssMB(), x.conftestSummary)
-		p("| kubeconform + conftest | %.2f | | %.2f | | |\n\n", x.peerCPU(), x.peerWall())
+		p("| kubeconform + conftest | %.2f | | %.2f | | |\n", x.peerCPU(), x.peerWall())
+		ssum := x.sameSummary
+		if d := x.same.dnf(); d != nil {
+			ssum = "did not finish: " + d.killed
+		}
+		p("| flotilla, same work | %s | %s | %s | %s | %s |\n\n", figure(x.same, sample.cpu, "%.2f"), x.same.cpus(),
+			figure(x.same, func(s sample) float64 { return s.wall }, "%.2f"), figure(x.same, func(s sample) float64 { return float64(s.rssKB) / 1024 }, "%.0f"), ssum)
 		p("Ratio peer/flotilla CPU-s: **%s**. conftest alone: %.0f documents per CPU-second; kubeconform alone: %.0f; flotilla check: ",
 			x.ratioText(), float64(x.info.Objects)/x.conftest.cpu(), float64(x.info.Objects)/x.kubeconform.cpu())
 		if d := x.flotilla.dnf(); d != nil {
@@ -820,7 +857,7 @@ func (r *report) markdown() string {
 		p("\n</details>\n")
 	}
 
-	p("\n## Equivalence check\n\nOne rendered Deployment of the first fleet, mutated; flotilla's pack (`flotilla lint DIR`, plain YAML) and the conftest policy must both report the rule, and kubeconform's strict schemas must refuse an unknown field.\n\n")
+	p("\n## Equivalence check\n\nOne rendered Deployment of the first fleet, mutated; flotilla's pack (`flotilla lint DIR`, plain YAML) and the conftest policy must both report the rule, and kubeconform's strict schemas and `flotilla validate DIR` must both refuse an unknown field.\n\n")
 	p("| mutation | flotilla | conftest / kubeconform |\n|---|---|---|\n")
 	yes := func(b bool) string {
 		if b {
@@ -830,7 +867,7 @@ func (r *report) markdown() string {
 	}
 	for _, s := range r.sanity {
 		if s.kubeconformMutation != "" {
-			p("| %s (%s) | (validate) | kubeconform %s |\n", s.rule, s.kubeconformMutation, yes(s.kubeconformRejects))
+			p("| %s (%s) | `flotilla validate DIR` %s | kubeconform %s |\n", s.rule, s.kubeconformMutation, yes(s.flotilla), yes(s.kubeconformRejects))
 			continue
 		}
 		p("| %s | %s | %s |\n", s.rule, yes(s.flotilla), yes(s.conftest))
