@@ -78,6 +78,9 @@ fuzz:
 	$(GO) test ./tools/yamldoc $(FUZZFLAGS) -fuzz FuzzParse
 	$(GO) test ./tools/intent $(FUZZFLAGS) -fuzz FuzzLoad
 	$(GO) test ./tools/render $(FUZZFLAGS) -fuzz FuzzMarshalYAML
+	$(GO) test ./tools/semdiff $(FUZZFLAGS) -fuzz FuzzDiff
+	$(GO) test ./tools/mdsplit $(FUZZFLAGS) -fuzz FuzzSplit
+	$(GO) test ./tools/pipeline $(FUZZFLAGS) -fuzz FuzzPlain
 
 clean:
 	rm -rf bin

@@ -58,7 +58,13 @@ func PlainTargets(paths []string) ([]Target, error) {
 				continue
 			}
 			if u.IsList() {
-				items, _ := u.ToList()
+				items, err := u.ToList()
+				if err != nil {
+					// An item that is not an object: the user's input is
+					// wrong, say where instead of skipping the whole List.
+					errs = append(errs, &diag.Error{File: name, Line: d.Line, Object: "List", Field: "items", Msg: "a List item is not a Kubernetes object: " + err.Error(), Err: err})
+					continue
+				}
 				for i := range items.Items {
 					targets = append(targets, Target{Object: &items.Items[i], Source: Position{File: name, Line: d.Line}})
 				}
