@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
+	"github.com/flotilla-gitops/flotilla/tools/junit"
 )
 
 // Report is a drill's outcome against its objectives.
@@ -177,14 +178,14 @@ func orDash(d time.Duration) string {
 
 // WriteJUnit writes one test case per phase (and per objective), for CI.
 func WriteJUnit(w io.Writer, rep *Report) error {
-	s := junitSuite{Name: "drill " + rep.Drill}
+	s := junit.Suite{Name: "drill " + rep.Drill}
 	for _, p := range rep.Phases {
-		tc := junitCase{Name: string(p.Phase), Classname: "drill." + rep.Drill}
+		tc := junit.Case{Name: string(p.Phase), Classname: "drill." + rep.Drill, Time: junit.Seconds(0)}
 		if p.Ended != nil {
-			tc.Time = p.Ended.Sub(p.Started).Seconds()
+			tc.Time = junit.Seconds(p.Ended.Sub(p.Started).Seconds())
 		}
 		if p.Error != "" {
-			tc.Failure = failed(p.Error)
+			tc.Failure = junit.Failed(p.Error)
 		}
 		s.Cases = append(s.Cases, tc)
 	}
@@ -193,13 +194,14 @@ func WriteJUnit(w io.Writer, rep *Report) error {
 		met            bool
 		measured, goal time.Duration
 	}{{"RTO", rep.RTOMet, rep.RTO, rep.RTOObjective}, {"RPO", rep.RPOMet, rep.RPO, rep.RPOObjective}} {
-		tc := junitCase{Name: o.name + " objective", Classname: "drill." + rep.Drill}
+		tc := junit.Case{Name: o.name + " objective", Classname: "drill." + rep.Drill, Time: junit.Seconds(0)}
 		if !o.met {
-			tc.Failure = failed(fmt.Sprintf("%s %s, objective %s", o.name, orDash(o.measured), round(o.goal)))
+			tc.Failure = junit.Failed(fmt.Sprintf("%s %s, objective %s", o.name, orDash(o.measured), round(o.goal)))
 		}
 		s.Cases = append(s.Cases, tc)
 	}
-	return s.write(w)
+	s.Tally()
+	return junit.Write(w, &s)
 }
 
 // WriteSVG draws the timeline: one bar per phase on a common time axis,

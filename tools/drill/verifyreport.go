@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/flotilla-gitops/flotilla/tools/junit"
 )
 
 // WriteBackupsMarkdown writes a backup check's report.
@@ -71,31 +73,32 @@ func cell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
 // WriteBackupsJUnit writes one test case per schedule chain and per
 // restore dry-run, for CI.
 func WriteBackupsJUnit(w io.Writer, rep *BackupsReport) error {
-	s := junitSuite{Name: "verify-backups"}
+	s := junit.Suite{Name: "verify-backups"}
 	for _, sr := range rep.Schedules {
 		class := "backups." + sr.App
-		chain := junitCase{Name: sr.Cluster + " chain", Classname: class}
+		chain := junit.Case{Name: sr.Cluster + " chain", Classname: class, Time: junit.Seconds(0)}
 		switch {
 		case sr.Error != "":
-			chain.Failure = failed(sr.Error)
+			chain.Failure = junit.Failed(sr.Error)
 		case !sr.Chain.OK():
-			chain.Failure = failed(strings.Join(sr.Chain.Problems, "; "))
+			chain.Failure = junit.Failed(strings.Join(sr.Chain.Problems, "; "))
 		}
-		dry := junitCase{Name: sr.Cluster + " restore dry-run", Classname: class}
+		dry := junit.Case{Name: sr.Cluster + " restore dry-run", Classname: class, Time: junit.Seconds(0)}
 		switch d := sr.DryRun; {
 		case d != nil:
-			dry.Time = d.Took.Seconds()
+			dry.Time = junit.Seconds(d.Took.Seconds())
 			if d.Error != "" {
-				dry.Failure = failed(d.Error)
+				dry.Failure = junit.Failed(d.Error)
 			} else if !d.Passed() {
-				dry.Failure = failed(d.Verification.summary(sr.Recovery))
+				dry.Failure = junit.Failed(d.Verification.summary(sr.Recovery))
 			}
 		case rep.Preview:
-			dry.Skipped = &junitSkipped{Message: "preview: run with --yes"}
+			dry.Skipped = &junit.Skipped{Message: "preview: run with --yes"}
 		default:
-			dry.Skipped = &junitSkipped{Message: "no backup to restore"}
+			dry.Skipped = &junit.Skipped{Message: "no backup to restore"}
 		}
 		s.Cases = append(s.Cases, chain, dry)
 	}
-	return s.write(w)
+	s.Tally()
+	return junit.Write(w, &s)
 }

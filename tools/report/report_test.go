@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/flotilla-gitops/flotilla/tools/junit"
 )
 
 func sample() *Report {
@@ -115,7 +117,7 @@ func TestJUnitHasAFailurePerRuleWithErrors(t *testing.T) {
 	if err := Write(&b, "junit", sample(), Options{}); err != nil {
 		t.Fatal(err)
 	}
-	var s junitSuites
+	var s junit.Suites
 	if err := xml.Unmarshal(b.Bytes(), &s); err != nil {
 		t.Fatalf("%v\n%s", err, b.String())
 	}
