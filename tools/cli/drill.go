@@ -17,6 +17,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/drill"
 	"github.com/flotilla-gitops/flotilla/tools/engines"
 	"github.com/flotilla-gitops/flotilla/tools/fleet"
+	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/phaseview"
 )
 
@@ -74,11 +75,7 @@ Exit codes: 0 passed (or previewed), 1 failed, 2 error.`,
 			if err := checkFormat(g.output, "text", "json"); err != nil {
 				return err
 			}
-			root, err := g.root()
-			if err != nil {
-				return inputError(err)
-			}
-			_, r, err := g.renderRepo(cmd.Context(), root)
+			_, r, err := g.renderRepo(cmd.Context(), "")
 			if err != nil {
 				return err
 			}
@@ -93,9 +90,9 @@ Exit codes: 0 passed (or previewed), 1 failed, 2 error.`,
 			do := drill.Options{Repo: r.Repo, Drill: d, Yes: o.yes, FastSync: o.fastSync, PhaseTimeout: o.timeout, ControlPlane: o.controlPlane, CleanupOnly: o.cleanup}
 			do.StateFile = o.state
 			if do.StateFile == "" {
-				do.StateFile = filepath.Join(root, ".flotilla", "drills", d.Name+".json")
+				do.StateFile = filepath.Join(r.Repo.Root, ".flotilla", "drills", d.Name+".json")
 			}
-			acc, err := reachClusters(g, root, o.kubeconfig, r.Repo, o.controlPlane)
+			acc, err := reachClusters(g, o.kubeconfig, r.Repo, o.controlPlane)
 			if err != nil {
 				return err
 			}
@@ -161,11 +158,10 @@ type access struct {
 	local        *localFleet
 }
 
-// reachClusters uses the local fleet when it runs and no kubeconfig is
-// given, the kubeconfig's contexts otherwise.
-func reachClusters(g *globalOptions, root, kubeconfig string, repo interface {
-	ClusterContext(string) string
-}, controlPlane string) (access, error) {
+// reachClusters uses the repository's local fleet when it runs and no
+// kubeconfig is given, the kubeconfig's contexts otherwise.
+func reachClusters(g *globalOptions, kubeconfig string, repo *intent.Repo, controlPlane string) (access, error) {
+	root := repo.Root
 	fleetDir := filepath.Join(root, ".fleet")
 	if kubeconfig == "" && os.Getenv("KUBECONFIG") == "" && fleet.Running(fleetDir) {
 		f, err := fleet.Load(fleetDir)
@@ -298,15 +294,11 @@ Exit codes: 0 every chain unbroken and every dry-run verified, 1 findings,
 			if err := checkFormat(g.output, "text", "json", "junit"); err != nil {
 				return err
 			}
-			root, err := g.root()
-			if err != nil {
-				return inputError(err)
-			}
-			_, r, err := g.renderRepo(cmd.Context(), root)
+			_, r, err := g.renderRepo(cmd.Context(), "")
 			if err != nil {
 				return err
 			}
-			acc, err := reachClusters(g, root, o.kubeconfig, r.Repo, "")
+			acc, err := reachClusters(g, o.kubeconfig, r.Repo, "")
 			if err != nil {
 				return err
 			}
