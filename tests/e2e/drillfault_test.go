@@ -136,19 +136,14 @@ func TestDrillWithTheStoreDown(t *testing.T) {
 	}
 	defer storeBack(t)
 	res, err := drill.Run(ctx, o)
-	if err == nil || res == nil || res.Report.Passed {
-		t.Fatalf("a drill without its object store passed: %v", err)
-	}
-	rep := res.Report
+	rep := failedRun(t, res, err, "without its object store")
 	if rep.FailedPhase != string(drill.PhaseBackup) && rep.FailedPhase != string(drill.PhasePreflight) {
 		t.Errorf("failed in %q, want Backup or Preflight: %s", rep.FailedPhase, rep.Error)
 	}
 	if !strings.Contains(rep.Error, "connection refused") && !strings.Contains(rep.Error, "Unavailable") && !strings.Contains(rep.Error, "Failed") {
 		t.Errorf("the report does not carry Velero's reason: %s", rep.Error)
 	}
-	if res.State.Restore != nil || !res.State.Done {
-		t.Errorf("state: restore %+v, done %v", res.State.Restore, res.State.Done)
-	}
+	restoredNothing(t, res)
 	t.Logf("failed in %s: %s", rep.FailedPhase, rep.Error)
 }
 
@@ -210,6 +205,25 @@ func sourceState(ctx context.Context, t *testing.T) map[string]string {
 
 // karmadaManaged labels what Karmada put into a member.
 const karmadaManaged = "karmada.io/managed"
+
+// failedRun ends the test when a drill with an injected fault (described
+// as "a drill <fault>") passed, and returns the failed run's report.
+func failedRun(t *testing.T, res *drill.Result, err error, fault string) *drill.Report {
+	t.Helper()
+	if err == nil || res == nil || res.Report.Passed {
+		t.Fatalf("a drill %s passed: %v", fault, err)
+	}
+	return res.Report
+}
+
+// restoredNothing checks a drill that failed before its restore: no
+// Restore recorded, and the run ended (its cleanup made).
+func restoredNothing(t *testing.T, res *drill.Result) {
+	t.Helper()
+	if res.State.Restore != nil || !res.State.Done {
+		t.Errorf("state: restore %+v, done %v", res.State.Restore, res.State.Done)
+	}
+}
 
 // sourceUnchanged fails the test when the source's namespace changed.
 func sourceUnchanged(ctx context.Context, t *testing.T, before map[string]string) {
@@ -350,10 +364,7 @@ func TestDrillWithTheStoreDownDuringTheBackup(t *testing.T) {
 	if stoppedAt == "" {
 		t.Fatalf("the backup never reported its items: the store was not stopped (drill: %v)", err)
 	}
-	if err == nil || res == nil || res.Report.Passed {
-		t.Fatalf("a drill whose store went down during the backup passed: %v", err)
-	}
-	rep := res.Report
+	rep := failedRun(t, res, err, "whose store went down during the backup")
 	t.Logf("store stopped at %s; failed in %s: %s", stoppedAt, rep.FailedPhase, rep.Error)
 	if rep.FailedPhase != string(drill.PhaseBackup) || !strings.Contains(rep.Error, "velero: Backup/velero/"+res.State.RunID) ||
 		!strings.Contains(rep.Error, "Failed") {
@@ -362,9 +373,7 @@ func TestDrillWithTheStoreDownDuringTheBackup(t *testing.T) {
 	if res.State.Backup == nil || res.State.Backup.Phase == string(velerov1.BackupPhaseCompleted) {
 		t.Errorf("backup recorded as %+v", res.State.Backup)
 	}
-	if res.State.Restore != nil || !res.State.Done {
-		t.Errorf("state: restore %+v, done %v", res.State.Restore, res.State.Done)
-	}
+	restoredNothing(t, res)
 	sourceUnchanged(ctx, t, before)
 }
 
@@ -427,10 +436,7 @@ func TestDrillWithTheRecoveryAPIServerDownDuringTheRestore(t *testing.T) {
 	if outage == "" {
 		t.Fatalf("the restore was never seen restoring: the API server was not stopped (drill: %v)", err)
 	}
-	if err == nil || res == nil || res.Report.Passed {
-		t.Fatalf("a drill whose recovery API server went down during the restore passed: %v", err)
-	}
-	rep := res.Report
+	rep := failedRun(t, res, err, "whose recovery API server went down during the restore")
 	t.Logf("%s; failed in %s: %s", outage, rep.FailedPhase, rep.Error)
 	for _, p := range rep.Phases {
 		t.Logf("%-14s %s%s", p.Phase, p.Message, p.Error)
@@ -529,10 +535,7 @@ func TestDrillWithWrongCredentials(t *testing.T) {
 			}
 
 			res, err := drill.Run(ctx, o)
-			if err == nil || res == nil || res.Report.Passed {
-				t.Fatalf("a drill with wrong credentials passed: %v", err)
-			}
-			rep := res.Report
+			rep := failedRun(t, res, err, "with wrong credentials")
 			t.Logf("failed in %s after %s: %s", rep.FailedPhase, res.State.Failed().Duration(time.Now()).Round(10*time.Millisecond), rep.Error)
 			if rep.FailedPhase != string(tc.phase) || !strings.Contains(rep.Error, "velero: BackupStorageLocation/velero/"+tc.location+" on "+tc.cluster+" is Unavailable") {
 				t.Errorf("failed in %q with %q, want %s and Velero's verdict on the location", rep.FailedPhase, rep.Error, tc.phase)
@@ -540,9 +543,7 @@ func TestDrillWithWrongCredentials(t *testing.T) {
 			if d := res.State.Failed().Duration(time.Now()); d > time.Minute {
 				t.Errorf("%s took %s: the drill waited instead of reporting Velero's verdict", tc.phase, d)
 			}
-			if res.State.Restore != nil || !res.State.Done {
-				t.Errorf("state: restore %+v, done %v", res.State.Restore, res.State.Done)
-			}
+			restoredNothing(t, res)
 			sourceUnchanged(ctx, t, before)
 		})
 	}
@@ -592,10 +593,7 @@ func TestDrillWithAPartiallyFailedBackup(t *testing.T) {
 	}
 
 	res, err := drill.Run(ctx, faultDrill(t, "inference-partial"))
-	if err == nil || res == nil || res.Report.Passed {
-		t.Fatalf("a drill whose backup left a volume out passed: %v", err)
-	}
-	rep := res.Report
+	rep := failedRun(t, res, err, "whose backup left a volume out")
 	t.Logf("failed in %s: %s", rep.FailedPhase, rep.Error)
 	if rep.FailedPhase != string(drill.PhaseBackup) || !strings.Contains(rep.Error, "PartiallyFailed") ||
 		!strings.Contains(rep.Error, "daemonset pod not found in running state in node "+node) {
@@ -604,9 +602,7 @@ func TestDrillWithAPartiallyFailedBackup(t *testing.T) {
 	if b := res.State.Backup; b == nil || b.Phase != string(velerov1.BackupPhasePartiallyFailed) || b.Errors == 0 || b.Items < 5 {
 		t.Errorf("backup recorded as %+v, want PartiallyFailed with errors and the other items", b)
 	}
-	if res.State.Restore != nil || !res.State.Done {
-		t.Errorf("state: restore %+v, done %v", res.State.Restore, res.State.Done)
-	}
+	restoredNothing(t, res)
 	sourceUnchanged(ctx, t, before)
 }
 
