@@ -349,17 +349,6 @@ func (r *result) peerWall() float64 {
 
 func (r *result) ratio() float64 { return r.peerCPU() / r.flotilla.cpu() }
 
-// sameRatioText is peer/flotilla CPU for the same work.
-func (r *result) sameRatioText() string {
-	switch {
-	case r.kubeconform.dnf() != nil || r.conftest.dnf() != nil:
-		return "n/a (a peer did not finish)"
-	case r.same.dnf() != nil:
-		return fmt.Sprintf("< %.3f×", r.peerCPU()/r.same.dnf().cpu())
-	}
-	return fmt.Sprintf("%.3f×", r.peerCPU()/r.same.cpu())
-}
-
 // figure formats a median, or what a command that did not finish had
 // used ("DNF ≥ x").
 func figure(st stat, f func(sample) float64, format string) string {
@@ -377,16 +366,22 @@ func (r *result) flotillaRSS() string {
 	return figure(r.flotilla, func(s sample) float64 { return float64(s.rssKB) / 1024 }, "%.0f")
 }
 
-// ratioText is peer/flotilla CPU; when flotilla did not finish, an upper
-// bound.
-func (r *result) ratioText() string {
+// ratioText is peer/flotilla CPU for the whole check.
+func (r *result) ratioText() string { return r.ratioTextOf(r.flotilla) }
+
+// sameRatioText is peer/flotilla CPU for the same work.
+func (r *result) sameRatioText() string { return r.ratioTextOf(r.same) }
+
+// ratioTextOf is peer CPU over the CPU of a flotilla command; when that
+// command did not finish, an upper bound.
+func (r *result) ratioTextOf(st stat) string {
 	switch {
 	case r.kubeconform.dnf() != nil || r.conftest.dnf() != nil:
 		return "n/a (a peer did not finish)"
-	case r.flotilla.dnf() != nil:
-		return fmt.Sprintf("< %.3f×", r.peerCPU()/r.flotilla.dnf().cpu())
+	case st.dnf() != nil:
+		return fmt.Sprintf("< %.3f×", r.peerCPU()/st.dnf().cpu())
 	}
-	return fmt.Sprintf("%.3f×", r.ratio())
+	return fmt.Sprintf("%.3f×", r.peerCPU()/st.cpu())
 }
 
 // sameRules are the rules of scripts/bench/conftest/policy/security.rego,
