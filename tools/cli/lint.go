@@ -338,7 +338,7 @@ func runCheck(ctx context.Context, g *globalOptions, o *lintOptions, args []stri
 	if err != nil {
 		return nil, nil, err
 	}
-	changes, err := renderfs.Compare(root, render.RenderedDir, files)
+	changes, err := renderfs.Compare(ctx, root, render.RenderedDir, files, renderfs.LockOptions{Wait: renderfs.DefaultLockWait, Holder: "flotilla check"})
 	if err != nil {
 		return nil, nil, err
 	}

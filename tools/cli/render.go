@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,7 @@ import (
 type renderOptions struct {
 	check      bool
 	noValidate bool
+	lockWait   time.Duration
 }
 
 func newRenderCommand(g *globalOptions, streams IO) *cobra.Command {
@@ -27,6 +29,11 @@ func newRenderCommand(g *globalOptions, streams IO) *cobra.Command {
 Argo CD, Velero and KubeEdge resources, validates them offline against the
 engines' schemas, and replaces rendered/ with the result — all of it, or
 nothing when anything is wrong.
+
+One render at a time reads or writes rendered/: a second one waits for the
+lock (.flotilla/render/lock) up to --lock-wait, then fails naming the
+holder. A render killed or interrupted (Ctrl-C) leaves rendered/ as it
+was or wholly new; the next render cleans up after it.
 
 With --check nothing is written: the command exits 1 when the committed
 rendered/ differs from a fresh render (CI uses this).`,
@@ -40,11 +47,12 @@ rendered/ differs from a fresh render (CI uses this).`,
 			if err := checkFormat(g.output, "text", "json"); err != nil {
 				return err
 			}
-			return runRender(cmd, g, o, streams.Out)
+			return runRender(cmd, g, o, streams)
 		},
 	}
 	cmd.Flags().BoolVar(&o.check, "check", false, "do not write: exit 1 when rendered/ differs from a fresh render")
 	cmd.Flags().BoolVar(&o.noValidate, "no-validate", false, "skip schema validation of the rendered objects")
+	cmd.Flags().DurationVar(&o.lockWait, "lock-wait", renderfs.DefaultLockWait, "how long to wait for another render holding rendered/ (0: fail at once)")
 	return cmd
 }
 
@@ -63,7 +71,8 @@ type renderReport struct {
 	Check    bool               `json:"check"`
 }
 
-func runRender(cmd *cobra.Command, g *globalOptions, o *renderOptions, out io.Writer) error {
+func runRender(cmd *cobra.Command, g *globalOptions, o *renderOptions, streams IO) error {
+	out := streams.Out
 	ctx := cmd.Context()
 	eng, r, err := g.renderRepo(ctx, "")
 	if err != nil {
@@ -89,12 +98,30 @@ func runRender(cmd *cobra.Command, g *globalOptions, o *renderOptions, out io.Wr
 			return err
 		}
 	}
-	rep.Changes, err = renderfs.Compare(root, render.RenderedDir, files)
+	// The lock is held from the comparison to the write: the counts are
+	// of the tree this render replaces, never of one another render is
+	// swapping.
+	holder := "flotilla render"
+	if o.check {
+		holder += " --check"
+	}
+	tree, err := renderfs.Lock(ctx, root, render.RenderedDir, renderfs.LockOptions{Wait: o.lockWait, Holder: holder,
+		Waiting: func(h string) {
+			fmt.Fprintf(streams.ErrOut, "waiting up to %s for rendered/, locked by another render (%s)\n", o.lockWait, h)
+		}})
+	if err != nil {
+		return err
+	}
+	defer tree.Unlock()
+	for _, note := range tree.Recovered() {
+		fmt.Fprintf(streams.ErrOut, "note: %s\n", note)
+	}
+	rep.Changes, err = tree.Compare(files)
 	if err != nil {
 		return err
 	}
 	if len(rep.Findings) == 0 && !o.check && len(rep.Changes) > 0 {
-		if err := renderfs.Write(root, render.RenderedDir, files); err != nil {
+		if err := tree.Write(ctx, files); err != nil {
 			return err
 		}
 		rep.Written = true

@@ -26,7 +26,7 @@ func TestExampleFleetMatchesCommittedRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	changes, err := renderfs.Compare(exampleRepo, render.RenderedDir, files)
+	changes, err := renderfs.Compare(context.Background(), exampleRepo, render.RenderedDir, files, renderfs.LockOptions{Wait: renderfs.DefaultLockWait, Holder: "pipeline golden test"})
 	if err != nil {
 		t.Fatal(err)
 	}

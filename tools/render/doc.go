@@ -11,4 +11,10 @@
 // parallelism, and nothing is written here (see package renderfs). Every
 // rendered object remembers the intent or manifest file and line it came
 // from, so later stages can point users at the spot to change.
+//
+// Each object's file under rendered/ is named from its kind, namespace,
+// group and name only after fileNames has checked each is one path segment
+// (with or without schema validation), and is bounded in length
+// (boundedName): no name can place a file outside its folder or fail to
+// be written.
 package render

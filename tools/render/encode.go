@@ -3,11 +3,16 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
 	goyaml "sigs.k8s.io/yaml/goyaml.v2"
+
+	"github.com/flotilla-gitops/flotilla/tools/diag"
 )
 
 // Encode serializes an object as its rendered file: a header saying where
@@ -15,7 +20,7 @@ import (
 func Encode(o *Object) ([]byte, error) {
 	body, err := marshalYAML(o.Object.Object)
 	if err != nil {
-		return nil, fmt.Errorf("%s: encode: %w", o.Ref(), err)
+		return nil, encodeError(o, err)
 	}
 	var b bytes.Buffer
 	if o.Preview {
@@ -33,8 +38,8 @@ func Encode(o *Object) ([]byte, error) {
 // generic values and encodes those. toYAMLValue builds those generic
 // values directly; the fork's encoder then does the rest, so key order,
 // quoting and styles are its own. Values the shortcut does not know how to
-// build the same way (strings that are not valid UTF-8, types that are not
-// JSON's) take Marshal's own path. TestMarshalYAMLMatchesSigsYAML and
+// build the same way (strings yamlPlain refuses, types that are not
+// JSON's) take Marshal's own path, errors included. TestMarshalYAMLMatchesSigsYAML and
 // FuzzMarshalYAML hold the two equal.
 func marshalYAML(obj map[string]any) ([]byte, error) {
 	v, ok := toYAMLValue(obj)
@@ -52,8 +57,7 @@ func toYAMLValue(x any) (out any, ok bool) {
 	case nil, bool:
 		return v, true
 	case string:
-		// json.Marshal replaces invalid UTF-8 with U+FFFD.
-		return v, utf8.ValidString(v)
+		return v, yamlPlain(v)
 	case int64:
 		return intValue(v), true
 	case int:
@@ -79,7 +83,7 @@ func toYAMLValue(x any) (out any, ok bool) {
 		}
 		m := make(map[any]any, len(v))
 		for k, e := range v {
-			if !utf8.ValidString(k) {
+			if !yamlPlain(k) {
 				return nil, false
 			}
 			ev, ok := toYAMLValue(e)
@@ -106,20 +110,105 @@ func toYAMLValue(x any) (out any, ok bool) {
 	return nil, false
 }
 
+// yamlPlain says whether the string reaches yaml.v2 unchanged through
+// sigs.k8s.io/yaml's JSON round trip. json.Marshal replaces invalid UTF-8
+// with U+FFFD, and writes U+007F–U+009F, U+FFFE and U+FFFF as they are;
+// yaml.v2's reader then refuses those as control characters ("yaml:
+// control characters are not allowed": Marshal fails), except U+0085 (NEL),
+// which it reads as a line break and folds into a space. Characters JSON
+// escapes (below U+0020, U+2028, U+2029) arrive escaped and unchanged.
+func yamlPlain(s string) bool {
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r <= 0x9f || r == 0xfffe || r == 0xffff {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// encodeError is the input error of an object that cannot be written: at
+// the first string (sorted by field path) sigs.k8s.io/yaml refuses, when
+// one is found, else at the object.
+func encodeError(o *Object, err error) *diag.Error {
+	field := unwritableField(o.Object.Object, "")
+	line, col := o.Origin.Locate(field)
+	return &diag.Error{File: o.Origin.File, Line: line, Column: col, Object: o.Ref(), Field: field,
+		Msg: fmt.Sprintf("cannot be written to %s/ as YAML: %v", RenderedDir, err), Err: err}
+}
+
+// unwritableField returns the path, in Kubernetes notation, of the first
+// key or string value under x that yamlPlain refuses; "" for none.
+func unwritableField(x any, at string) string {
+	switch v := x.(type) {
+	case string:
+		if !yamlPlain(v) {
+			return at
+		}
+	case map[string]any:
+		for _, k := range sortedKeys(v) {
+			p := fieldPath(at, k)
+			if !yamlPlain(k) {
+				return p
+			}
+			if f := unwritableField(v[k], p); f != "" {
+				return f
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if f := unwritableField(e, fmt.Sprintf("%s[%d]", at, i)); f != "" {
+				return f
+			}
+		}
+	}
+	return ""
+}
+
+// fieldPath appends a key to a field path: .key, or ["key"] when the key
+// holds characters the notation uses.
+func fieldPath(at, key string) string {
+	if key == "" || strings.ContainsAny(key, ".[]\"") {
+		return at + "[" + strconv.Quote(key) + "]"
+	}
+	if at == "" {
+		return key
+	}
+	return at + "." + key
+}
+
 // intValue is an integer as yaml.v2 decodes its decimal text: an int.
 func intValue(v int64) any {
 	return int(v)
 }
 
-// Files encodes every object of the output, keyed by path.
+// Files encodes every object of the output, keyed by path. Objects that
+// cannot be encoded are all reported, as a diag.List.
 func (out *Output) Files() (map[string][]byte, error) {
 	files := make(map[string][]byte, len(out.Objects))
+	var errs diag.List
 	for _, o := range out.Objects {
 		data, err := Encode(o)
 		if err != nil {
+			var de *diag.Error
+			if errors.As(err, &de) {
+				errs = append(errs, de)
+				continue
+			}
 			return nil, err
 		}
 		files[o.Path] = data
+	}
+	if len(errs) > 0 {
+		return nil, errs.Sort()
 	}
 	return files, nil
 }

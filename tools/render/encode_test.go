@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
 
@@ -61,14 +63,20 @@ func TestMarshalYAMLMatchesSigsYAML(t *testing.T) {
 	corners := map[string]any{
 		"ints":    []any{int64(0), int64(-7), int64(math.MaxInt64), int64(math.MinInt64), 3, int32(-2)},
 		"floats":  []any{2.0, 1.5, -0.25, 1e20, 1e21, 1e-7, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64},
-		"strings": []any{"", "yes", "no", "on", "~", "null", "1", "1.0", "0x1F", "0o7", "1e3", "-", ": x", "a: b", "#c", "multi\nline\n", "trailing ", " leading", "tab\there", "<>&", "\u2028", "é", "\x00", "bad\xffutf8", "'", `"`, "*ref", "&anchor", "!tag", "%", "@", "`", "{a}", "[b]"},
+		"strings": []any{"", "yes", "no", "on", "~", "null", "1", "1.0", "0x1F", "0o7", "1e3", "-", ": x", "a: b", "#c", "multi\nline\n", "trailing ", " leading", "tab\there", "<>&", "\u2028", "é", "\x00", "bad\xffutf8", "\x7f", "\u0080", "a\u0085b", "\u009f", "\ufffe", "\uffff", "\u00a0", "\ufeff", "'", `"`, "*ref", "&anchor", "!tag", "%", "@", "`", "{a}", "[b]"},
 		"nulls":   map[string]any{"map": map[string]any(nil), "list": []any(nil), "null": nil},
-		"keys":    map[string]any{"a10": 1, "a2": 2, "A1": 3, "b": 4, "1": 5, "10": 6, "2": 7, "yes": 8, "": 9, "bad\xffkey": 10},
+		"keys":    map[string]any{"a10": 1, "a2": 2, "A1": 3, "b": 4, "1": 5, "10": 6, "2": 7, "yes": 8, "": 9, "bad\xffkey": 10, "nel\u0085": 11},
 		"empty":   map[string]any{"map": map[string]any{}, "list": []any{}},
 		"nested":  []any{[]any{map[string]any{"x": []any{}}}, true, false},
 	}
 	for name, v := range corners {
 		equalToSigsYAML(t, name, map[string]any{"v": v})
+		if list, ok := v.([]any); ok {
+			// one by one too: a refused string fails the whole object
+			for i, e := range list {
+				equalToSigsYAML(t, fmt.Sprintf("%s[%d]", name, i), map[string]any{"v": e})
+			}
+		}
 	}
 }
 
@@ -111,7 +119,7 @@ func fixNumbers(v any) any {
 // FuzzMarshalYAML: any JSON document, decoded as unstructured decodes it,
 // encodes as sigs.k8s.io/yaml encodes it.
 func FuzzMarshalYAML(f *testing.F) {
-	for _, s := range []string{`{"a":1}`, `{"a":[1.5,"yes",null,{"b":true}]}`, `{"k10":"x","k2":"\u2028"}`, `{"n":1e21,"m":-0.0}`, `{"s":"a: b\n# c"}`} {
+	for _, s := range []string{`{"a":1}`, `{"a":[1.5,"yes",null,{"b":true}]}`, `{"k10":"x","k2":"\u2028"}`, `{"n":1e21,"m":-0.0}`, `{"s":"a: b\n# c"}`, `{"k8":"\u0085"}`, `{"\u007f":1}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -127,4 +135,26 @@ func FuzzMarshalYAML(f *testing.F) {
 		}
 		equalToSigsYAML(t, s, m)
 	})
+}
+
+// TestFilesReportsEveryUnwritableObject: objects holding a string
+// sigs.k8s.io/yaml refuses are input errors, all of them, each at the
+// field that holds it.
+func TestFilesReportsEveryUnwritableObject(t *testing.T) {
+	obj := func(name string, data map[string]any) *Object {
+		u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+			"metadata": map[string]any{"name": name, "namespace": "ns"}, "data": data}}
+		return &Object{Object: u, Path: "rendered/p/apps/a/configmap-" + name + ".yaml", Origin: Origin{File: "apps/a/manifests/" + name + ".yaml", Line: 1}}
+	}
+	out := &Output{Objects: []*Object{
+		obj("a", map[string]any{"ok": "fine", "k8": "\u0080"}),
+		obj("b", map[string]any{"fine": "yes"}),
+		obj("c", map[string]any{"x.y\u007f": "v"}),
+	}}
+	_, err := out.Files()
+	want := `apps/a/manifests/a.yaml:1: ConfigMap/ns/a: data.k8: cannot be written to rendered/ as YAML: yaml: control characters are not allowed
+apps/a/manifests/c.yaml:1: ConfigMap/ns/c: data["x.y\x7f"]: cannot be written to rendered/ as YAML: yaml: control characters are not allowed`
+	if err == nil || err.Error() != want {
+		t.Fatalf("Files() error\n%v\nwant\n%s", err, want)
+	}
 }

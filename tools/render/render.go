@@ -3,6 +3,8 @@ package render
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"path"
@@ -11,11 +13,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
 	"github.com/karmada-io/karmada/pkg/resourceinterpreter/default/native"
 	karmadautil "github.com/karmada-io/karmada/pkg/util"
 	"golang.org/x/sync/errgroup"
+	apipath "k8s.io/apimachinery/pkg/api/validation/path"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -164,6 +169,9 @@ func Render(ctx context.Context, repo *intent.Repo, opts Options) (*Output, erro
 	if errs := r.duplicates(); len(errs) > 0 {
 		return nil, errs.Sort()
 	}
+	if errs := r.fileNames(); len(errs) > 0 {
+		return nil, errs.Sort()
+	}
 	if err := r.members(ctx); err != nil {
 		return nil, err
 	}
@@ -283,6 +291,12 @@ func (r *renderer) assignPaths() error {
 			}
 			seen[name] = o
 			o.Path = path.Join(dir, name)
+			// fileNames refused names that are not one path segment and
+			// intent names are DNS labels: this holds whatever the future
+			// brings, as renderfs itself does.
+			if path.Clean(o.Path) != o.Path || !strings.HasPrefix(o.Path, RenderedDir+"/") || path.Dir(o.Path) != dir {
+				return fmt.Errorf("%s: its file %s would be outside %s", o.Ref(), o.Path, dir)
+			}
 		}
 	}
 	slices.SortFunc(r.out.Objects, func(a, b *Object) int { return strings.Compare(a.Path, b.Path) })
@@ -315,8 +329,16 @@ func (r *renderer) duplicates() diag.List {
 	return errs
 }
 
+// maxFileName bounds a rendered file's name, in bytes. File systems allow
+// 255 (ext4, APFS; eCryptfs 143), and an object's name alone may have 253:
+// a longer <kind>-<namespace>-<name> keeps its first bytes and ends with a
+// hash of the whole (boundedName). 128 is room for every name of a real
+// fleet (the example fleet's longest is 73) and for the folders above it.
+const maxFileName = 128
+
 // fileName is <kind>-<name>.yaml, with the namespace (level 1) and the API
-// group (level 2) added to tell colliding objects apart.
+// group (level 2) added to tell colliding objects apart, bounded by
+// maxFileName.
 func fileName(u *unstructured.Unstructured, level int) string {
 	parts := []string{strings.ToLower(u.GetKind())}
 	if level >= 2 {
@@ -328,7 +350,63 @@ func fileName(u *unstructured.Unstructured, level int) string {
 		parts = append(parts, u.GetNamespace())
 	}
 	parts = append(parts, u.GetName())
-	return strings.Join(parts, "-") + ".yaml"
+	return boundedName(strings.Join(parts, "-"), ".yaml")
+}
+
+// boundedName is stem+ext when that fits in maxFileName bytes; otherwise
+// the stem's first bytes (whole UTF-8 characters), "-", the first 12 hex
+// digits of the stem's SHA-256, and ext. It is stable (a function of the
+// object's identity only, so re-renders keep the name) and in practice
+// collision-free: two stems share a name only if they share the kept
+// prefix and 48 bits of hash, and assignPaths refuses any two objects that
+// would share a file rather than overwrite one.
+func boundedName(stem, ext string) string {
+	if len(stem)+len(ext) <= maxFileName {
+		return stem + ext
+	}
+	sum := sha256.Sum256([]byte(stem))
+	tag := hex.EncodeToString(sum[:6])
+	cut := maxFileName - len(ext) - 1 - len(tag)
+	for cut > 0 && !utf8.RuneStart(stem[cut]) {
+		cut--
+	}
+	return stem[:cut] + "-" + tag + ext
+}
+
+// fileNames refuses objects whose kind, API group, namespace or name cannot
+// be one segment of a file path: ".", "..", anything with "/" (which would
+// put the file in another folder — another app's, with --no-validate) or a
+// control character. The API server refuses such names too: its path
+// segment rule, used here, holds for every kind, and only the few kinds
+// whose names are checked by that rule alone (RBAC's) could hold a control
+// character. The check does not depend on schema validation: it holds with
+// --no-validate.
+func (r *renderer) fileNames() diag.List {
+	var errs diag.List
+	for _, o := range r.out.Objects {
+		gvk := o.Object.GroupVersionKind()
+		for _, f := range []struct{ field, value string }{
+			{"kind", gvk.Kind},
+			{"apiVersion", gvk.Group},
+			{"metadata.namespace", o.Object.GetNamespace()},
+			{"metadata.name", o.Object.GetName()},
+		} {
+			if f.value == "" {
+				continue
+			}
+			msgs := apipath.IsValidPathSegmentName(f.value)
+			if strings.ContainsFunc(f.value, unicode.IsControl) {
+				msgs = append(msgs, "may not contain control characters")
+			}
+			if len(msgs) == 0 {
+				continue
+			}
+			line, col := o.Origin.Locate(f.field)
+			errs = append(errs, &diag.Error{File: o.Origin.File, Line: line, Column: col, Object: o.Ref(), Field: f.field,
+				Msg: fmt.Sprintf("%q cannot name an object, nor its file in %s/: %s", f.value, RenderedDir, strings.Join(msgs, ", "))})
+		}
+	}
+	return errs
 }
 
 // stamp adds flotilla's provenance annotations and labels.

@@ -3,6 +3,7 @@ package rollout
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -239,6 +240,15 @@ func Promote(ctx context.Context, o PromoteOptions) (*Result, error) {
 	}
 }
 
+// promoteOnce reads the state, judges the current wave and, with Yes,
+// writes the state and then the gate, in that order and guarded: the
+// state is written with a compare-and-swap on the resourceVersion it was
+// read at BEFORE any policy is touched, so of two promotes that read the
+// same state one wins and the other fails with ErrConflict having changed
+// nothing; and the gate is then written from the state that won (syncGate).
+// Even the first look's re-assertion of the gate (which finishes a promote
+// interrupted between its two writes) first checks, by writing the state
+// back unchanged, that the state it gates from is still the current one.
 func promoteOnce(ctx context.Context, store Store, o Options, assertGate bool) (*Result, *Record, error) {
 	rec, err := store.Load(ctx)
 	if err != nil {
@@ -257,11 +267,6 @@ func promoteOnce(ctx context.Context, store Store, o Options, assertGate bool) (
 	case Completed, Aborted:
 		res.Blocked = fmt.Sprintf("the rollout of %s is %s: nothing to promote", gitsnap.Short(st.Revision), strings.ToLower(string(st.Phase)))
 		return res, rec, nil
-	}
-	if o.Yes && assertGate {
-		if _, err := gate(ctx, o.Client, st.Policies, st.Held()); err != nil {
-			return res, rec, err
-		}
 	}
 	if res.Status, err = observe(ctx, o.Client, st); err != nil {
 		return res, rec, err
@@ -290,9 +295,14 @@ func promoteOnce(ctx context.Context, store Store, o Options, assertGate bool) (
 		}
 	}
 	if res.Blocked != "" {
-		if changed && o.Yes {
+		if o.Yes && (changed || assertGate) {
 			if err := store.Save(ctx, rec); err != nil {
-				return res, rec, err
+				return lost(ctx, store, res, "promote", err)
+			}
+			if assertGate {
+				if err := syncGate(ctx, store, o, rec); err != nil {
+					return res, rec, err
+				}
 			}
 		}
 		return res, rec, nil
@@ -320,16 +330,73 @@ func promoteOnce(ctx context.Context, store Store, o Options, assertGate bool) (
 	// The state is written first: if the gate then fails, re-running
 	// promote re-asserts the recorded gate.
 	if err := store.Save(ctx, rec); err != nil {
-		return res, rec, err
+		return lost(ctx, store, res, "promote", err)
 	}
-	if next != nil {
-		o.say("release wave %d", next.Wave)
-		if _, err := gate(ctx, o.Client, st.Policies, st.Held()); err != nil {
-			return res, rec, err
-		}
+	o.say("release wave %d", st.Current)
+	if err := syncGate(ctx, store, o, rec); err != nil {
+		return res, rec, err
 	}
 	res.Acted = true
 	return res, rec, nil
+}
+
+// lost turns a Save that lost a compare-and-swap into the command's clean
+// failure: nothing was changed, and the result shows the state that won
+// instead of the steps this command did not take.
+func lost(ctx context.Context, store Store, res *Result, command string, err error) (*Result, *Record, error) {
+	if !errors.Is(err, ErrConflict) {
+		return res, nil, err
+	}
+	res.Steps, res.Blocked = nil, ""
+	now, lerr := store.Load(ctx)
+	if lerr != nil || now.State == nil {
+		return res, nil, fmt.Errorf("%s changed nothing: %w", command, err)
+	}
+	res.State = now.State
+	return res, now, fmt.Errorf("%s changed nothing: another rollout command changed the rollout first (it is now %s at wave %d): %w",
+		command, now.State.Phase, now.State.Current, err)
+}
+
+// syncGateTries bounds how often syncGate follows a state that keeps
+// changing.
+const syncGateTries = 5
+
+// syncGate writes the gate of rec's state, which this command has just
+// saved (or checked), and makes sure the last gate written is the newest
+// state's: another command may save a newer state, and gate from it,
+// between this command's save and its gate, and this command's gate would
+// then land last. So after writing, it reads the state again; while
+// another command has saved since, it writes the gate of that newer state
+// (the one that won) and checks again. It never gates from a rollout
+// another command aborted: abort lifts the gate of the previous
+// revision's policies itself and has the last word.
+func syncGate(ctx context.Context, store Store, o Options, rec *Record) error {
+	for try := 1; ; try++ {
+		if _, err := gate(ctx, o.Client, rec.State.Policies, rec.State.Held()); err != nil {
+			return err
+		}
+		latest, err := store.Load(ctx)
+		if err != nil {
+			return err
+		}
+		if latest.version == rec.version {
+			return nil
+		}
+		if latest.State == nil || !latest.State.Phase.InProgress() && latest.State.Phase != Completed {
+			return fmt.Errorf("the rollout was %s by another command while this one wrote the gate; check it with rollout status: %w", phaseWord(latest.State), ErrConflict)
+		}
+		if try == syncGateTries {
+			return fmt.Errorf("the rollout state changed %d times while this command wrote the gate: %w", try, ErrConflict)
+		}
+		rec = latest
+	}
+}
+
+func phaseWord(st *State) string {
+	if st == nil {
+		return "removed"
+	}
+	return strings.ToLower(string(st.Phase))
 }
 
 // SetPaused pauses (true) or resumes (false) a rollout in progress. A

@@ -124,7 +124,7 @@ func BenchmarkCheck(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := renderfs.Write(dir, render.RenderedDir, files); err != nil {
+	if err := renderfs.Write(ctx, dir, render.RenderedDir, files, renderfs.LockOptions{}); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("%d clusters × %d apps: %d objects", clusters, apps, len(r.Output.Objects))
@@ -142,7 +142,7 @@ func BenchmarkCheck(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := renderfs.Compare(dir, render.RenderedDir, files); err != nil {
+			if _, err := renderfs.Compare(ctx, dir, render.RenderedDir, files, renderfs.LockOptions{}); err != nil {
 				b.Fatal(err)
 			}
 		}
