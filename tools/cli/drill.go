@@ -91,6 +91,14 @@ Exit codes: 0 passed (or previewed), 1 failed, 2 error.`,
 			do.StateFile = o.state
 			if do.StateFile == "" {
 				do.StateFile = filepath.Join(r.Repo.Root, ".flotilla", "drills", d.Name+".json")
+				if o.yes || o.cleanup {
+					// flotilla's own folder: private, even when an older
+					// flotilla made it 0755 (a --state folder is the
+					// user's to choose).
+					if err := privateDir(filepath.Dir(do.StateFile)); err != nil {
+						return err
+					}
+				}
 			}
 			acc, err := reachClusters(g, o.kubeconfig, r.Repo, o.controlPlane)
 			if err != nil {
@@ -128,6 +136,14 @@ Exit codes: 0 passed (or previewed), 1 failed, 2 error.`,
 	f.StringVar(&o.controlPlane, "context", "karmada-apiserver", "kubeconfig context of the Karmada control plane (for TaintNoExecute)")
 	f.BoolVar(&o.cleanup, "cleanup", false, "only clean up an interrupted run recorded in the state file (lift the failure, remove what was restored), instead of resuming it")
 	return cmd
+}
+
+// privateDir makes dir, and makes it 0700 if it exists.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
 }
 
 func orNoneList(names []string) string {
