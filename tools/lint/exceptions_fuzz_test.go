@@ -124,3 +124,21 @@ func FuzzExceptions(f *testing.F) {
 		}
 	})
 }
+
+// A misspelt field is an error, not dropped: "expire" would otherwise
+// make an exception that never expires.
+func TestExceptionWithUnknownFieldIsMalformed(t *testing.T) {
+	for _, raw := range []string{
+		`[{"rule":"SEC-002","reason":"r","expire":"2020-01-01"}]`,
+		`[{"rule":"SEC-002","reason":"r"}] [{"rule":"SEC-003","reason":"r"}]`,
+	} {
+		x := newExceptions(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+		if got := x.parse(raw, "Pod/ns/p", "p.yaml", 3, 5); len(got) != 0 || len(x.malformed) != 1 || x.malformed[0].Rule != RuleExceptionMalformed {
+			t.Errorf("%s: accepted %d, findings %+v", raw, len(got), x.malformed)
+		}
+	}
+	x := newExceptions(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	if got := x.parse(" [{\"rule\":\"SEC-002\",\"reason\":\"r\",\"expires\":\"2020-01-01\"}]\n", "Pod/ns/p", "p.yaml", 3, 5); len(got) != 1 || !got[0].expired || len(x.malformed) != 0 {
+		t.Errorf("a well-formed expired exception: %+v %+v", got, x.malformed)
+	}
+}
