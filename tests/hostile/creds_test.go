@@ -87,7 +87,10 @@ func TestRepositoryFleetStateIsRefused(t *testing.T) {
 	if err := os.WriteFile(canary, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A process group of its own, as the fleet's components have: what
+	// fleet down signals.
 	sleeper := exec.Command("sleep", "300")
+	sleeper.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := sleeper.Start(); err != nil {
 		t.Fatal(err)
 	}
