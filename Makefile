@@ -81,6 +81,8 @@ fuzz:
 	$(GO) test ./tools/semdiff $(FUZZFLAGS) -fuzz FuzzDiff
 	$(GO) test ./tools/mdsplit $(FUZZFLAGS) -fuzz FuzzSplit
 	$(GO) test ./tools/pipeline $(FUZZFLAGS) -fuzz FuzzPlain
+	$(GO) test ./tools/lint $(FUZZFLAGS) -fuzz FuzzExceptions
+	$(GO) test ./tools/redact $(FUZZFLAGS) -fuzz FuzzString
 
 clean:
 	rm -rf bin

@@ -15,6 +15,8 @@ import (
 	log "github.com/sirupsen/logrus"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/flotilla-gitops/flotilla/tools/redact"
 )
 
 // Tree is the repository content the git generator sees.
@@ -28,10 +30,16 @@ type Tree struct {
 	Files map[string][]byte
 }
 
+// notThis refuses a generator over another repository; both URLs are
+// shown without userinfo (fleet.yaml's repoURL may carry a token).
+func (t *Tree) notThis(repoURL string) error {
+	return fmt.Errorf("repository %s is not this repository (%s): flotilla only previews generators over its own repository", redact.URL(repoURL), redact.URL(t.RepoURL))
+}
+
 // GetFiles implements services.Repos: files matching the glob pattern.
 func (t *Tree) GetFiles(_ context.Context, repoURL, _, pattern string, _, _ bool) (map[string][]byte, error) {
 	if repoURL != t.RepoURL {
-		return nil, fmt.Errorf("repository %s is not this repository (%s): flotilla only previews generators over its own repository", repoURL, t.RepoURL)
+		return nil, t.notThis(repoURL)
 	}
 	out := map[string][]byte{}
 	for p, data := range t.Files {
@@ -48,7 +56,7 @@ func (t *Tree) GetFiles(_ context.Context, repoURL, _, pattern string, _, _ bool
 // a walk of the checkout visits them.
 func (t *Tree) GetDirectories(_ context.Context, repoURL, _ string, _, _ bool) ([]string, error) {
 	if repoURL != t.RepoURL {
-		return nil, fmt.Errorf("repository %s is not this repository (%s): flotilla only previews generators over its own repository", repoURL, t.RepoURL)
+		return nil, t.notThis(repoURL)
 	}
 	dirs := slices.Clone(t.Dirs)
 	slices.SortFunc(dirs, walkOrder)

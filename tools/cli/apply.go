@@ -54,7 +54,7 @@ Argo CD syncs rendered/ itself.`,
 			if len(objs) == 0 {
 				return inputError(fmt.Errorf("control plane %q has no rendered objects", plane))
 			}
-			c, err := o.live.client(g)
+			c, err := o.live.client(g, streams)
 			if err != nil {
 				return inputError(err)
 			}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -91,8 +92,16 @@ Exit codes: 0 passed (or previewed), 1 failed, 2 error.`,
 			do.StateFile = o.state
 			if do.StateFile == "" {
 				do.StateFile = filepath.Join(r.Repo.Root, ".flotilla", "drills", d.Name+".json")
+				if o.yes || o.cleanup {
+					// flotilla's own folder: private, even when an older
+					// flotilla made it 0755 (a --state folder is the
+					// user's to choose).
+					if err := privateDir(filepath.Dir(do.StateFile)); err != nil {
+						return err
+					}
+				}
 			}
-			acc, err := reachClusters(g, o.kubeconfig, r.Repo, o.controlPlane)
+			acc, err := reachClusters(g, streams, o.kubeconfig, r.Repo, o.controlPlane)
 			if err != nil {
 				return err
 			}
@@ -130,6 +139,14 @@ Exit codes: 0 passed (or previewed), 1 failed, 2 error.`,
 	return cmd
 }
 
+// privateDir makes dir, and makes it 0700 if it exists.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
 func orNoneList(names []string) string {
 	if len(names) == 0 {
 		return "none"
@@ -158,24 +175,31 @@ type access struct {
 	local        *localFleet
 }
 
-// reachClusters uses the repository's local fleet when it runs and no
-// kubeconfig is given, the kubeconfig's contexts otherwise.
-func reachClusters(g *globalOptions, kubeconfig string, repo *intent.Repo, controlPlane string) (access, error) {
+// reachClusters uses the repository's local fleet when it runs, `flotilla
+// fleet up` recorded it (fleet.Load refuses a state.json it did not
+// write: its components name programs to start) and no kubeconfig is
+// given; the kubeconfig's contexts otherwise (chosen as every live
+// command chooses it: chooseKubeconfig).
+func reachClusters(g *globalOptions, streams IO, kubeconfig string, repo *intent.Repo, controlPlane string) (access, error) {
 	root := repo.Root
 	fleetDir := filepath.Join(root, ".fleet")
-	if kubeconfig == "" && os.Getenv("KUBECONFIG") == "" && fleet.Running(fleetDir) {
+	if kubeconfig == "" && streams.getenv("KUBECONFIG") == "" {
 		f, err := fleet.Load(fleetDir)
-		if err != nil {
-			return access{}, err
+		var nr *fleet.NotRecordedError
+		switch {
+		case err == nil && fleet.Running(fleetDir):
+			set, err := engines.Locate(root)
+			if err != nil {
+				return access{}, inputError(err)
+			}
+			fmt.Fprintf(streams.ErrOut, "using the local fleet of %s (started by flotilla fleet up)\n", f.Dir)
+			l := &localFleet{f: f, set: set}
+			return access{config: f.RESTConfig, controlPlane: fleet.HostName, servers: l, local: l}, nil
+		case errors.As(err, &nr):
+			fmt.Fprintf(streams.ErrOut, "ignoring %v\n", err)
 		}
-		set, err := engines.Locate(root)
-		if err != nil {
-			return access{}, inputError(err)
-		}
-		l := &localFleet{f: f, set: set}
-		return access{config: f.RESTConfig, controlPlane: fleet.HostName, servers: l, local: l}, nil
 	}
-	return access{config: kubeContexts(g, kubeconfig, repo, controlPlane), controlPlane: controlPlane}, nil
+	return access{config: kubeContexts(lazyKubeconfig(g, kubeconfig, streams), repo, controlPlane), controlPlane: controlPlane}, nil
 }
 
 // localFleet starts a member's Velero server, and stops and starts its
@@ -201,9 +225,9 @@ func (l *localFleet) StartAPIServer(ctx context.Context, cluster string) error {
 
 // kubeContexts reaches a cluster through the kubeconfig context its
 // Cluster names (spec.access.context, default its name), the control plane
-// through its own context, resolving the kubeconfig as every live command
-// does (liveOptions).
-func kubeContexts(g *globalOptions, path string, repo interface {
+// through its own context, in the kubeconfig every live command would
+// choose (chosen once, on first use).
+func kubeContexts(kc func() (*kubeconfig, error), repo interface {
 	ClusterContext(string) string
 }, controlPlane string) func(string) (*rest.Config, error) {
 	return func(name string) (*rest.Config, error) {
@@ -211,7 +235,11 @@ func kubeContexts(g *globalOptions, path string, repo interface {
 		if name != controlPlane {
 			ctxName = repo.ClusterContext(name)
 		}
-		cfg, err := (&liveOptions{kubeconfig: path, context: ctxName}).restConfig(g)
+		k, err := kc()
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := k.restConfig(ctxName)
 		if err != nil {
 			return nil, fmt.Errorf("context %q (cluster %s): %w", ctxName, name, err)
 		}
@@ -298,7 +326,7 @@ Exit codes: 0 every chain unbroken and every dry-run verified, 1 findings,
 			if err != nil {
 				return err
 			}
-			acc, err := reachClusters(g, o.kubeconfig, r.Repo, "")
+			acc, err := reachClusters(g, streams, o.kubeconfig, r.Repo, "")
 			if err != nil {
 				return err
 			}

@@ -244,11 +244,17 @@ func newFleetEnv(g *globalOptions, o *fleetOptions, streams IO) *cobra.Command {
 			if err != nil {
 				return inputError(err)
 			}
-			fmt.Fprintf(streams.Out, "export KUBECONFIG=%q\n", f.Kubeconfig)
-			fmt.Fprintf(streams.Out, "export FLOTILLA_FLEET=%q\n", f.Dir)
+			fmt.Fprintf(streams.Out, "export KUBECONFIG=%s\n", shellQuote(f.Kubeconfig))
+			fmt.Fprintf(streams.Out, "export FLOTILLA_FLEET=%s\n", shellQuote(f.Dir))
 			return nil
 		},
 	}
+}
+
+// shellQuote quotes s for a POSIX shell: the output of `fleet env` is
+// eval'd, and inside double quotes (Go's %q) $(...) still runs.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func newFleetStatus(g *globalOptions, o *fleetOptions, streams IO) *cobra.Command {

@@ -49,7 +49,7 @@ does not divide, such as DaemonSets, run on every node of those clusters);
 			}
 			var snapshot []*clusterv1alpha1.Cluster
 			if o.live.context != "" || o.live.kubeconfig != "" {
-				c, err := o.live.client(g)
+				c, err := o.live.client(g, streams)
 				if err != nil {
 					return inputError(err)
 				}

@@ -29,7 +29,7 @@ type fakeGitHub struct {
 func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if r.Header.Get("Authorization") != "Bearer tok" {
+	if r.Header.Get("Authorization") != "Bearer "+postToken {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
@@ -52,6 +52,25 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.comments[id] = in.Body
 	default:
 		http.NotFound(w, r)
+	}
+}
+
+// postToken is the fake API's token: long, and of no known token shape,
+// so only flotilla's own redaction of the tokens it is given can take it
+// out of a message.
+const postToken = "tok-51c0ffee-never-printed"
+
+// postPassword is the password of an API URL with userinfo.
+const postPassword = "pw-8e2a-never-printed"
+
+// noSecrets fails the test if the output of a run holds the token or the
+// password.
+func noSecrets(t *testing.T, output string) {
+	t.Helper()
+	for _, s := range []string{postToken, postPassword} {
+		if strings.Contains(output, s) {
+			t.Errorf("flotilla printed the secret %q:\n%s", s, output)
+		}
 	}
 }
 
@@ -82,11 +101,12 @@ func TestPlanPostsToGitHubAndUpdatesInPlace(t *testing.T) {
 	gh := &fakeGitHub{comments: map[int64]string{}}
 	srv := httptest.NewServer(gh)
 	defer srv.Close()
-	env := map[string]string{"GITHUB_API_URL": srv.URL, "GITHUB_REPOSITORY": "o/r", "GITHUB_TOKEN": "tok"}
+	env := map[string]string{"GITHUB_API_URL": srv.URL, "GITHUB_REPOSITORY": "o/r", "GITHUB_TOKEN": postToken}
 	post := func() (int, string) {
 		var out, errOut bytes.Buffer
 		code := Run(context.Background(), []string{"--repo", root, "plan", "--base", "main", "--lint=false", "--post", "github", "--pr", "3"},
 			IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, Getenv: func(k string) string { return env[k] }})
+		noSecrets(t, out.String()+errOut.String())
 		return code, errOut.String()
 	}
 
@@ -109,5 +129,63 @@ func TestPlanPostsToGitHubAndUpdatesInPlace(t *testing.T) {
 	delete(env, "GITHUB_TOKEN")
 	if code, errOut := post(); code != 2 || !strings.Contains(errOut, "GITHUB_TOKEN") {
 		t.Errorf("without a token: exit %d, %s; want 2 naming GITHUB_TOKEN", code, errOut)
+	}
+}
+
+// The API URL carries userinfo and the API's Link sends the next page to
+// another port: the post fails naming the foreign origin, the other
+// server is never asked, and nothing flotilla prints holds the password
+// or the token.
+func TestPlanPostKeepsCredentials(t *testing.T) {
+	root := copyTree(t, minimalFleet)
+	gitIn(t, root, "init", "-q", "-b", "main")
+	gitIn(t, root, "add", ".")
+	gitIn(t, root, "commit", "-q", "-m", "base")
+	manifest := filepath.Join(root, "apps", "web", "manifests", "deployment.yaml")
+	data, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(manifest, bytes.Replace(data, []byte("web:1.2.3"), []byte("web:1.2.4"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var leaked []string
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		leaked = append(leaked, r.Method+" "+r.URL.String()+" Authorization="+r.Header.Get("Authorization"))
+		_, _ = w.Write([]byte("[]"))
+	}))
+	defer elsewhere.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Link", "<"+elsewhere.URL+"/repos/o/r/issues/3/comments?page=2>; rel=\"next\"")
+		_, _ = w.Write([]byte("[]"))
+	}))
+	defer api.Close()
+	// A service that answers 401 and echoes the credentials it was sent.
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"message":"Bad credentials: ` + r.Header.Get("Authorization") + `"}`))
+	}))
+	defer echo.Close()
+	post := func(apiURL string) (int, string) {
+		env := map[string]string{"GITHUB_API_URL": strings.Replace(apiURL, "http://", "http://x:"+postPassword+"@", 1), "GITHUB_REPOSITORY": "o/r", "GITHUB_TOKEN": postToken}
+		var out, errOut bytes.Buffer
+		code := Run(context.Background(), []string{"--repo", root, "plan", "--base", "main", "--lint=false", "--post", "github", "--pr", "3"},
+			IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, Getenv: func(k string) string { return env[k] }})
+		noSecrets(t, out.String()+errOut.String())
+		return code, errOut.String()
+	}
+	if code, errOut := post(api.URL); code == 0 || !strings.Contains(errOut, "points at "+elsewhere.URL) {
+		t.Errorf("exit %d; want a refusal naming %s:\n%s", code, elsewhere.URL, errOut)
+	}
+	if code, errOut := post(echo.URL); code == 0 || !strings.Contains(errOut, "GET http://***@127.0.0.1") || !strings.Contains(errOut, "Bad credentials: Bearer ***") {
+		t.Errorf("exit %d; want the API's refusal with the URL's userinfo and the token masked:\n%s", code, errOut)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(leaked) > 0 {
+		t.Errorf("the other server was asked: %q", leaked)
 	}
 }

@@ -40,8 +40,8 @@ func (o *rolloutOptions) addFlags(cmd *cobra.Command, acts bool) {
 
 // rolloutClient reaches the Karmada API server with the types a rollout
 // reads (policies, bindings, Works).
-func (o *rolloutOptions) client(g *globalOptions) (client.Client, error) {
-	c, err := o.live.client(g)
+func (o *rolloutOptions) client(g *globalOptions, streams IO) (client.Client, error) {
+	c, err := o.live.client(g, streams)
 	if err != nil {
 		return nil, inputError(err)
 	}
@@ -61,7 +61,7 @@ func (o *rolloutOptions) run(g *globalOptions, streams IO, op func(context.Conte
 		if err := checkFormat(g.output, "text", "json"); err != nil {
 			return err
 		}
-		c, err := o.client(g)
+		c, err := o.client(g, streams)
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/pipeline"
+	"github.com/flotilla-gitops/flotilla/tools/redact"
 )
 
 // Exit codes.
@@ -139,24 +140,39 @@ func Run(ctx context.Context, args []string, streams IO) int {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		if ee.Code != ExitFindings && ee.Err != nil {
-			printError(streams.ErrOut, ee.Err)
+			printError(streams, ee.Err)
 		}
 		return ee.Code
 	}
-	printError(streams.ErrOut, err)
+	printError(streams, err)
 	return ExitInput
 }
 
-func printError(w io.Writer, err error) {
+// secretEnv are the environment variables that hold the tokens flotilla
+// is given (plan --post): their values never appear in a message.
+var secretEnv = []string{"GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN"}
+
+// printError prints an error as flotilla's last word: every line with URL
+// userinfo, token parameters and the tokens of secretEnv masked (messages
+// go to CI logs that strangers read, and an error may quote a URL or a
+// service's answer).
+func printError(streams IO, err error) {
+	var secrets []string
+	for _, k := range secretEnv {
+		if v := streams.getenv(k); v != "" {
+			secrets = append(secrets, v)
+		}
+	}
+	w := streams.ErrOut
 	var list diag.List
 	if errors.As(err, &list) {
 		for _, e := range list {
-			fmt.Fprintln(w, e.Error())
+			fmt.Fprintln(w, redact.String(e.Error(), secrets...))
 		}
 		fmt.Fprintf(w, "%d error(s)\n", len(list))
 		return
 	}
-	fmt.Fprintln(w, "error:", err)
+	fmt.Fprintln(w, "error:", redact.String(err.Error(), secrets...))
 }
 
 // NewRootCommand builds the command tree.

@@ -556,7 +556,9 @@ func (r *runner) backup(ctx context.Context) (string, error) {
 	if snapErr != nil {
 		return "", snapErr
 	}
-	st.setSnapshot(snap.objects)
+	if err := st.setSnapshot(snap.objects); err != nil {
+		return "", err
+	}
 	st.Unreadable = snap.unreadable
 	return fmt.Sprintf("Backup %s %s: %d items", b.Name, b.Status.Phase, st.Backup.Items), nil
 }
@@ -614,7 +616,9 @@ func (r *runner) latestScheduled(ctx context.Context, c client.WithWatch) (*vele
 	if err != nil {
 		return nil, fmt.Errorf("read Backup/%s/%s on %s: %w", VeleroNamespace, best.Name, st.Source, err)
 	}
-	st.setSnapshot(contents)
+	if err := st.setSnapshot(contents); err != nil {
+		return nil, err
+	}
 	return best, nil
 }
 

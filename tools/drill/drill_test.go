@@ -155,7 +155,9 @@ func TestPreviewAndState(t *testing.T) {
 	cm.SetKind("ConfigMap")
 	cm.SetNamespace("shop")
 	cm.SetName("routes")
-	st.setSnapshot([]*unstructured.Unstructured{cm})
+	if err := st.setSnapshot([]*unstructured.Unstructured{cm}); err != nil {
+		t.Fatal(err)
+	}
 	if err := st.save(state); err != nil {
 		t.Fatal(err)
 	}

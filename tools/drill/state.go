@@ -101,12 +101,16 @@ type State struct {
 	FailureAt     *time.Time `json:"failureAt,omitempty"`
 	FailureLifted bool       `json:"failureLifted,omitempty"`
 	// Snapshot are the source objects as they were backed up, what
-	// verification compares the restore with. It is kept beside the state
+	// verification compares the restore with, with every Secret value
+	// replaced by its keyed digest (sealer). It is kept beside the state
 	// file (STATE.snapshot.json), written once: the state is saved as
 	// every phase starts and ends, and rewriting thousands of objects each
 	// time would be the drill's own time inside the measured phases.
 	Snapshot      []*unstructured.Unstructured `json:"-"`
 	snapshotSaved bool
+	// SecretDigestKey keys the digests of the snapshot's Secret values
+	// (base64); the restored copies are digested with it to compare.
+	SecretDigestKey string `json:"secretDigestKey,omitempty"`
 	// Unreadable are resources the source would not list for the
 	// snapshot (verification fails on them).
 	Unreadable   []string      `json:"unreadable,omitempty"`
@@ -167,6 +171,13 @@ func LoadState(path string) (*State, error) {
 			return nil, fmt.Errorf("drill state %s: %w", snapshotPath(path), err)
 		}
 		s.snapshotSaved = true
+		if s.SecretDigestKey == "" {
+			// Written by a flotilla that kept Secret values: sealed
+			// now, and rewritten by the next save.
+			if err := s.setSnapshot(s.Snapshot); err != nil {
+				return nil, fmt.Errorf("drill state %s: %w", path, err)
+			}
+		}
 	}
 	return s, nil
 }
@@ -175,18 +186,38 @@ func snapshotPath(state string) string {
 	return strings.TrimSuffix(state, ".json") + ".snapshot.json"
 }
 
-// setSnapshot records what the backup holds; the next save writes it.
-func (s *State) setSnapshot(objs []*unstructured.Unstructured) {
+// setSnapshot records what the backup holds, Secret values sealed; the
+// next save writes it.
+func (s *State) setSnapshot(objs []*unstructured.Unstructured) error {
+	sl, err := s.sealer()
+	if err != nil {
+		return err
+	}
+	sl.sealAll(objs)
 	s.Snapshot, s.snapshotSaved = objs, false
+	return nil
+}
+
+// sealer is the run's Secret sealer, its key made on first use.
+func (s *State) sealer() (sealer, error) {
+	if s.SecretDigestKey == "" {
+		sl := newSealer()
+		s.SecretDigestKey = sl.encoded()
+		return sl, nil
+	}
+	return sealerOf(s.SecretDigestKey)
 }
 
 // save writes the state atomically (a crash leaves the previous version),
-// and the snapshot beside it when it is new.
+// and the snapshot beside it when it is new. Both are private to the
+// user (0600; a folder the drill creates is 0700): they name the
+// clusters and namespaces, and the snapshot holds every object backed
+// up.
 func (s *State) save(path string) error {
 	if path == "" {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
 	if s.Snapshot != nil && !s.snapshotSaved {
@@ -209,9 +240,25 @@ func writeJSON(path string, v any, indent bool) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	// A new file (CreateTemp makes it 0600), renamed over the old one:
+	// writing into an existing file would keep its mode.
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

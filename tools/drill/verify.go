@@ -227,7 +227,11 @@ func (r *runner) verify(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	v, err := verifyRestore(ctx, cfg, c, st.Recovery, st.Restore.Name, st.Snapshot, st.restoredNamespace, r.drill.Spec.Verify)
+	sl, err := st.sealer()
+	if err != nil {
+		return "", err
+	}
+	v, err := verifyRestore(ctx, cfg, c, st.Recovery, st.Restore.Name, st.Snapshot, st.restoredNamespace, r.drill.Spec.Verify, sl)
 	if err != nil {
 		return "", err
 	}
@@ -255,8 +259,9 @@ func (v *Verification) summary(cluster string) string {
 // holds) with its restored copy on a cluster (restoredNS maps a source
 // namespace to where it was restored), fields the API server, Velero and
 // Karmada own aside, and runs the readiness checks. Objects the restore
-// (named) did not create are listed as existing.
-func verifyRestore(ctx context.Context, cfg *rest.Config, c client.Client, cluster, restore string, snapshot []*unstructured.Unstructured, restoredNS func(string) string, spec v1alpha1.DrillVerify) (*Verification, error) {
+// (named) did not create are listed as existing. Secrets are compared by
+// the digests of their values (sl seals both sides).
+func verifyRestore(ctx context.Context, cfg *rest.Config, c client.Client, cluster, restore string, snapshot []*unstructured.Unstructured, restoredNS func(string) string, spec v1alpha1.DrillVerify, sl sealer) (*Verification, error) {
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -283,7 +288,7 @@ func verifyRestore(ctx context.Context, cfg *rest.Config, c client.Client, clust
 		if restore != "" && got.GetLabels()[velerov1.RestoreNameLabel] != label.GetValidName(restore) {
 			v.Existing = append(v.Existing, ref(want))
 		}
-		changes := semdiff.Diff(normalized(want), normalized(got), opts)
+		changes := compareRestored(want, got, sl, opts)
 		if len(changes) == 0 {
 			v.Verified++
 			continue
@@ -298,6 +303,16 @@ func verifyRestore(ctx context.Context, cfg *rest.Config, c client.Client, clust
 		v.Ready = append(v.Ready, ready(ctx, dyn, c, chk.APIVersion, chk.Kind, restoredNS(chk.Namespace), chk.Name, chk.Condition))
 	}
 	return v, nil
+}
+
+// compareRestored is the difference between a backed-up object and its
+// restored copy: both normalized, and both sealed, so a Secret is equal
+// when the digest of each value is (the snapshot holds no value).
+func compareRestored(want, got *unstructured.Unstructured, sl sealer, opts semdiff.Options) []semdiff.Change {
+	w, g := want.DeepCopy(), got.DeepCopy()
+	sl.seal(w)
+	sl.seal(g)
+	return semdiff.Diff(normalized(w), normalized(g), opts)
 }
 
 // ready runs one readiness check.

@@ -353,7 +353,8 @@ func dryRun(ctx context.Context, cl func(string) (client.WithWatch, error), t ta
 	}
 	d.Velero, err = restoreAndWait(ctx, c, t.recovery, rs, o.Timeout, o.Now, nil)
 	if err == nil {
-		d.Verification, err = verifyRestore(ctx, cfg, c, t.recovery, rs.Name, contents, mapped, v1alpha1.DrillVerify{})
+		// The backup's contents stay in memory: any key compares them.
+		d.Verification, err = verifyRestore(ctx, cfg, c, t.recovery, rs.Name, contents, mapped, v1alpha1.DrillVerify{}, newSealer())
 	}
 	// Whatever the restore did, it is removed.
 	removed, rerr := removeScratch(ctx, cfg, c, t.recovery, rs.Name, d.Scratch, o.Timeout)

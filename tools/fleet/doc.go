@@ -11,4 +11,9 @@
 // labels and taints, and writes a kubeconfig with one context per cluster.
 // State (PIDs, ports, PKI, logs) lives in one folder; Down stops everything
 // by PID in the right order (API servers before their etcd) and removes it.
+//
+// That folder is usually .fleet/ in the repository, where a repository can
+// commit files too, so Up records what it wrote outside it (Record, in the
+// user's state folder): Load trusts only a state.json that record matches,
+// and CheckKubeconfig only the kubeconfig it hashed.
 package fleet

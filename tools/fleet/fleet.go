@@ -154,7 +154,9 @@ func (f *Fleet) save() error {
 	return os.Rename(tmp.Name(), filepath.Join(f.Dir, stateFile))
 }
 
-// Load reads the fleet recorded in dir.
+// Load reads the fleet recorded in dir — only if `flotilla fleet up` on
+// this machine started it (see record): a state.json it did not write
+// could name any program to start and any folder to remove.
 func Load(dir string) (*Fleet, error) {
 	data, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if err != nil {
@@ -166,6 +168,9 @@ func Load(dir string) (*Fleet, error) {
 	f := &Fleet{}
 	if err := json.Unmarshal(data, f); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, stateFile), err)
+	}
+	if err := checkState(dir, f); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
@@ -212,6 +217,7 @@ func (f *Fleet) Down() error {
 	if len(stuck) > 0 {
 		return fmt.Errorf("processes still running after SIGKILL: %s", strings.Join(stuck, ", "))
 	}
+	forgetRecord(f.Dir)
 	return os.RemoveAll(f.Dir)
 }
 
@@ -221,6 +227,15 @@ func Up(ctx context.Context, o Options) (_ *Fleet, err error) {
 	start := time.Now()
 	if o.StatusFrequency == 0 {
 		o.StatusFrequency = 2 * time.Second
+	}
+	if _, err := Load(o.StateDir); err != nil {
+		// A state.json fleet up did not record (committed to the
+		// repository, or from a flotilla that kept no records) is not
+		// flotilla's to stop or remove.
+		var nr *NotRecordedError
+		if errors.As(err, &nr) {
+			return nil, fmt.Errorf("%w: remove %s yourself (after stopping any process its state.json names)", err, o.StateDir)
+		}
 	}
 	if Running(o.StateDir) {
 		return nil, fmt.Errorf("a fleet is already running from %s: stop it with `flotilla fleet down`", o.StateDir)
@@ -266,6 +281,9 @@ func Up(ctx context.Context, o Options) (_ *Fleet, err error) {
 		return nil, err
 	}
 	if err := b.kubeconfig(); err != nil {
+		return nil, err
+	}
+	if err := f.Record(); err != nil {
 		return nil, err
 	}
 	if o.Backup != nil {

@@ -10,6 +10,11 @@
 // from METADATA annotations (policies/README.md states the conventions,
 // which LoadPack enforces).
 //
+// Policies come from the repository under review, so they run sealed:
+// compiled, and tested, with Capabilities — no built-in OPA marks
+// non-deterministic (the network, the environment, the clock,
+// randomness). A call of one is an input error at its file:line:col.
+//
 // Exceptions are annotations (flotilla.io/exceptions) on an object or on
 // its App: a rule id, a reason and an optional expiry date. Expired,
 // malformed and unused exceptions are findings of their own.

@@ -2,7 +2,9 @@ package lint
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -93,7 +95,7 @@ func (x *exceptions) parse(raw, owner, file string, line, col int) []*Exception 
 		x.malformed = append(x.malformed, report.Finding{Rule: RuleExceptionMalformed, Severity: report.Error, Category: report.CategoryException,
 			Message: fmt.Sprintf(format, args...), File: file, Line: line, Column: col, Object: owner, Field: exceptionField})
 	}
-	if err := json.Unmarshal([]byte(raw), &list); err != nil {
+	if err := decodeExceptions(raw, &list); err != nil {
 		bad("annotation %s is not a JSON list of exceptions: %v", AnnotationExceptions, err)
 		return nil
 	}
@@ -123,6 +125,21 @@ func (x *exceptions) parse(raw, owner, file string, line, col int) []*Exception 
 		x.order = append(x.order, e)
 	}
 	return out
+}
+
+// decodeExceptions decodes the annotation strictly: an unknown field is
+// an error, not dropped — a misspelt "expire" would otherwise make an
+// exception that never expires.
+func decodeExceptions(raw string, list *[]*Exception) error {
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(list); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("text after the list")
+	}
+	return nil
 }
 
 // match returns the exception that accepts a finding of rule on the

@@ -161,6 +161,12 @@ func LoadPack(sources ...Source) (*Pack, error) {
 			errs = append(errs, &diag.Error{File: src.Name, Msg: err.Error(), Err: err})
 		}
 	}
+	for _, m := range p.Modules {
+		errs = append(errs, refusedCalls(m)...)
+	}
+	for _, m := range p.TestModules {
+		errs = append(errs, refusedCalls(m)...)
+	}
 	if len(errs) > 0 {
 		return nil, errs.Sort()
 	}
@@ -174,7 +180,7 @@ func LoadPack(sources ...Source) (*Pack, error) {
 	for k, m := range p.TestModules {
 		all[k] = m
 	}
-	c := ast.NewCompiler().WithEnablePrintStatements(false)
+	c := ast.NewCompiler().WithCapabilities(Capabilities()).WithEnablePrintStatements(false)
 	if c.Compile(all); c.Failed() {
 		return nil, regoErrors("", c.Errors)
 	}

@@ -55,8 +55,12 @@ func Test(ctx context.Context, p *Pack) (*TestReport, error) {
 	}
 	// The tester compiles the modules itself, with its own stages (it
 	// renames duplicate test names, injects test-case functions): on a
-	// compiler of its own, not the pack's, which engines share.
+	// compiler of its own, not the pack's, which engines share — with the
+	// pack's capabilities, so a test can no more reach the network than
+	// a policy.
+	c := ast.NewCompiler().WithCapabilities(Capabilities()).WithEnablePrintStatements(true)
 	ch, err := tester.NewRunner().
+		SetCompiler(c).
 		SetStore(inmem.New()).
 		SetModules(all).
 		SetCoverageQueryTracer(cov).

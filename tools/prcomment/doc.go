@@ -10,5 +10,8 @@
 // racing). Comments without the marker are never touched.
 //
 // GitHub and GitLab are reached through their REST APIs with the token CI
-// provides (see GitHubFromEnv and GitLabFromEnv), with net/http only.
+// provides (see GitHubFromEnv and GitLabFromEnv), with net/http only. The
+// token goes only to the API root's origin (scheme, host and port):
+// pagination links and redirects elsewhere are refused, and every error
+// message has URL userinfo and the token taken out (package redact).
 package prcomment

@@ -88,7 +88,7 @@ func (g *GitHub) String() string {
 }
 
 func (g *GitHub) api() *api {
-	return &api{client: g.Client, headers: map[string]string{
+	return &api{client: g.Client, root: g.APIURL, secret: g.Token, headers: map[string]string{
 		"Authorization":        "Bearer " + g.Token,
 		"Accept":               "application/vnd.github+json",
 		"X-GitHub-Api-Version": "2022-11-28",
@@ -98,23 +98,35 @@ func (g *GitHub) api() *api {
 func (g *GitHub) base() string { return strings.TrimSuffix(g.APIURL, "/") + "/repos/" + g.Repo }
 
 // Comments lists the pull request's conversation comments, following
-// GitHub's Link pagination.
+// GitHub's Link pagination — only on the API's own origin: the answer
+// decides where the next request goes, and that request carries the
+// token.
 func (g *GitHub) Comments(ctx context.Context) ([]Comment, error) {
 	var out []Comment
+	a := g.api()
 	next := g.base() + "/issues/" + strconv.Itoa(g.Number) + "/comments?per_page=100"
-	for next != "" {
+	for pages := 0; next != ""; pages++ {
+		if pages == maxPages {
+			return nil, fmt.Errorf("more than %d pages of comments: stopped following Link rel=\"next\"", maxPages)
+		}
 		var page []struct {
 			ID   int64  `json:"id"`
 			Body string `json:"body"`
 		}
-		h, err := g.api().do(ctx, http.MethodGet, next, nil, &page)
+		h, err := a.do(ctx, http.MethodGet, next, nil, &page)
 		if err != nil {
 			return nil, err
 		}
 		for _, c := range page {
 			out = append(out, Comment{ID: c.ID, Body: c.Body})
 		}
-		next = nextLink(h)
+		link := nextLink(h)
+		if link == "" {
+			break
+		}
+		if next, err = a.follow(next, link); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

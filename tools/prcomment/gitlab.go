@@ -63,7 +63,7 @@ func (g *GitLab) String() string {
 }
 
 func (g *GitLab) api() *api {
-	return &api{client: g.Client, headers: map[string]string{"PRIVATE-TOKEN": g.Token}}
+	return &api{client: g.Client, root: g.APIURL, secret: g.Token, headers: map[string]string{"PRIVATE-TOKEN": g.Token}}
 }
 
 func (g *GitLab) notes() string {
@@ -72,10 +72,15 @@ func (g *GitLab) notes() string {
 
 // Comments lists the merge request's notes oldest first, following
 // GitLab's X-Next-Page pagination. System notes ("added 1 commit") are
-// listed too; they never carry the marker.
+// listed too; they never carry the marker. X-Next-Page is a number that
+// goes into a URL built from the API root (escaped), so the answer cannot
+// send the token elsewhere.
 func (g *GitLab) Comments(ctx context.Context) ([]Comment, error) {
 	var out []Comment
-	for page := "1"; page != ""; {
+	for pages, page := 0, "1"; page != ""; pages++ {
+		if pages == maxPages {
+			return nil, fmt.Errorf("more than %d pages of notes: stopped following X-Next-Page", maxPages)
+		}
 		var notes []struct {
 			ID   int64  `json:"id"`
 			Body string `json:"body"`

@@ -107,7 +107,7 @@ func githubFake(t *testing.T) (*service, *GitHub) {
 	s := &service{t: t}
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ok := r.Header.Get("Authorization") == "Bearer tok" && r.Header.Get("X-GitHub-Api-Version") != ""
+		ok := r.Header.Get("Authorization") == "Bearer "+testToken && r.Header.Get("X-GitHub-Api-Version") != ""
 		s.handle(w, r, "/repos/o/r/issues/7/comments", "/repos/o/r/issues/comments/", ok, func(w http.ResponseWriter, r *http.Request, page, last int) {
 			if page < last {
 				w.Header().Add("Link", fmt.Sprintf(`<%s/repos/o/r/issues/7/comments?per_page=100&page=%d>; rel="next", <%s/repos/o/r/issues/7/comments?page=%d>; rel="last"`, srv.URL, page+1, srv.URL, last))
@@ -115,13 +115,13 @@ func githubFake(t *testing.T) (*service, *GitHub) {
 		})
 	}))
 	t.Cleanup(srv.Close)
-	return s, &GitHub{APIURL: srv.URL, Repo: "o/r", Number: 7, Token: "tok", Client: srv.Client()}
+	return s, &GitHub{APIURL: srv.URL, Repo: "o/r", Number: 7, Token: testToken, Client: srv.Client()}
 }
 
 func gitlabFake(t *testing.T) (*service, *GitLab) {
 	s := &service{t: t}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ok := r.Header.Get("PRIVATE-TOKEN") == "tok"
+		ok := r.Header.Get("PRIVATE-TOKEN") == testToken
 		if r.Method == http.MethodGet && r.URL.Query().Get("sort") != "asc" {
 			t.Errorf("notes listed without sort=asc: %s", r.URL)
 		}
@@ -134,7 +134,7 @@ func gitlabFake(t *testing.T) (*service, *GitLab) {
 		})
 	}))
 	t.Cleanup(srv.Close)
-	return s, &GitLab{APIURL: srv.URL + "/api/v4", Project: "group/app", MR: 7, Token: "tok", Client: srv.Client()}
+	return s, &GitLab{APIURL: srv.URL + "/api/v4", Project: "group/app", MR: 7, Token: testToken, Client: srv.Client()}
 }
 
 func part(i, n int, text string) string {
@@ -183,6 +183,9 @@ func TestSync(t *testing.T) {
 
 			s.failWith = http.StatusForbidden
 			_, err = Sync(ctx, th, "flotilla-plan", []string{part(1, 1, "new")})
+			if err != nil {
+				shown(t, "error", err.Error())
+			}
 			if err == nil || !strings.Contains(err.Error(), "update comment") || !strings.Contains(err.Error(), "403") ||
 				!strings.Contains(err.Error(), "Resource not accessible by integration") || !strings.Contains(err.Error(), th.String()) {
 				t.Errorf("a refused write: %v", err)
@@ -200,8 +203,11 @@ func TestSyncRefusesPartsWithoutTheirMarker(t *testing.T) {
 
 func TestBadCredentials(t *testing.T) {
 	_, g := githubFake(t)
-	g.Token = "wrong"
+	g.Token = "wrong-token-value"
 	_, err := Sync(context.Background(), g, "flotilla-plan", []string{part(1, 1, "x")})
+	if err != nil {
+		shown(t, "error", err.Error())
+	}
 	if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "Bad credentials") || !strings.Contains(err.Error(), "list comments") {
 		t.Fatalf("err = %v", err)
 	}
