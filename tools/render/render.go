@@ -148,6 +148,7 @@ func Render(ctx context.Context, repo *intent.Repo, opts Options) (*Output, erro
 	// app starts after it.
 	built := make([]appBuild, len(repo.Apps))
 	tally := bounds.NewTally(len(repo.Apps), intentObjects(repo), opts.Bounds.Objects)
+	r.budget = max(opts.Bounds.Objects-intentObjects(repo), 0)
 	crossedAt := -1
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelism(opts.Parallelism))
@@ -269,6 +270,9 @@ type renderer struct {
 	interpreter *native.DefaultInterpreter
 	// skipped are the APIs Karmada's detector never propagates.
 	skipped *karmadautil.SkippedResourceConfig
+	// budget is the objects one app may hold: the objects bound less the
+	// intent's objects.
+	budget int
 }
 
 // intentObjects is how many objects the intent holds: the fleet and

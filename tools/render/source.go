@@ -63,8 +63,9 @@ var kustomizationFiles = konfig.RecognizedKustomizationFileNames()
 
 // buildSource reads an app's manifests — kustomize when the folder has a
 // kustomization, every YAML file otherwise — through the repository jail,
-// and refuses an app whose objects alone are over the objects bound.
-func buildSource(repo *intent.Repo, opts Options, app *intent.App) ([]sourceObject, diag.List) {
+// and refuses an app whose objects alone are over budget: the objects
+// bound less the intent's objects.
+func buildSource(repo *intent.Repo, opts Options, budget int, app *intent.App) ([]sourceObject, diag.List) {
 	rel := path.Join(app.Dir, app.Spec.Source.Path)
 	srcErr := func(format string, args ...any) diag.List {
 		e := app.Source.Err("spec.source.path", format, args...).(*diag.Error)
@@ -83,13 +84,13 @@ func buildSource(repo *intent.Repo, opts Options, app *intent.App) ([]sourceObje
 	case !st.IsDir():
 		return nil, srcErr("source folder %s is not a folder", rel)
 	}
-	docs, errs := readDocs(repo.FS, opts, rel)
+	docs, errs := readDocs(repo.FS, opts, budget, rel)
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	for _, k := range kustomizationFiles {
 		if _, err := fs.Stat(repo.FS, path.Join(rel, k)); !errors.Is(err, fs.ErrNotExist) {
-			return buildKustomize(repo, opts, rel, docs, srcErr)
+			return buildKustomize(repo, opts, budget, rel, docs, srcErr)
 		}
 	}
 	var out []sourceObject
@@ -111,9 +112,8 @@ func buildSource(repo *intent.Repo, opts Options, app *intent.App) ([]sourceObje
 
 // readDocs parses every YAML file under rel (recursively, sorted), except
 // app.yaml and kustomization files, which are not manifests. Every file's
-// problems are reported; reading stops once the app alone is over the
-// objects bound.
-func readDocs(fsys fs.FS, opts Options, rel string) ([]*yamldoc.Document, diag.List) {
+// problems are reported; reading stops once the app alone is over budget.
+func readDocs(fsys fs.FS, opts Options, budget int, rel string) ([]*yamldoc.Document, diag.List) {
 	var docs []*yamldoc.Document
 	var errs diag.List
 	err := fs.WalkDir(fsys, rel, func(p string, d fs.DirEntry, err error) error {
@@ -131,8 +131,8 @@ func readDocs(fsys fs.FS, opts Options, rel string) ([]*yamldoc.Document, diag.L
 		}
 		ds, perrs := opts.Docs.Parse(p, data)
 		errs = append(errs, diag.Collect(perrs...)...)
-		if len(docs)+len(ds) > opts.Bounds.Objects {
-			over := ds[opts.Bounds.Objects-len(docs)]
+		if len(docs)+len(ds) > budget {
+			over := ds[budget-len(docs)]
 			errs = append(errs, intent.ObjectsBound(over.File, over.Line, opts.Bounds.Objects))
 			return fs.SkipAll
 		}
@@ -157,8 +157,10 @@ func toUnstructured(d *yamldoc.Document) (*unstructured.Unstructured, error) {
 // kustjail: every kustomization vetted, no network, no file the vetting
 // did not name, builtin plugins only) and maps every built object back to
 // the document that declared it, when one did.
-func buildKustomize(repo *intent.Repo, opts Options, rel string, docs []*yamldoc.Document, srcErr func(string, ...any) diag.List) ([]sourceObject, diag.List) {
-	resMap, err := kustjail.Build(repo.FS, rel, kustjail.Options{Bounds: opts.Bounds, Docs: opts.Docs})
+func buildKustomize(repo *intent.Repo, opts Options, budget int, rel string, docs []*yamldoc.Document, srcErr func(string, ...any) diag.List) ([]sourceObject, diag.List) {
+	kb := opts.Bounds
+	kb.Objects = budget
+	resMap, err := kustjail.Build(repo.FS, rel, kustjail.Options{Bounds: kb, Docs: opts.Docs})
 	if err != nil {
 		var list diag.List
 		if errors.As(err, &list) {
