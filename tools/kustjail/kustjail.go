@@ -377,11 +377,13 @@ func (v *vetter) kustomization(dir string, from place) int64 {
 			v.yamlFile(dir, p.Path, pl.at(fmt.Sprintf("patches[%d].path", i)))
 		}
 	}
+	//lint:ignore SA1019 deprecated, but kustomize still loads it, so it is vetted
 	for i, p := range k.PatchesJson6902 {
 		if p.Path != "" {
 			v.yamlFile(dir, p.Path, pl.at(fmt.Sprintf("patchesJson6902[%d].path", i)))
 		}
 	}
+	//lint:ignore SA1019 deprecated, but kustomize still loads it, so it is vetted
 	for i, p := range k.PatchesStrategicMerge {
 		v.strategicMerge(dir, string(p), pl.at(fmt.Sprintf("patchesStrategicMerge[%d]", i)))
 	}
