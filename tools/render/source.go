@@ -112,10 +112,17 @@ func buildSource(repo *intent.Repo, opts Options, budget int, app *intent.App) (
 
 // readDocs parses every YAML file under rel (recursively, sorted), except
 // app.yaml and kustomization files, which are not manifests. Every file's
-// problems are reported; reading stops once the app alone is over budget.
+// problems are reported. The app's documents are counted against its
+// budget before any is parsed, so an app over it costs its files' bytes,
+// not their parse.
 func readDocs(fsys fs.FS, opts Options, budget int, rel string) ([]*yamldoc.Document, diag.List) {
-	var docs []*yamldoc.Document
+	type file struct {
+		path string
+		data []byte
+	}
+	var files []file
 	var errs diag.List
+	count, over := 0, false
 	err := fs.WalkDir(fsys, rel, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -129,18 +136,27 @@ func readDocs(fsys fs.FS, opts Options, budget int, rel string) ([]*yamldoc.Docu
 			errs = append(errs, &diag.Error{File: p, Msg: repofs.Message(err), Err: err})
 			return nil
 		}
-		ds, perrs := opts.Docs.Parse(p, data)
-		errs = append(errs, diag.Collect(perrs...)...)
-		if len(docs)+len(ds) > budget {
-			over := ds[budget-len(docs)]
-			errs = append(errs, intent.ObjectsBound(over.File, over.Line, opts.Bounds.Objects))
+		starts := yamldoc.DocumentStarts(data, budget-count+1)
+		if count+len(starts) > budget {
+			errs = append(errs, intent.ObjectsBound(p, starts[budget-count], opts.Bounds.Objects))
+			over = true
 			return fs.SkipAll
 		}
-		docs = append(docs, ds...)
+		count += len(starts)
+		files = append(files, file{p, data})
 		return nil
 	})
 	if err != nil {
 		errs = append(errs, &diag.Error{File: rel, Msg: repofs.Message(err), Err: err})
+	}
+	if over {
+		return nil, errs
+	}
+	var docs []*yamldoc.Document
+	for _, f := range files {
+		ds, perrs := opts.Docs.Parse(f.path, f.data)
+		errs = append(errs, diag.Collect(perrs...)...)
+		docs = append(docs, ds...)
 	}
 	return docs, errs
 }

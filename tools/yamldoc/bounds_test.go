@@ -3,6 +3,7 @@ package yamldoc
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -142,5 +143,18 @@ func TestRecursiveAliasIsRefused(t *testing.T) {
 	e := oneError(t, "x: &a [*a]\n", bounds.Default())
 	if e.Line != 1 || !strings.Contains(e.Msg, "an alias refers to a node that contains it") {
 		t.Errorf("got %v", e)
+	}
+}
+
+func TestDocumentStartsCountsAsTheBoundDoes(t *testing.T) {
+	src := "# head\n---\na: 1\n---\n---\n# nothing\n---\n\n# x\nb: 2\n---\nc: 3\n"
+	if got, want := DocumentStarts([]byte(src), 10), []int{3, 10, 12}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if got := DocumentStarts([]byte(src), 2); !slices.Equal(got, []int{3, 10}) {
+		t.Errorf("at most two: got %v", got)
+	}
+	if got := DocumentStarts(nil, 3); len(got) != 0 {
+		t.Errorf("empty: got %v", got)
 	}
 }

@@ -157,6 +157,38 @@ func split(file string, data []byte, maxDocs int) ([]chunk, error) {
 	return out, nil
 }
 
+// DocumentStarts returns the lines where data's documents start — every
+// chunk between "---" separators that holds more than comments, as the
+// documents-per-file bound counts them — at most max of them. It parses
+// nothing: a reader can bound the documents of many files, and name the
+// one over the bound, before paying for any parse.
+func DocumentStarts(data []byte, max int) []int {
+	var lines []int
+	start, startLine, line := 0, 1, 1
+	add := func(c chunk) {
+		if !blank(c.data) {
+			lines = append(lines, firstContentLine(c))
+		}
+	}
+	for i := 0; i < len(data) && len(lines) < max; {
+		end := bytes.IndexByte(data[i:], '\n')
+		next := len(data)
+		if end >= 0 {
+			next = i + end + 1
+		}
+		if isSeparator(data[i:next]) {
+			add(chunk{data: data[start:i], line: startLine})
+			start, startLine = next, line+1
+		}
+		i = next
+		line++
+	}
+	if len(lines) < max {
+		add(chunk{data: data[start:], line: startLine})
+	}
+	return lines
+}
+
 // blank says a chunk holds only blank lines and comments: an empty
 // document, which the document bound does not count.
 func blank(data []byte) bool {
