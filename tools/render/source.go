@@ -136,7 +136,14 @@ func readDocs(fsys fs.FS, opts Options, budget int, rel string) ([]*yamldoc.Docu
 			errs = append(errs, &diag.Error{File: p, Msg: repofs.Message(err), Err: err})
 			return nil
 		}
-		starts := yamldoc.DocumentStarts(data, budget-count+1)
+		// A file over the documents-per-file bound is refused by its
+		// parse, with that bound's error, and yields nothing.
+		perFile := opts.Bounds.DocumentsPerFile
+		starts := yamldoc.DocumentStarts(data, min(budget-count, perFile)+1)
+		if len(starts) > perFile {
+			files = append(files, file{p, data})
+			return nil
+		}
 		if count+len(starts) > budget {
 			errs = append(errs, intent.ObjectsBound(p, starts[budget-count], opts.Bounds.Objects))
 			over = true
