@@ -77,6 +77,7 @@ FUZZFLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 fuzz:
 	$(GO) test ./tools/yamldoc $(FUZZFLAGS) -fuzz FuzzParse
 	$(GO) test ./tools/intent $(FUZZFLAGS) -fuzz FuzzLoad
+	$(GO) test ./tools/kustjail $(FUZZFLAGS) -fuzz FuzzBuild
 	$(GO) test ./tools/render $(FUZZFLAGS) -fuzz FuzzMarshalYAML
 	$(GO) test ./tools/semdiff $(FUZZFLAGS) -fuzz FuzzDiff
 	$(GO) test ./tools/mdsplit $(FUZZFLAGS) -fuzz FuzzSplit

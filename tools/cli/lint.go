@@ -397,7 +397,7 @@ func runCheckPlain(ctx context.Context, g *globalOptions, o *lintOptions, paths 
 	if err != nil {
 		return nil, nil, err
 	}
-	eng, err := pipeline.NewEngine(g.parallelism)
+	eng, err := g.newEngine()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -103,7 +103,7 @@ Exit codes: 0 no change (or any change without --detailed-exitcode),
 			if err != nil {
 				return inputError(err)
 			}
-			eng, err := pipeline.NewEngine(g.parallelism)
+			eng, err := g.newEngine()
 			if err != nil {
 				return err
 			}

@@ -10,9 +10,12 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/klog/v2"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/flotilla-gitops/flotilla/tools/bounds"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/pipeline"
@@ -69,6 +72,18 @@ type globalOptions struct {
 	repo        string
 	output      string
 	parallelism int
+	// bounds are the input bounds (--max-*).
+	bounds bounds.Input
+}
+
+// newEngine prepares the pipeline with the global options.
+func (g *globalOptions) newEngine() (*pipeline.Engine, error) {
+	eng, err := pipeline.NewEngine(g.parallelism)
+	if err != nil {
+		return nil, err
+	}
+	eng.Bounds = g.bounds
+	return eng, nil
 }
 
 func (g *globalOptions) root() (string, error) {
@@ -89,7 +104,7 @@ func (g *globalOptions) renderRepo(ctx context.Context, root string) (*pipeline.
 			return nil, nil, inputError(err)
 		}
 	}
-	eng, err := pipeline.NewEngine(g.parallelism)
+	eng, err := g.newEngine()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -109,7 +124,7 @@ func (g *globalOptions) renderRevision(ctx context.Context, rev, flag string) (*
 	if err != nil {
 		return nil, "", inputError(err)
 	}
-	eng, err := pipeline.NewEngine(g.parallelism)
+	eng, err := g.newEngine()
 	if err != nil {
 		return nil, "", err
 	}
@@ -199,6 +214,7 @@ Exit codes: 0 ok, 1 findings, 2 usage or input error.`,
 	pf.StringVar(&g.repo, "repo", "", "control repository folder (default: the repository you stand in: the nearest parent with fleet.yaml)")
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	pf.IntVar(&g.parallelism, "parallelism", 0, "work done in parallel (default: one per CPU)")
+	addBoundFlags(pf, &g.bounds)
 	root.AddCommand(
 		newRenderCommand(g, streams),
 		newValidateCommand(g, streams),
@@ -216,6 +232,41 @@ Exit codes: 0 ok, 1 findings, 2 usage or input error.`,
 	)
 	return root
 }
+
+// addBoundFlags binds the input bounds to their flags, with their
+// defaults. Sizes take plain bytes or Kubernetes quantities (16Mi, 512Ki).
+func addBoundFlags(pf *pflag.FlagSet, b *bounds.Input) {
+	*b = bounds.Default()
+	pf.Var((*byteSize)(&b.FileBytes), bounds.FlagFileBytes, "input bound: size of any file read from the repository")
+	pf.Var((*byteSize)(&b.DocumentBytes), bounds.FlagDocumentBytes, "input bound: size of one YAML document")
+	pf.IntVar(&b.DocumentsPerFile, bounds.FlagDocumentsPerFile, b.DocumentsPerFile, "input bound: documents in one YAML file")
+	pf.IntVar(&b.Objects, bounds.FlagObjects, b.Objects, "input bound: objects one render reads (intent documents and manifest objects)")
+	pf.IntVar(&b.Aliases, bounds.FlagAliases, b.Aliases, "input bound: YAML aliases expanded in one document")
+	pf.Var((*byteSize)(&b.AliasBytes), bounds.FlagAliasBytes, "input bound: bytes YAML aliases add to one document")
+	pf.IntVar(&b.Depth, bounds.FlagDepth, b.Depth, "input bound: nesting depth of one YAML document")
+}
+
+// byteSize is a size flag: bytes, or a Kubernetes quantity.
+type byteSize int64
+
+func (s *byteSize) String() string {
+	return resource.NewQuantity(int64(*s), resource.BinarySI).String()
+}
+
+func (s *byteSize) Set(v string) error {
+	q, err := resource.ParseQuantity(v)
+	if err != nil {
+		return fmt.Errorf("want a size such as 8Mi or 1048576: %w", err)
+	}
+	n, ok := q.AsInt64()
+	if !ok || n <= 0 {
+		return fmt.Errorf("want a positive whole number of bytes, got %s", v)
+	}
+	*s = byteSize(n)
+	return nil
+}
+
+func (s *byteSize) Type() string { return "size" }
 
 // checkFormat rejects output formats a command does not offer.
 func checkFormat(format string, allowed ...string) error {

@@ -68,7 +68,7 @@ func runValidate(ctx context.Context, g *globalOptions, args []string) ([]valida
 		if err != nil {
 			return nil, 0, inputError(err)
 		}
-		eng, err := pipeline.NewEngine(g.parallelism)
+		eng, err := g.newEngine()
 		if err != nil {
 			return nil, 0, err
 		}

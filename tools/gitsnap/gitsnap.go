@@ -8,16 +8,18 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"os/exec"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	// fstest.MapFS is the standard library's complete read-only
-	// in-memory file system (directories synthesized, fs.ReadDirFS and
-	// fs.ReadFileFS implemented); it is not test-only code.
+	// in-memory file system (directories synthesized, fs.ReadDirFS,
+	// fs.ReadFileFS and fs.ReadLinkFS implemented); it is not test-only
+	// code.
 	"testing/fstest"
+
+	"github.com/flotilla-gitops/flotilla/tools/bounds"
+	"github.com/flotilla-gitops/flotilla/tools/repofs"
 )
 
 // Repo is a folder inside a Git work tree: the control repository's root,
@@ -67,26 +69,6 @@ func (r *Repo) Resolve(ctx context.Context, rev string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// Export writes the control repository's tree at commit into a new
-// temporary folder and returns it with a function that removes it. Only
-// the control repository's folder is exported, not the rest of a monorepo.
-func (r *Repo) Export(ctx context.Context, commit string) (dir string, cleanup func() error, err error) {
-	tmp, err := os.MkdirTemp("", "flotilla-rev-")
-	if err != nil {
-		return "", nil, err
-	}
-	remove := func() error { return os.RemoveAll(tmp) }
-	defer func() {
-		if err != nil {
-			_ = remove()
-		}
-	}()
-	if err := r.archive(ctx, commit, func(tr *tar.Reader) error { return extract(tr, tmp) }); err != nil {
-		return "", nil, err
-	}
-	return tmp, remove, nil
-}
-
 // archive streams the control repository's tree at commit through read,
 // as `git archive` writes it.
 func (r *Repo) archive(ctx context.Context, commit string, read func(*tar.Reader) error) error {
@@ -116,28 +98,39 @@ func (r *Repo) archive(ctx context.Context, commit string, read func(*tar.Reader
 	return nil
 }
 
-// ErrSymlink is returned by Tree for a tree holding a symbolic link, which
-// an in-memory tree does not follow: use Export then.
-var ErrSymlink = errors.New("the tree holds a symbolic link")
-
-// Tree reads the control repository's tree at commit into memory: for
-// reading a revision whole (a plan renders two), it saves writing and
-// removing every file. Trees with symbolic links fail with ErrSymlink.
-func (r *Repo) Tree(ctx context.Context, commit string) (fs.FS, error) {
+// Tree reads the control repository's tree at commit into memory, jailed
+// as a working tree is (package repofs): symbolic links stay links, and
+// are resolved — and refused when they leave the tree, through any chain —
+// when a file is read, never by writing the tree to disk. Files over
+// maxFileBytes (0: the default bound) are held by size only: reading them
+// is refused, and a revision that never reads them does not pay for them.
+func (r *Repo) Tree(ctx context.Context, commit string, maxFileBytes int64) (*repofs.FS, error) {
 	tree := fstest.MapFS{}
+	limit := maxFileBytes
+	if limit <= 0 {
+		limit = bounds.DefaultFileBytes
+	}
 	err := r.archive(ctx, commit, func(tr *tar.Reader) error {
 		return eachEntry(tr, func(h *tar.Header, name string) error {
 			switch h.Typeflag {
 			case tar.TypeDir:
 				tree[name] = &fstest.MapFile{Mode: fs.ModeDir | 0o755}
 			case tar.TypeReg:
-				data, err := io.ReadAll(tr)
+				mode := fs.FileMode(h.Mode) & 0o777
+				if h.Size > limit {
+					tree[name] = &fstest.MapFile{Mode: mode, Sys: repofs.Omitted{Size: h.Size}}
+					return nil
+				}
+				data, err := io.ReadAll(io.LimitReader(tr, h.Size))
 				if err != nil {
 					return err
 				}
-				tree[name] = &fstest.MapFile{Data: data, Mode: fs.FileMode(h.Mode) & 0o777}
+				tree[name] = &fstest.MapFile{Data: data, Mode: mode}
 			case tar.TypeSymlink:
-				return fmt.Errorf("%s: %w", name, ErrSymlink)
+				tree[name] = &fstest.MapFile{Data: []byte(h.Linkname), Mode: fs.ModeSymlink | 0o777}
+			default:
+				// git archive records the commit id in a global header;
+				// submodules appear as nothing; other types do not occur.
 			}
 			return nil
 		})
@@ -145,7 +138,7 @@ func (r *Repo) Tree(ctx context.Context, commit string) (fs.FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tree, nil
+	return repofs.Tree(tree, maxFileBytes), nil
 }
 
 // eachEntry calls fn for every entry of a tar stream but the root, with
@@ -180,53 +173,6 @@ func entryName(raw string) (string, error) {
 		return "", fmt.Errorf("archive entry %q leaves the repository", raw)
 	}
 	return name, nil
-}
-
-// extract unpacks a tar stream below dst, refusing entries that would land
-// outside it.
-func extract(tr *tar.Reader, dst string) error {
-	return eachEntry(tr, func(h *tar.Header, name string) error {
-		target := filepath.Join(dst, filepath.FromSlash(name))
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			mode := os.FileMode(0o644)
-			if h.Mode&0o111 != 0 {
-				mode = 0o755
-			}
-			f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
-			if err != nil {
-				return err
-			}
-			_, cerr := io.Copy(f, tr)
-			if err := errors.Join(cerr, f.Close()); err != nil {
-				return err
-			}
-		case tar.TypeSymlink:
-			// A link may point anywhere inside the tree, never out of it.
-			resolved := path.Join(path.Dir(name), h.Linkname)
-			if path.IsAbs(h.Linkname) || resolved == ".." || strings.HasPrefix(resolved, "../") {
-				return fmt.Errorf("symbolic link %s -> %s leaves the repository", h.Name, h.Linkname)
-			}
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			if err := os.Symlink(h.Linkname, target); err != nil {
-				return err
-			}
-		case tar.TypeXGlobalHeader:
-			// git archive records the commit id here.
-		default:
-			// Submodules appear as nothing; other types do not occur.
-		}
-		return nil
-	})
 }
 
 // Changed lists the files of the control repository (relative to Dir,

@@ -8,7 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/flotilla-gitops/flotilla/tools/repofs"
 )
 
 func run(t *testing.T, dir string, args ...string) string {
@@ -31,11 +34,11 @@ func write(t *testing.T, path, data string) {
 	}
 }
 
-// TestExportAndChangedInAMonorepo keeps the control repository in a
-// subfolder, as a monorepo does: Export must return that folder's tree at
-// the base commit, Changed must list working-tree edits relative to it, and
+// TestTreeAndChangedInAMonorepo keeps the control repository in a
+// subfolder, as a monorepo does: Tree must hold that folder's tree at the
+// base commit, Changed must list working-tree edits relative to it, and
 // neither may touch the checkout.
-func TestExportAndChangedInAMonorepo(t *testing.T) {
+func TestTreeAndChangedInAMonorepo(t *testing.T) {
 	top := t.TempDir()
 	run(t, top, "init", "-q", "-b", "main")
 	fleet := filepath.Join(top, "platform", "fleet")
@@ -58,29 +61,7 @@ func TestExportAndChangedInAMonorepo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, cleanup, err := r.Export(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(filepath.Join(dir, "apps", "a", "app.yaml"))
-	if err != nil || string(got) != "replicas: 1\n" {
-		t.Errorf("exported app.yaml = %q, %v; want the base revision's", got, err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "apps", "b")); !os.IsNotExist(err) {
-		t.Errorf("untracked apps/b exported: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "other")); !os.IsNotExist(err) {
-		t.Errorf("folder outside the control repository exported: %v", err)
-	}
-	if err := cleanup(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("cleanup left %s", dir)
-	}
-
-	// Tree holds the same files in memory.
-	tree, err := r.Tree(ctx, base)
+	tree, err := r.Tree(ctx, base, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,16 +103,33 @@ func TestExportAndChangedInAMonorepo(t *testing.T) {
 	}
 }
 
-// TestTreeRefusesSymlinks: an in-memory tree does not follow links, so a
-// tree holding one must say so (callers export it to disk instead) rather
-// than silently miss the files behind it.
-func TestTreeRefusesSymlinks(t *testing.T) {
+// TestTreeJailsSymlinks: a committed tree keeps its links and resolves
+// them in memory — inside the tree they work, out of it (directly or by
+// the chain the review found, which a lexical check lets through) they
+// are refused when read; a file over the size bound is refused only when
+// read.
+func TestTreeJailsSymlinks(t *testing.T) {
 	top := t.TempDir()
 	run(t, top, "init", "-q", "-b", "main")
 	write(t, filepath.Join(top, "fleet.yaml"), "kind: Fleet\n")
 	write(t, filepath.Join(top, "shared", "base.yaml"), "a: 1\n")
-	if err := os.Symlink("shared", filepath.Join(top, "apps")); err != nil {
-		t.Fatal(err)
+	write(t, filepath.Join(top, "big.json"), strings.Repeat("x", 100))
+	for link, target := range map[string]string{
+		"apps":                    "shared",
+		"s":                       ".",
+		"e":                       "s/s/../..",
+		"shared/leak.yaml":        "../e/etc/hostname",
+		"shared/passwd.yaml":      "/etc/passwd",
+		"shared/loop.yaml":        "loop.yaml",
+		"shared/through-s/x.yaml": "../../s/shared/base.yaml",
+	} {
+		p := filepath.Join(top, link)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
 	}
 	run(t, top, "add", ".")
 	run(t, top, "commit", "-q", "-m", "base")
@@ -140,16 +138,25 @@ func TestTreeRefusesSymlinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Tree(ctx, "HEAD"); !errors.Is(err, ErrSymlink) {
-		t.Fatalf("Tree = %v, want ErrSymlink", err)
-	}
-	dir, cleanup, err := r.Export(ctx, "HEAD")
+	tree, err := r.Tree(ctx, "HEAD", 50)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cleanup() }()
-	if got, err := os.ReadFile(filepath.Join(dir, "apps", "base.yaml")); err != nil || string(got) != "a: 1\n" {
-		t.Errorf("exported link target = %q, %v", got, err)
+	for _, p := range []string{"apps/base.yaml", "shared/through-s/x.yaml"} {
+		if got, err := fs.ReadFile(tree, p); err != nil || string(got) != "a: 1\n" {
+			t.Errorf("%s = %q, %v; want the linked file", p, got, err)
+		}
+	}
+	for p, want := range map[string]error{
+		"shared/leak.yaml":   repofs.ErrOutside,
+		"apps/leak.yaml":     repofs.ErrOutside,
+		"shared/passwd.yaml": repofs.ErrOutside,
+		"shared/loop.yaml":   repofs.ErrLinkLoop,
+		"big.json":           repofs.ErrTooLarge,
+	} {
+		if got, err := fs.ReadFile(tree, p); !errors.Is(err, want) || got != nil {
+			t.Errorf("%s = %q, %v; want %v", p, got, err, want)
+		}
 	}
 }
 

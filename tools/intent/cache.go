@@ -13,6 +13,7 @@ import (
 // decoded) by path and content, so two revisions of one repository loaded
 // together (a plan loads both) do each unchanged file's work once. Safe
 // for concurrent use; a file loaded by two callers at once is loaded once.
+// Use one Cache with one schema and one set of bounds.
 //
 // The intent objects of a cached file are shared by every Repo loaded
 // with the cache: Repo objects are read-only after Load (render and the
@@ -34,13 +35,13 @@ type cachedFile struct {
 }
 
 // loadFile loads a file through the cache (a nil Cache loads every time).
-func (c *Cache) loadFile(ctx context.Context, fsys fs.FS, f fileKind, schema Validator) fileResult {
+func (c *Cache) loadFile(ctx context.Context, fsys fs.FS, f fileKind, opts Options) fileResult {
 	if c == nil {
-		return loadFile(ctx, fsys, f, schema)
+		return loadFile(ctx, fsys, f, opts)
 	}
-	data, err := fs.ReadFile(fsys, f.path)
+	data, err := readFile(fsys, f.path)
 	if err != nil {
-		return fileResult{errs: diag.List{&diag.Error{File: f.path, Msg: err.Error(), Err: err}}}
+		return fileResult{errs: diag.List{err}}
 	}
 	k := cacheKey{path: f.path, sum: sha256.Sum256(data)}
 	c.mu.Lock()
@@ -53,6 +54,6 @@ func (c *Cache) loadFile(ctx context.Context, fsys fs.FS, f fileKind, schema Val
 		c.files[k] = e
 	}
 	c.mu.Unlock()
-	e.once.Do(func() { e.res = loadData(ctx, data, f, schema) })
+	e.once.Do(func() { e.res = loadData(ctx, data, f, opts) })
 	return e.res
 }

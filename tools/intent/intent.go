@@ -16,7 +16,8 @@ type Repo struct {
 	// Root is the repository's directory on disk; "" when it was read
 	// from elsewhere (a Git revision held in memory).
 	Root string
-	// FS is the repository's files: os.DirFS(Root), or an in-memory tree.
+	// FS is the repository's files, read through the repository jail
+	// (a *repofs.FS: the working tree at Root, or a revision in memory).
 	FS fs.FS
 	// Fleet is fleet.yaml.
 	Fleet *Fleet

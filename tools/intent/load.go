@@ -3,6 +3,7 @@ package intent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -18,7 +19,9 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/apischema"
+	"github.com/flotilla-gitops/flotilla/tools/bounds"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
+	"github.com/flotilla-gitops/flotilla/tools/repofs"
 	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
 
@@ -47,6 +50,9 @@ type Options struct {
 	Parallelism int
 	// Cache, when set, shares file loading with other loads using it.
 	Cache *Cache
+	// Bounds are the input bounds (zero fields: defaults): each file's
+	// size, documents and aliases, and the objects of the whole load.
+	Bounds bounds.Input
 }
 
 // FindRoot walks up from dir to the first folder holding fleet.yaml.
@@ -65,25 +71,47 @@ func FindRoot(dir string) (string, error) {
 	}
 }
 
-// Load reads the repository at root. On any problem it returns a diag.List
-// holding every error found, sorted, and no Repo.
+// Load reads the repository at root, through the repository jail
+// (package repofs). On any problem it returns a diag.List holding every
+// error found, sorted, and no Repo.
 func Load(ctx context.Context, root string, opts Options) (*Repo, error) {
-	return LoadFS(ctx, os.DirFS(root), root, opts)
+	fsys, err := repofs.Dir(root, opts.Bounds.FileBytes)
+	if err != nil {
+		return nil, err
+	}
+	return LoadFS(ctx, fsys, root, opts)
 }
 
-// LoadFS reads a repository from fsys; root is recorded as Repo.Root: the
+// LoadFS reads a repository from fsys — a *repofs.FS, unless the caller
+// vouches for the files (tests) — and records root as Repo.Root: the
 // folder fsys reads when it is on disk, "" when it is not.
 func LoadFS(ctx context.Context, fsys fs.FS, root string, opts Options) (*Repo, error) {
+	opts.Bounds = opts.Bounds.WithDefaults()
 	files, err := discover(fsys)
 	if err != nil {
 		return nil, err
 	}
 	parsed := make([]fileResult, len(files))
+	// Every document is an object of the load: the tally stops the load
+	// at the bound, at the same document whatever the schedule.
+	tally := bounds.NewTally(len(files), 0, opts.Bounds.Objects)
+	crossedAt := -1
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelism(opts.Parallelism))
 	for i, f := range files {
 		g.Go(func() error {
-			parsed[i] = opts.Cache.loadFile(ctx, fsys, f, opts.Schema)
+			if !tally.Over() {
+				parsed[i] = opts.Cache.loadFile(ctx, fsys, f, opts)
+			}
+			before, crossed, err := tally.Add(ctx, i, len(parsed[i].docLines))
+			if crossed {
+				line := parsed[i].docLines[opts.Bounds.Objects-before]
+				parsed[i] = fileResult{errs: diag.List{objectsBound(f.path, line, opts.Bounds.Objects)}}
+				crossedAt = i
+			}
+			if err != nil {
+				return err
+			}
 			return ctx.Err()
 		})
 	}
@@ -92,6 +120,14 @@ func LoadFS(ctx context.Context, fsys fs.FS, root string, opts Options) (*Repo, 
 	}
 	repo := &Repo{Root: root, FS: fsys}
 	var errs diag.List
+	if crossedAt >= 0 {
+		// The files before the bound, and the bound: what came after is
+		// not read, or not in full.
+		for _, p := range parsed[:crossedAt+1] {
+			errs = append(errs, p.errs...)
+		}
+		return nil, errs.Sort()
+	}
 	for _, p := range parsed {
 		errs = append(errs, p.errs...)
 		for _, o := range p.objects {
@@ -141,6 +177,16 @@ func LoadFS(ctx context.Context, fsys fs.FS, root string, opts Options) (*Repo, 
 	return repo, nil
 }
 
+// objectsBound is the error of the object that takes a load or a render
+// over the objects bound.
+func objectsBound(file string, line, limit int) *diag.Error {
+	return &diag.Error{File: file, Line: line, Msg: fmt.Sprintf("more than %d objects are read by here, over the objects-per-render bound (raise it with --%s)", limit, bounds.FlagObjects)}
+}
+
+// ObjectsBound is the error of an object read over the objects bound (a
+// render counts the apps' manifests on from the intent's documents).
+func ObjectsBound(file string, line, limit int) *diag.Error { return objectsBound(file, line, limit) }
+
 func parallelism(n int) int {
 	if n > 0 {
 		return n
@@ -156,7 +202,9 @@ type fileKind struct {
 
 func discover(fsys fs.FS) ([]fileKind, error) {
 	var files []fileKind
-	if _, err := fs.Stat(fsys, FleetFile); err == nil {
+	// fleet.yaml is loaded unless it does not exist at all: one the jail
+	// refuses (a link out of the repository) is loaded to say so.
+	if _, err := fs.Stat(fsys, FleetFile); !errors.Is(err, fs.ErrNotExist) {
 		files = append(files, fileKind{FleetFile, []string{v1alpha1.APIVersion + " " + v1alpha1.KindFleet}})
 	}
 	walk := func(dir string, kinds []string, accept func(p string) bool) error {
@@ -210,25 +258,37 @@ func hasFile(files []fileKind, p string) bool {
 type fileResult struct {
 	objects []any
 	errs    diag.List
+	// docLines are the lines of the file's documents, for the objects
+	// bound.
+	docLines []int
 }
 
-func loadFile(ctx context.Context, fsys fs.FS, f fileKind, schema Validator) fileResult {
-	var res fileResult
-	data, err := fs.ReadFile(fsys, f.path)
+func loadFile(ctx context.Context, fsys fs.FS, f fileKind, opts Options) fileResult {
+	data, err := readFile(fsys, f.path)
 	if err != nil {
-		res.errs = append(res.errs, &diag.Error{File: f.path, Msg: err.Error(), Err: err})
-		return res
+		return fileResult{errs: diag.List{err}}
 	}
-	return loadData(ctx, data, f, schema)
+	return loadData(ctx, data, f, opts)
+}
+
+// readFile reads an intent file, a refusal of the jail (a link out of the
+// repository, a FIFO, a file over the size bound) as an error at the file.
+func readFile(fsys fs.FS, p string) ([]byte, *diag.Error) {
+	data, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		return nil, &diag.Error{File: p, Msg: repofs.Message(err), Err: err}
+	}
+	return data, nil
 }
 
 // loadData parses, validates and decodes a file's content.
-func loadData(ctx context.Context, data []byte, f fileKind, schema Validator) fileResult {
+func loadData(ctx context.Context, data []byte, f fileKind, opts Options) fileResult {
 	var res fileResult
-	docs, perrs := yamldoc.Parse(f.path, data)
+	docs, perrs := yamldoc.ParseBounded(f.path, data, opts.Bounds)
 	res.errs = append(res.errs, diag.Collect(perrs...)...)
 	for _, doc := range docs {
-		obj, errs := decodeDoc(ctx, doc, f, schema)
+		res.docLines = append(res.docLines, doc.Line)
+		obj, errs := decodeDoc(ctx, doc, f, opts.Schema)
 		res.errs = append(res.errs, errs...)
 		if obj != nil {
 			res.objects = append(res.objects, obj)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -19,6 +20,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/lint"
 	"github.com/flotilla-gitops/flotilla/tools/overrides"
 	"github.com/flotilla-gitops/flotilla/tools/place"
+	"github.com/flotilla-gitops/flotilla/tools/repofs"
 	"github.com/flotilla-gitops/flotilla/tools/report"
 )
 
@@ -26,13 +28,14 @@ import (
 const PoliciesDir = "policies"
 
 // PolicySources returns the policy folders to load: the repository's
-// policies/ (or the built-in pack when root has none or is ""), then extra
-// folders.
+// policies/, read through the repository jail like every repository file
+// (or the built-in pack when root has none or is ""), then extra folders
+// (the user's own, named on the command line).
 func PolicySources(root string, extra []string) []lint.Source {
 	var srcs []lint.Source
 	dir := filepath.Join(root, PoliciesDir)
-	if st, err := os.Stat(dir); root != "" && err == nil && st.IsDir() {
-		srcs = append(srcs, lint.Source{Name: PoliciesDir, FS: os.DirFS(dir)})
+	if _, err := os.Lstat(dir); root != "" && err == nil {
+		srcs = append(srcs, lint.Source{Name: PoliciesDir, FS: jailedFolder(root, PoliciesDir)})
 	} else {
 		srcs = append(srcs, lint.Source{Name: "builtin:" + PoliciesDir, FS: flotilla.DefaultPolicies()})
 	}
@@ -41,6 +44,26 @@ func PolicySources(root string, extra []string) []lint.Source {
 	}
 	return srcs
 }
+
+// jailedFolder is a folder of the repository at root, read through the
+// jail; a repository that cannot be opened gives a file system whose
+// every read fails with that error.
+func jailedFolder(root, dir string) fs.FS {
+	fsys, err := repofs.Dir(root, 0)
+	if err != nil {
+		return failedFS{err}
+	}
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		return failedFS{err}
+	}
+	return sub
+}
+
+// failedFS fails every open with one error.
+type failedFS struct{ err error }
+
+func (f failedFS) Open(string) (fs.File, error) { return nil, f.err }
 
 // LintOptions configure Lint.
 type LintOptions struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"os"
 	"slices"
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
@@ -14,11 +13,14 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/apischema"
+	"github.com/flotilla-gitops/flotilla/tools/bounds"
 	"github.com/flotilla-gitops/flotilla/tools/crosscheck"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/place"
 	"github.com/flotilla-gitops/flotilla/tools/render"
+	"github.com/flotilla-gitops/flotilla/tools/repofs"
 	"github.com/flotilla-gitops/flotilla/tools/validate"
+	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
 
 // Engine holds what every run needs and is costly to build: the API
@@ -27,6 +29,9 @@ type Engine struct {
 	Schema *apischema.Validator
 	// Parallelism bounds every parallel stage; 0 means GOMAXPROCS.
 	Parallelism int
+	// Bounds are the input bounds every repository read is held to
+	// (zero fields: defaults).
+	Bounds bounds.Input
 }
 
 // NewEngine parses every schema once.
@@ -54,21 +59,34 @@ func (e *Engine) Render(ctx context.Context, root string) (*Rendered, error) {
 // render is Render with render options (Scopes and Parallelism are the
 // engine's).
 func (e *Engine) render(ctx context.Context, root string, ro render.Options) (*Rendered, error) {
-	return e.renderFS(ctx, os.DirFS(root), root, ro, nil)
+	fsys, err := e.workTree(root)
+	if err != nil {
+		return nil, err
+	}
+	return e.renderFS(ctx, fsys, root, ro, nil)
 }
 
-// renderFS renders the repository in fsys; root is the folder it reads on
-// disk, "" for a tree in memory. files, when set, shares loading the
-// intent with other renders (ro.Docs shares parsing manifests).
-func (e *Engine) renderFS(ctx context.Context, fsys fs.FS, root string, ro render.Options, files *intent.Cache) (*Rendered, error) {
-	repo, err := intent.LoadFS(ctx, fsys, root, intent.Options{Schema: e.Schema, Parallelism: e.Parallelism, Cache: files})
+// workTree is the working tree at root, read through the repository jail.
+func (e *Engine) workTree(root string) (*repofs.FS, error) {
+	return repofs.Dir(root, e.Bounds.FileBytes)
+}
+
+// renderFS renders the repository in fsys (a working tree or a revision,
+// jailed); root is the folder it reads on disk, "" for a tree in memory.
+// files, when set, shares loading the intent with other renders (ro.Docs
+// shares parsing manifests).
+func (e *Engine) renderFS(ctx context.Context, fsys *repofs.FS, root string, ro render.Options, files *intent.Cache) (*Rendered, error) {
+	repo, err := intent.LoadFS(ctx, fsys, root, intent.Options{Schema: e.Schema, Parallelism: e.Parallelism, Cache: files, Bounds: e.Bounds})
 	if err != nil {
 		return nil, err
 	}
 	if errs := crosscheck.Check(repo); len(errs) > 0 {
 		return nil, errs
 	}
-	ro.Scopes, ro.Parallelism = e.Schema, e.Parallelism
+	ro.Scopes, ro.Parallelism, ro.Bounds = e.Schema, e.Parallelism, e.Bounds
+	if ro.Docs == nil {
+		ro.Docs = &yamldoc.Cache{Bounds: e.Bounds}
+	}
 	ro.Members = e.memberObjects(repo)
 	out, err := render.Render(ctx, repo, ro)
 	if err != nil {

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +23,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/place"
 	"github.com/flotilla-gitops/flotilla/tools/plan"
 	"github.com/flotilla-gitops/flotilla/tools/render"
+	"github.com/flotilla-gitops/flotilla/tools/repofs"
 	"github.com/flotilla-gitops/flotilla/tools/report"
 	"github.com/flotilla-gitops/flotilla/tools/semdiff"
 	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
@@ -291,7 +291,7 @@ func (e *Engine) Plan(ctx context.Context, o PlanOptions) (*plan.Plan, error) {
 
 	// Plans never read the preview Applications (see render.Options); the
 	// two sides share loading and parsing every file they hold alike.
-	ro := render.Options{SkipPreviews: true, Docs: &yamldoc.Cache{}}
+	ro := render.Options{SkipPreviews: true, Docs: &yamldoc.Cache{Bounds: e.Bounds}}
 	files := &intent.Cache{}
 	// Both sides render at once: each render's serial stretches (loading
 	// the fleet, the platform's objects) leave a core idle otherwise.
@@ -306,7 +306,10 @@ func (e *Engine) Plan(ctx context.Context, o PlanOptions) (*plan.Plan, error) {
 		if headCommit != "" {
 			rh, errHead = e.renderCommit(ctx, repo, headCommit, ro, files)
 		} else {
-			rh, errHead = e.renderFS(ctx, os.DirFS(o.Root), o.Root, ro, files)
+			var tree *repofs.FS
+			if tree, errHead = e.workTree(o.Root); errHead == nil {
+				rh, errHead = e.renderFS(ctx, tree, o.Root, ro, files)
+			}
 		}
 	})
 	wg.Wait()

@@ -2,9 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 
 	"github.com/flotilla-gitops/flotilla/tools/gitsnap"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
@@ -30,21 +28,13 @@ func (e *Engine) RenderRevision(ctx context.Context, root, rev string) (*Rendere
 	return r, commit, nil
 }
 
-// renderCommit renders the tree of a commit, held in memory, or exported
-// to a temporary folder when it holds symbolic links (which the in-memory
-// tree does not follow).
+// renderCommit renders the tree of a commit, held in memory and jailed
+// as a working tree is: its symbolic links are resolved in the tree,
+// never by writing it to disk.
 func (e *Engine) renderCommit(ctx context.Context, repo *gitsnap.Repo, commit string, ro render.Options, files *intent.Cache) (*Rendered, error) {
-	tree, err := repo.Tree(ctx, commit)
-	if err == nil {
-		return e.renderFS(ctx, tree, "", ro, files)
-	}
-	if !errors.Is(err, gitsnap.ErrSymlink) {
-		return nil, err
-	}
-	dir, cleanup, err := repo.Export(ctx, commit)
+	tree, err := repo.Tree(ctx, commit, e.Bounds.FileBytes)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = cleanup() }()
-	return e.renderFS(ctx, os.DirFS(dir), dir, ro, files)
+	return e.renderFS(ctx, tree, "", ro, files)
 }

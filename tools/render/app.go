@@ -35,7 +35,7 @@ type appBuild struct {
 // the app's namespace.
 func (r *renderer) buildApp(app *intent.App) appBuild {
 	b := appBuild{app: app}
-	objs, errs := buildSource(r.repo, r.opts.Docs, r.kustomizeFS, app)
+	objs, errs := buildSource(r.repo, r.opts, r.budget, app)
 	if len(errs) > 0 {
 		b.errs = errs
 		return b

@@ -1,6 +1,7 @@
 // Package render turns a loaded control repository into the exact
 // resources the engines consume: each app's workload manifests (plain YAML,
-// or built with kustomize through fluxcd/pkg/kustomize), Karmada
+// or built with kustomize inside the repository jail, package kustjail),
+// read through package repofs and within the input bounds, Karmada
 // PropagationPolicies and OverridePolicies, Velero Schedules and
 // BackupStorageLocations, KubeEdge NodeGroups, the Karmada Cluster objects
 // of the members, and the Argo CD AppProject and ApplicationSets that

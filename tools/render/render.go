@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -23,9 +22,9 @@ import (
 	apipath "k8s.io/apimachinery/pkg/api/validation/path"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
+	"github.com/flotilla-gitops/flotilla/tools/bounds"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
@@ -76,8 +75,13 @@ type Options struct {
 	// surfaces in render and check, not here.
 	SkipPreviews bool
 	// Docs, when set, shares the parsing of app manifests with other
-	// renders using it (a plan renders two revisions).
+	// renders using it (a plan renders two revisions); its bounds are
+	// the ones manifests are parsed within.
 	Docs *yamldoc.Cache
+	// Bounds are the input bounds (zero fields: defaults). Objects counts
+	// on from the intent's objects, so a render reads at most that many
+	// objects in all.
+	Bounds bounds.Input
 	// Members, when set, returns the objects of the control planes
 	// delivered per cluster (Fleet spec.controlPlanes[].delivery
 	// PerCluster), each with Path and Member set: what Karmada's scheduler
@@ -136,22 +140,45 @@ func Render(ctx context.Context, repo *intent.Repo, opts Options) (*Output, erro
 	if opts.Scopes == nil {
 		return nil, fmt.Errorf("render: Options.Scopes is required")
 	}
+	opts.Bounds = opts.Bounds.WithDefaults()
+	if opts.Docs == nil {
+		opts.Docs = &yamldoc.Cache{Bounds: opts.Bounds}
+	}
 	r := &renderer{repo: repo, opts: opts, out: &Output{Placements: map[string]*Object{}}, interpreter: native.NewDefaultInterpreter(), skipped: karmadautil.NewSkippedResourceConfig()}
-	r.kustomizeFS = sync.OnceValues(func() (filesys.FileSystem, error) { return kustomizeFS(repo.FS) })
 
 	// Build every app's sources in parallel; each goroutine writes only its
-	// own slot, so the result does not depend on scheduling.
+	// own slot, so the result does not depend on scheduling. The objects
+	// are tallied in app order, on from the intent's: the app that takes
+	// the render over the bound is the same whatever the schedule, and no
+	// app starts after it.
 	built := make([]appBuild, len(repo.Apps))
+	tally := bounds.NewTally(len(repo.Apps), intentObjects(repo), opts.Bounds.Objects)
+	r.budget = max(opts.Bounds.Objects-intentObjects(repo), 0)
+	crossedAt := -1
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelism(opts.Parallelism))
 	for i, app := range repo.Apps {
 		g.Go(func() error {
-			built[i] = r.buildApp(app)
+			if !tally.Over() {
+				built[i] = r.buildApp(app)
+			}
+			before, crossed, err := tally.Add(gctx, i, len(built[i].objects))
+			if crossed {
+				over := built[i].objects[opts.Bounds.Objects-before].origin
+				built[i] = appBuild{app: app, errs: diag.List{intent.ObjectsBound(over.File, over.Line, opts.Bounds.Objects)}}
+				crossedAt = i
+			}
+			if err != nil {
+				return err
+			}
 			return gctx.Err()
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	if crossedAt >= 0 {
+		built = built[:crossedAt+1]
 	}
 	var errs diag.List
 	for _, b := range built {
@@ -251,9 +278,15 @@ type renderer struct {
 	interpreter *native.DefaultInterpreter
 	// skipped are the APIs Karmada's detector never propagates.
 	skipped *karmadautil.SkippedResourceConfig
-	// kustomizeFS is the repository copied into kustomize's in-memory file
-	// system, for a repository not on disk; built on first use.
-	kustomizeFS func() (filesys.FileSystem, error)
+	// budget is the objects one app may hold: the objects bound less the
+	// intent's objects.
+	budget int
+}
+
+// intentObjects is how many objects the intent holds: the fleet and
+// every cluster, app, edge group, storage location and drill plan.
+func intentObjects(repo *intent.Repo) int {
+	return 1 + len(repo.Clusters) + len(repo.Apps) + len(repo.EdgeGroups) + len(repo.Locations) + len(repo.Drills)
 }
 
 // add records an object under dir (rendered/<plane>/apps/<app>, ...).

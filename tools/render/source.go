@@ -3,20 +3,20 @@ package render
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/fluxcd/pkg/kustomize"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/kustomize/api/resmap"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/api/konfig"
 
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
+	"github.com/flotilla-gitops/flotilla/tools/kustjail"
+	"github.com/flotilla-gitops/flotilla/tools/repofs"
 	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
 
@@ -59,30 +59,38 @@ type sourceObject struct {
 }
 
 // kustomizationFiles are the names kustomize looks for.
-var kustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+var kustomizationFiles = konfig.RecognizedKustomizationFileNames()
 
-// buildSource reads an app's manifests: kustomize when the folder has a
-// kustomization, every YAML file otherwise.
-// memFS gives kustomize the repository when it is not on disk (built once
-// per render, on first use).
-func buildSource(repo *intent.Repo, docCache *yamldoc.Cache, memFS func() (filesys.FileSystem, error), app *intent.App) ([]sourceObject, diag.List) {
+// buildSource reads an app's manifests — kustomize when the folder has a
+// kustomization, every YAML file otherwise — through the repository jail,
+// and refuses an app whose objects alone are over budget: the objects
+// bound less the intent's objects.
+func buildSource(repo *intent.Repo, opts Options, budget int, app *intent.App) ([]sourceObject, diag.List) {
 	rel := path.Join(app.Dir, app.Spec.Source.Path)
 	srcErr := func(format string, args ...any) diag.List {
 		e := app.Source.Err("spec.source.path", format, args...).(*diag.Error)
 		e.Object = intent.KindRef("App", "", app.Name)
 		return diag.List{e}
 	}
-	st, err := fs.Stat(repo.FS, rel)
-	if err != nil || !st.IsDir() {
-		return nil, srcErr("source folder %s does not exist", rel)
+	if rel == ".." || strings.HasPrefix(rel, "../") || path.IsAbs(app.Spec.Source.Path) {
+		return nil, srcErr("source folder %s is outside the repository", rel)
 	}
-	docs, errs := readDocs(repo.FS, docCache, rel)
+	st, err := fs.Stat(repo.FS, rel)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, srcErr("source folder %s does not exist", rel)
+	case err != nil:
+		return nil, srcErr("source folder %s: %s", rel, repofs.Message(err))
+	case !st.IsDir():
+		return nil, srcErr("source folder %s is not a folder", rel)
+	}
+	docs, errs := readDocs(repo.FS, opts, budget, rel)
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	for _, k := range kustomizationFiles {
-		if _, err := fs.Stat(repo.FS, path.Join(rel, k)); err == nil {
-			return buildKustomize(repo, memFS, rel, docs, srcErr)
+		if _, err := fs.Stat(repo.FS, path.Join(rel, k)); !errors.Is(err, fs.ErrNotExist) {
+			return buildKustomize(repo, opts, budget, rel, docs, srcErr)
 		}
 	}
 	var out []sourceObject
@@ -103,10 +111,18 @@ func buildSource(repo *intent.Repo, docCache *yamldoc.Cache, memFS func() (files
 }
 
 // readDocs parses every YAML file under rel (recursively, sorted), except
-// app.yaml and kustomization files, which are not manifests.
-func readDocs(fsys fs.FS, cache *yamldoc.Cache, rel string) ([]*yamldoc.Document, diag.List) {
-	var docs []*yamldoc.Document
+// app.yaml and kustomization files, which are not manifests. Every file's
+// problems are reported. The app's documents are counted against its
+// budget before any is parsed, so an app over it costs its files' bytes,
+// not their parse.
+func readDocs(fsys fs.FS, opts Options, budget int, rel string) ([]*yamldoc.Document, diag.List) {
+	type file struct {
+		path string
+		data []byte
+	}
+	var files []file
 	var errs diag.List
+	count, over := 0, false
 	err := fs.WalkDir(fsys, rel, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -117,34 +133,39 @@ func readDocs(fsys fs.FS, cache *yamldoc.Cache, rel string) ([]*yamldoc.Document
 		}
 		data, err := fs.ReadFile(fsys, p)
 		if err != nil {
-			return err
+			errs = append(errs, &diag.Error{File: p, Msg: repofs.Message(err), Err: err})
+			return nil
 		}
-		ds, perrs := cache.Parse(p, data)
-		errs = append(errs, diag.Collect(perrs...)...)
-		docs = append(docs, ds...)
+		// A file over the documents-per-file bound is refused by its
+		// parse, with that bound's error, and yields nothing.
+		perFile := opts.Bounds.DocumentsPerFile
+		starts := yamldoc.DocumentStarts(data, min(budget-count, perFile)+1)
+		if len(starts) > perFile {
+			files = append(files, file{p, data})
+			return nil
+		}
+		if count+len(starts) > budget {
+			errs = append(errs, intent.ObjectsBound(p, starts[budget-count], opts.Bounds.Objects))
+			over = true
+			return fs.SkipAll
+		}
+		count += len(starts)
+		files = append(files, file{p, data})
 		return nil
 	})
 	if err != nil {
-		errs = append(errs, &diag.Error{File: rel, Msg: err.Error(), Err: err})
+		errs = append(errs, &diag.Error{File: rel, Msg: repofs.Message(err), Err: err})
+	}
+	if over {
+		return nil, errs
+	}
+	var docs []*yamldoc.Document
+	for _, f := range files {
+		ds, perrs := opts.Docs.Parse(f.path, f.data)
+		errs = append(errs, diag.Collect(perrs...)...)
+		docs = append(docs, ds...)
 	}
 	return docs, errs
-}
-
-// kustomizeFS copies a repository's files into kustomize's in-memory file
-// system.
-func kustomizeFS(fsys fs.FS) (filesys.FileSystem, error) {
-	mem := filesys.MakeFsInMemory()
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return err
-		}
-		return mem.WriteFile("/"+p, data)
-	})
-	return mem, err
 }
 
 func toUnstructured(d *yamldoc.Document) (*unstructured.Unstructured, error) {
@@ -155,32 +176,20 @@ func toUnstructured(d *yamldoc.Document) (*unstructured.Unstructured, error) {
 	return u, nil
 }
 
-// buildKustomize runs kustomize (fluxcd/pkg/kustomize: no plugins, no
-// remote bases, no reads outside the repository) and maps every built
-// object back to the document that declared it, when one did.
-func buildKustomize(repo *intent.Repo, memFS func() (filesys.FileSystem, error), rel string, docs []*yamldoc.Document, srcErr func(string, ...any) diag.List) ([]sourceObject, diag.List) {
-	var (
-		resMap resmap.ResMap
-		err    error
-		prefix string
-	)
-	if repo.Root != "" {
-		resMap, err = kustomize.SecureBuild(repo.Root, filepath.Join(repo.Root, filepath.FromSlash(rel)), false)
-		prefix = repo.Root + string(filepath.Separator)
-	} else {
-		// A revision held in memory: kustomize reads a copy in its own
-		// in-memory file system, rooted at "/", which it cannot leave.
-		var mem filesys.FileSystem
-		if mem, err = memFS(); err == nil {
-			resMap, err = kustomize.Build(mem, "/"+rel)
-		}
-		prefix = "/"
-	}
+// buildKustomize runs kustomize inside the repository jail (package
+// kustjail: every kustomization vetted, no network, no file the vetting
+// did not name, builtin plugins only) and maps every built object back to
+// the document that declared it, when one did.
+func buildKustomize(repo *intent.Repo, opts Options, budget int, rel string, docs []*yamldoc.Document, srcErr func(string, ...any) diag.List) ([]sourceObject, diag.List) {
+	kb := opts.Bounds
+	kb.Objects = budget
+	resMap, err := kustjail.Build(repo.FS, rel, kustjail.Options{Bounds: kb, Docs: opts.Docs})
 	if err != nil {
-		// Paths in kustomize's messages are absolute; make them
-		// repository-relative like every other position flotilla reports.
-		msg := strings.ReplaceAll(err.Error(), prefix, "")
-		return nil, srcErr("kustomize build %s failed: %s", rel, msg)
+		var list diag.List
+		if errors.As(err, &list) {
+			return nil, list
+		}
+		return nil, srcErr("kustomize build %s failed: %s", rel, err.Error())
 	}
 	index := map[string]*yamldoc.Document{}
 	for _, d := range docs {

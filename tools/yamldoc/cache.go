@@ -3,6 +3,8 @@ package yamldoc
 import (
 	"crypto/sha256"
 	"sync"
+
+	"github.com/flotilla-gitops/flotilla/tools/bounds"
 )
 
 // Cache remembers parsed files by name and content, so two revisions of
@@ -11,6 +13,10 @@ import (
 // at once is parsed once, the other waits. The Documents it returns are
 // shared between callers: they are read-only.
 type Cache struct {
+	// Bounds are the input bounds every parse is held to (zero fields:
+	// defaults). Set them before the first Parse.
+	Bounds bounds.Input
+
 	mu    sync.Mutex
 	files map[cacheKey]*parsed
 }
@@ -26,7 +32,8 @@ type parsed struct {
 	errs []error
 }
 
-// Parse is the package's Parse, remembered. A nil Cache parses every time.
+// Parse is the package's ParseBounded with the cache's bounds,
+// remembered. A nil Cache parses every time, within the default bounds.
 func (c *Cache) Parse(file string, data []byte) ([]*Document, []error) {
 	if c == nil {
 		return Parse(file, data)
@@ -42,6 +49,6 @@ func (c *Cache) Parse(file string, data []byte) ([]*Document, []error) {
 		c.files[k] = p
 	}
 	c.mu.Unlock()
-	p.once.Do(func() { p.docs, p.errs = Parse(file, data) })
+	p.once.Do(func() { p.docs, p.errs = ParseBounded(file, data, c.Bounds) })
 	return p.docs, p.errs
 }

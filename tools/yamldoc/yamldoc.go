@@ -7,10 +7,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 	sigsyaml "sigs.k8s.io/yaml"
 
+	"github.com/flotilla-gitops/flotilla/tools/bounds"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 )
 
@@ -57,22 +59,46 @@ func (d *Document) node() *yaml.Node {
 // Error is the position-aware error yamldoc returns.
 type Error = diag.Error
 
-// Parse splits data into its non-empty documents. Every syntax error and
-// duplicate key is returned, each as an *Error; documents that parsed are
-// returned even when others did not.
+// Parse splits data into its non-empty documents, within the default
+// bounds (see ParseBounded). Every syntax error and duplicate key is
+// returned, each as an *Error; documents that parsed are returned even
+// when others did not.
 func Parse(file string, data []byte) ([]*Document, []error) {
+	return ParseBounded(file, data, bounds.Default())
+}
+
+// ParseBounded is Parse within the given bounds (zero fields: defaults):
+// documents per file and document size are checked before parsing,
+// alias expansion and nesting depth on the node tree, before anything is
+// expanded — so input over a bound costs a small multiple of the bound. A
+// file with more documents than the bound gives that error alone; any
+// other bound refuses the document it is about.
+func ParseBounded(file string, data []byte, b bounds.Input) ([]*Document, []error) {
+	b = b.WithDefaults()
+	chunks, err := split(file, data, b.DocumentsPerFile)
+	if err != nil {
+		return nil, []error{err}
+	}
 	var docs []*Document
 	var errs []error
-	for _, chunk := range split(data) {
+	for _, chunk := range chunks {
+		if size := int64(len(chunk.data)); size > b.DocumentBytes {
+			errs = append(errs, &Error{File: file, Line: chunk.line, Msg: fmt.Sprintf("document is %s, over the document size bound of %s (raise it with --%s)", bounds.Size(size), bounds.Size(b.DocumentBytes), bounds.FlagDocumentBytes)})
+			continue
+		}
 		root, err := parseNode(chunk.data)
 		if err != nil {
-			errs = append(errs, syntaxError(file, chunk.line, err))
+			errs = append(errs, syntaxError(file, chunk, err))
 			continue
 		}
 		if root == nil {
 			continue // empty document (only comments or "---")
 		}
 		shiftLines(root, chunk.line-1)
+		if err := checkExpansion(file, root, b); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		if dups := duplicateKeys(file, root, ""); len(dups) > 0 {
 			errs = append(errs, dups...)
 			continue
@@ -94,9 +120,20 @@ type chunk struct {
 
 // split cuts data at document separators ("---" at the start of a line), as
 // k8s.io/apimachinery's YAML reader does, remembering where each chunk
-// starts.
-func split(data []byte) []chunk {
+// starts. More than maxDocs chunks that hold anything but comments is an
+// error at the first one over, found without parsing any.
+func split(file string, data []byte, maxDocs int) ([]chunk, error) {
 	var out []chunk
+	docs := 0
+	add := func(c chunk) error {
+		if !blank(c.data) {
+			if docs++; docs > maxDocs {
+				return &Error{File: file, Line: firstContentLine(c), Msg: fmt.Sprintf("file holds more than %d documents, over the documents-per-file bound (raise it with --%s)", maxDocs, bounds.FlagDocumentsPerFile)}
+			}
+		}
+		out = append(out, c)
+		return nil
+	}
 	start, startLine, line := 0, 1, 1
 	for i := 0; i < len(data); {
 		end := bytes.IndexByte(data[i:], '\n')
@@ -106,14 +143,82 @@ func split(data []byte) []chunk {
 		}
 		l := data[i:next]
 		if isSeparator(l) {
-			out = append(out, chunk{data: data[start:i], line: startLine})
+			if err := add(chunk{data: data[start:i], line: startLine}); err != nil {
+				return nil, err
+			}
 			start, startLine = next, line+1
 		}
 		i = next
 		line++
 	}
-	out = append(out, chunk{data: data[start:], line: startLine})
-	return out
+	if err := add(chunk{data: data[start:], line: startLine}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DocumentStarts returns the lines where data's documents start — every
+// chunk between "---" separators that holds more than comments, as the
+// documents-per-file bound counts them — at most max of them. It parses
+// nothing: a reader can bound the documents of many files, and name the
+// one over the bound, before paying for any parse.
+func DocumentStarts(data []byte, max int) []int {
+	var lines []int
+	start, startLine, line := 0, 1, 1
+	add := func(c chunk) {
+		if !blank(c.data) {
+			lines = append(lines, firstContentLine(c))
+		}
+	}
+	for i := 0; i < len(data) && len(lines) < max; {
+		end := bytes.IndexByte(data[i:], '\n')
+		next := len(data)
+		if end >= 0 {
+			next = i + end + 1
+		}
+		if isSeparator(data[i:next]) {
+			add(chunk{data: data[start:i], line: startLine})
+			start, startLine = next, line+1
+		}
+		i = next
+		line++
+	}
+	if len(lines) < max {
+		add(chunk{data: data[start:], line: startLine})
+	}
+	return lines
+}
+
+// blank says a chunk holds only blank lines and comments: an empty
+// document, which the document bound does not count.
+func blank(data []byte) bool {
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		line = bytes.TrimLeft(line, " \t\r")
+		if len(line) > 0 && line[0] != '#' {
+			return false
+		}
+	}
+	return true
+}
+
+// firstContentLine is the line of a chunk's first line that is not blank
+// or a comment.
+func firstContentLine(c chunk) int {
+	n := c.line
+	for _, l := range bytes.Split(c.data, []byte("\n")) {
+		l = bytes.TrimLeft(l, " \t\r")
+		if len(l) > 0 && l[0] != '#' {
+			return n
+		}
+		n++
+	}
+	return c.line
 }
 
 func isSeparator(line []byte) bool {
@@ -147,11 +252,13 @@ func shiftLines(n *yaml.Node, by int) {
 }
 
 // syntaxError turns a yaml.v3 error ("yaml: line 3: did not find ...") into
-// an *Error whose line is relative to the file.
-func syntaxError(file string, chunkLine int, err error) error {
+// an *Error whose line is relative to the file. The reader's errors
+// (invalid UTF-8, control characters such as NUL) carry no line: their
+// position is found in the chunk's bytes.
+func syntaxError(file string, c chunk, err error) error {
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "yaml: ")
-	line := chunkLine
+	line := c.line
 	if strings.HasPrefix(msg, "line ") {
 		rest := msg[len("line "):]
 		if i := strings.IndexByte(rest, ':'); i > 0 {
@@ -162,7 +269,9 @@ func syntaxError(file string, chunkLine int, err error) error {
 				if !isScannerProblem(msg) {
 					n++
 				}
-				line = chunkLine + n - 1
+				// An error at the end of the input can be one past its
+				// last line: point at the last line instead.
+				line = min(c.line+n-1, c.line+bytes.Count(c.data, []byte("\n")))
 			}
 		}
 	}
@@ -170,7 +279,78 @@ func syntaxError(file string, chunkLine int, err error) error {
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		msg = strings.Join(te.Errors, "; ")
 	}
+	if isReaderProblem(msg) {
+		if l, col, what, ok := badCharacter(c.data); ok {
+			return &Error{File: file, Line: c.line + l - 1, Column: col, Msg: "invalid YAML: " + what}
+		}
+	}
 	return &Error{File: file, Line: line, Msg: "invalid YAML: " + msg}
+}
+
+// readerProblems are the errors of yaml.v3's reader (readerc.go), which
+// decodes the input before any token is scanned and records no position.
+var readerProblems = []string{
+	"invalid leading UTF-8 octet",
+	"incomplete UTF-8 octet sequence",
+	"invalid trailing UTF-8 octet",
+	"invalid length of a UTF-8 sequence",
+	"invalid Unicode character",
+	"control characters are not allowed",
+}
+
+func isReaderProblem(msg string) bool {
+	for _, p := range readerProblems {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// badCharacter finds the first character yaml.v3's reader refuses — a
+// byte sequence that is not UTF-8, or a character outside YAML's
+// printable set (NUL and the other control characters) — and returns its
+// 1-based line and column (in characters, as yaml.v3 counts them). Input
+// in UTF-16 (a byte order mark first) is not UTF-8: ok is false.
+func badCharacter(data []byte) (line, col int, what string, ok bool) {
+	if bytes.HasPrefix(data, []byte{0xFE, 0xFF}) || bytes.HasPrefix(data, []byte{0xFF, 0xFE}) {
+		return 0, 0, "", false
+	}
+	line, col = 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			return line, col, fmt.Sprintf("invalid UTF-8: byte 0x%02X", data[i]), true
+		case r == 0:
+			return line, col, "a NUL byte: control characters are not allowed", true
+		case !printable(r):
+			return line, col, fmt.Sprintf("control character %U is not allowed", r), true
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += size
+	}
+	return 0, 0, "", false
+}
+
+// printable is YAML's set of characters a stream may hold, as yaml.v3's
+// reader checks it.
+func printable(r rune) bool {
+	switch {
+	case r == 0x09, r == 0x0A, r == 0x0D:
+	case r >= 0x20 && r <= 0x7E:
+	case r == 0x85:
+	case r >= 0xA0 && r <= 0xD7FF:
+	case r >= 0xE000 && r <= 0xFFFD:
+	case r >= 0x10000 && r <= 0x10FFFF:
+	default:
+		return false
+	}
+	return true
 }
 
 // scannerProblems are the problems yaml.v3's scanner reports (scannerc.go);

@@ -1,9 +1,12 @@
 package yamldoc
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/flotilla-gitops/flotilla/tools/bounds"
 )
 
 const multi = `# leading comment
@@ -108,16 +111,35 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("a: 1\na: 2\n"))
 	f.Add([]byte("---\n- [\n"))
 	f.Add([]byte("x: &a {b: 1}\ny: *a\nz:\n  <<: *a\n"))
+	f.Add([]byte("a: 1\n---\nb: x\x00y\n"))
+	f.Add([]byte("a: \xff\n"))
+	f.Add([]byte("x: &a [*a]\n"))
+	f.Add([]byte("a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nd: [*c, *c, *c]\n"))
+	f.Add([]byte("a: [[[[[[[[[[[[1]]]]]]]]]]]]\n---\n---\nb: {c: {d: [e]}}\n"))
+	// Small bounds, so the fuzzer reaches every one of them.
+	small := bounds.Input{DocumentBytes: 512, DocumentsPerFile: 4, Aliases: 8, AliasBytes: 256, Depth: 6}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		docs, _ := Parse("fuzz.yaml", data)
-		for _, d := range docs {
-			if d.Line < 1 {
-				t.Fatalf("document line %d < 1", d.Line)
+		lines := bytes.Count(data, []byte("\n")) + 1
+		for _, b := range []bounds.Input{bounds.Default(), small} {
+			docs, errs := ParseBounded("fuzz.yaml", data, b)
+			for _, d := range docs {
+				if d.Line < 1 {
+					t.Fatalf("document line %d < 1", d.Line)
+				}
+				if len(d.JSON) == 0 {
+					t.Fatalf("empty JSON for a parsed document")
+				}
+				d.Locate("a.b[0].c[k]")
 			}
-			if len(d.JSON) == 0 {
-				t.Fatalf("empty JSON for a parsed document")
+			for _, err := range errs {
+				var e *Error
+				if !errors.As(err, &e) {
+					t.Fatalf("error %T is not an *Error: %v", err, err)
+				}
+				if e.Line < 1 || e.Line > lines {
+					t.Fatalf("error at line %d of a %d-line file: %v", e.Line, lines, e)
+				}
 			}
-			d.Locate("a.b[0].c[k]")
 		}
 	})
 }
