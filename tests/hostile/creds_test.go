@@ -119,8 +119,9 @@ func TestRepositoryFleetStateIsRefused(t *testing.T) {
 	}
 }
 
-// listener counts the connections made to a socket on 127.0.0.1.
-func listener(t *testing.T) (string, *atomic.Int32) {
+// httpListener counts the connections made to a socket on 127.0.0.1 and
+// answers each with an empty JSON object.
+func httpListener(t *testing.T) (string, *atomic.Int32) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -178,7 +179,7 @@ test_reaches_out if {
 // policy test, lint and check refuse it at its file:line:col, and no
 // connection is made.
 func TestPolicyHTTPSendIsRefused(t *testing.T) {
-	addr, accepted := listener(t)
+	addr, accepted := httpListener(t)
 	f := newFleet(t, minimalFleet)
 	f.write("policies/leak.rego", []byte(leakRule(addr)))
 	f.write("policies/leak_test.rego", []byte(leakTest(addr)))

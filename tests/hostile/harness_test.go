@@ -22,12 +22,8 @@ import (
 // flotillaBin is the binary TestMain builds once for the package.
 var flotillaBin string
 
-// minimalFleet is the smallest complete fleet; exampleFleet the
-// repository's own.
-const (
-	minimalFleet = "../fleets/minimal"
-	exampleRoot  = "../.."
-)
+// minimalFleet is the smallest complete fleet.
+const minimalFleet = "../fleets/minimal"
 
 // hangGuard bounds every run: a probe that hangs (a FIFO, an endless
 // download) is killed and fails its test instead of the whole suite.
@@ -82,34 +78,6 @@ func newFleet(t *testing.T, src string) *fleet {
 	}
 	f.commit("clean fleet")
 	return f
-}
-
-// newExampleFleet is newFleet over the repository's own example fleet
-// (intent, policies and rendered/ only).
-func newExampleFleet(t *testing.T) *fleet {
-	t.Helper()
-	src := t.TempDir()
-	for _, d := range []string{"fleet.yaml", "clusters", "apps", "edge", "backup", "policies", "rendered"} {
-		from := filepath.Join(exampleRoot, d)
-		st, err := os.Stat(from)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !st.IsDir() {
-			data, err := os.ReadFile(from)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(src, d), data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.CopyFS(filepath.Join(src, d), os.DirFS(from)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return newFleet(t, src)
 }
 
 // path is a repository-relative path on disk.

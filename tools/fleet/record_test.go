@@ -90,9 +90,14 @@ func TestUnrecordedKubeconfigAndStateAreRefused(t *testing.T) {
 	if err := CheckKubeconfig(f.Kubeconfig, []byte("apiVersion: v1\nkind: Config\nusers: []\n")); !errors.As(err, &nr) || !strings.Contains(err.Error(), "changed since") {
 		t.Errorf("changed kubeconfig: %v", err)
 	}
-	other := *f
-	other.Token = token()
-	data, _ := json.Marshal(&other)
+	// The same state under another token (a map: Fleet holds a mutex).
+	var other map[string]any
+	data, _ := json.Marshal(f)
+	if err := json.Unmarshal(data, &other); err != nil {
+		t.Fatal(err)
+	}
+	other["token"] = token()
+	data, _ = json.Marshal(other)
 	if err := os.WriteFile(filepath.Join(f.Dir, stateFile), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
