@@ -37,13 +37,9 @@ func (c *checker) clusterSpot(cl *intent.Cluster, ref string) {
 	if sp.Autoscaler != v1alpha1.AutoscalerKarpenter && sp.Karpenter != nil {
 		c.add(cl.Source, ref, "spec.spot.karpenter", "only applies with autoscaler karpenter (autoscaler is %s)", sp.Autoscaler)
 	}
-	pools := sets.New[string]()
+	// Pool names are unique by the schema (a list map keyed by name).
 	for i, p := range sp.Pools {
 		field := fmt.Sprintf("spec.spot.pools[%d]", i)
-		if pools.Has(p.Name) {
-			c.add(cl.Source, ref, field+".name", "pool %q is declared twice", p.Name)
-		}
-		pools.Insert(p.Name)
 		seen := sets.New[string]()
 		for j, t := range p.InstanceTypes {
 			if seen.Has(t) {
