@@ -297,4 +297,3 @@ func TestSpotRender(t *testing.T) {
 		t.Errorf("ScaledObject propagation %q, want Duplicated", got)
 	}
 }
-
