@@ -98,8 +98,10 @@ func (r *renderer) karpenterPools(dir, plane string, c *intent.Cluster) {
 		if minTypes > 1 {
 			// Karpenter keeps at least this many instance types in every
 			// launch decision, so one type's reclaim wave cannot empty the
-			// pool (and spot-to-spot consolidation stays possible).
-			reqs[1].MinValues = ptr.To(min(minTypes, len(types)))
+			// pool (and spot-to-spot consolidation stays possible). Not
+			// capped at the types offered: a pool with fewer cannot launch,
+			// which policy SPOT-005 reports before it ships.
+			reqs[1].MinValues = ptr.To(minTypes)
 		}
 		if len(zones) > 0 {
 			reqs = append(reqs, karpv1.NodeSelectorRequirementWithMinValues{NodeSelectorRequirement: corev1.NodeSelectorRequirement{Key: corev1.LabelTopologyZone, Operator: corev1.NodeSelectorOpIn, Values: zones}})
