@@ -4,7 +4,9 @@
 #   Workloads placed on spot capacity: a cluster in input.flotilla.clusters
 #   whose spec.capacity.type is spot or mixed. Spot nodes are reclaimed with
 #   a two-minute notice, so these workloads must drain gracefully and never
-#   depend on a single pod.
+#   depend on a single pod. Also the in-cluster autoscaling that answers a
+#   reclaim (Karpenter NodePools, KEDA ScaledObjects) and the apps' spot
+#   objectives against Karmada's predicted division.
 package flotilla.spot
 
 import data.flotilla.lib.fleet
@@ -164,6 +166,242 @@ singleton_on_spot contains v if {
 	_singleton
 	v := {
 		"msg": sprintf("%s %q runs a single replica only on spot clusters (%s)", [_obj.kind, input.review.name, _where]),
+		"field": "spec.replicas",
+	}
+}
+
+_karpenter_types := {"NodePool"}
+
+_requirement(np, key) := r if {
+	some r in np.spec.template.spec.requirements
+	r.key == key
+}
+
+_capacity_types(np) := {v | some v in _requirement(np, "karpenter.sh/capacity-type").values}
+
+_spot_only(np) if _capacity_types(np) == {"spot"}
+
+# METADATA
+# title: Spot NodePool with fewer instance types than it requires
+# description: |
+#   A spot NodePool's instance-type requirement with minValues makes
+#   Karpenter keep that many distinct types in every launch decision, so one
+#   type's reclaim wave takes a slice of the capacity, not all of it; a pool
+#   that offers fewer types than its minValues cannot launch a node at all,
+#   and a spot pool of fewer than 15 types cannot consolidate spot into spot.
+# related_resources:
+#   - ref: https://karpenter.sh/docs/concepts/nodepools/#min-values
+#     description: Karpenter, NodePool requirements with minValues
+#   - ref: https://karpenter.sh/docs/concepts/disruption/#spot-consolidation
+#     description: Karpenter, spot-to-spot consolidation needs 15 instance types
+# custom:
+#   id: SPOT-005
+#   severity: error
+#   remediation: List at least minValues instance types in the pool (spec.spot.pools[].instanceTypes), 15 or more for spot, or lower spec.spot.minInstanceTypes.
+#   scope: object
+#   match:
+#     kinds:
+#       - apiGroups: ["karpenter.sh"]
+#         kinds: [NodePool]
+nodepool_too_few_types contains v if {
+	_obj.kind in _karpenter_types
+	_spot_only(_obj)
+	some i, r in _obj.spec.template.spec.requirements
+	r.key == "node.kubernetes.io/instance-type"
+	r.operator == "In"
+	offered := count({t | some t in r.values})
+	wanted := max({object.get(r, "minValues", 0), 1})
+	offered < wanted
+	v := {
+		"msg": sprintf("spot NodePool %q offers %d instance type(s) and requires %d in every launch decision: Karpenter cannot launch a node", [input.review.name, offered, wanted]),
+		"field": sprintf("spec.template.spec.requirements[%d].values", [i]),
+	}
+}
+
+nodepool_too_few_types contains v if {
+	_obj.kind in _karpenter_types
+	_spot_only(_obj)
+	some i, r in _obj.spec.template.spec.requirements
+	r.key == "node.kubernetes.io/instance-type"
+	r.operator == "In"
+	offered := count({t | some t in r.values})
+	offered >= object.get(r, "minValues", 0)
+	offered < 15
+	v := {
+		"msg": sprintf("spot NodePool %q offers %d instance type(s): one type's reclaim wave can empty it, and Karpenter consolidates spot into spot only with 15 or more", [input.review.name, offered]),
+		"field": sprintf("spec.template.spec.requirements[%d].values", [i]),
+	}
+}
+
+_on_demand_pool if {
+	some api, kinds in data.inventory.cluster
+	startswith(api, "karpenter.sh/")
+	some np in kinds.NodePool
+	"on-demand" in _capacity_types(np)
+}
+
+_on_demand_pool if "on-demand" in _capacity_types(_obj)
+
+_fallback_declared if {
+	count(fleet.landing) > 0
+	every c in fleet.landing {
+		c.spec.spot.onDemandFallback
+	}
+}
+
+# METADATA
+# title: Spot NodePool without an on-demand fall-back
+# description: |
+#   When every spot pool of a cluster is reclaimed or out of capacity at
+#   once, pods wait for spot to come back unless a NodePool that buys
+#   on-demand capacity (of lower weight) exists: the fall-back has to be in
+#   the cluster before the reclaim, since Git cannot answer a two-minute
+#   notice.
+# related_resources:
+#   - ref: https://karpenter.sh/docs/concepts/scheduling/#fallback
+#     description: Karpenter, weighted NodePools and fall-back
+#   - ref: https://github.com/aws/karpenter-provider-aws/issues/4026
+#     description: Karpenter users on falling back to on-demand when spot runs out
+# custom:
+#   id: SPOT-006
+#   severity: error
+#   remediation: Declare spec.spot.onDemandFallback on the cluster (flotilla renders an on-demand NodePool of lower weight), or allow on-demand in the NodePool's capacity types.
+#   scope: object
+#   match:
+#     kinds:
+#       - apiGroups: ["karpenter.sh"]
+#         kinds: [NodePool]
+nodepool_no_fallback contains v if {
+	_obj.kind in _karpenter_types
+	_spot_only(_obj)
+	not _on_demand_pool
+	not _fallback_declared
+	some i, r in _obj.spec.template.spec.requirements
+	r.key == "karpenter.sh/capacity-type"
+	v := {
+		"msg": sprintf("spot NodePool %q has no on-demand NodePool to fall back to: a reclaim wave leaves its pods pending until spot returns", [input.review.name]),
+		"field": sprintf("spec.template.spec.requirements[%d]", [i]),
+	}
+}
+
+# METADATA
+# title: ScaledObject without a fallback
+# description: |
+#   When its metrics source fails (Prometheus down, a query that errors),
+#   KEDA keeps the last replica count or scales to its minimum; a fallback
+#   holds the workload at a known-safe count after a few failed reads
+#   instead, which matters most when spot reclaims and a metrics outage
+#   come together.
+# related_resources:
+#   - ref: https://keda.sh/docs/2.16/reference/scaledobject-spec/#fallback
+#     description: KEDA, ScaledObject fallback
+# custom:
+#   id: SPOT-007
+#   severity: error
+#   remediation: Set spec.fallback (failureThreshold and replicas), e.g. spec.scaling.metrics.fallbackReplicas in the App.
+#   scope: object
+#   match:
+#     kinds:
+#       - apiGroups: ["keda.sh"]
+#         kinds: [ScaledObject]
+scaledobject_no_fallback contains v if {
+	_obj.kind == "ScaledObject"
+	not _obj.spec.fallback.replicas
+	v := {
+		"msg": sprintf("ScaledObject %q has no fallback: a failing metrics source leaves the workload's replica count to chance", [input.review.name]),
+		"field": "spec.fallback",
+	}
+}
+
+_objective := input.flotilla.app.spec.spot.objective
+
+_on_demand_replicas := sum([r | some c in fleet.landing; c.spec.capacity.type == "on-demand"; r := c.replicas; is_number(r)])
+
+# METADATA
+# title: Spot objective the placement cannot keep
+# description: |
+#   An app's spot objective says how many replicas must be ready and how
+#   many stay on on-demand clusters; Karmada's division of the workload (as
+#   the placement preview predicts it) must give at least that many, or no
+#   spot price can make the objective hold.
+# related_resources:
+#   - ref: https://karmada.io/docs/userguide/scheduling/resource-propagating/#replica-scheduling
+#     description: Karmada, dividing replicas by static weights
+# custom:
+#   id: SPOT-008
+#   severity: error
+#   remediation: Raise the workload's replicas or the weights of on-demand clusters, or lower spec.spot.objective.minReady / onDemandFloor.
+#   scope: placement
+#   match:
+#     kinds:
+#       - apiGroups: ["apps"]
+#         kinds: [Deployment, StatefulSet]
+objective_unmet contains v if {
+	_objective
+	count(fleet.landing) > 0
+	_predicted_total < _objective.minReady
+	v := {
+		"msg": sprintf("%s %q is divided into %d replica(s), fewer than the %d its spot objective needs ready", [_obj.kind, input.review.name, _predicted_total, _objective.minReady]),
+		"field": "spec.replicas",
+	}
+}
+
+objective_unmet contains v if {
+	_objective
+	count(fleet.landing) > 0
+	floor := object.get(_objective, "onDemandFloor", 0)
+	_on_demand_replicas < floor
+	v := {
+		"msg": sprintf("%s %q has %d replica(s) on on-demand clusters, below its spot objective's on-demand floor of %d", [_obj.kind, input.review.name, _on_demand_replicas, floor]),
+		"field": "spec.replicas",
+	}
+}
+
+_region_replicas[region] := sum([r | some c in fleet.landing; c.spec.region == region; r := c.replicas; is_number(r)]) if {
+	some c in fleet.landing
+	region := c.spec.region
+}
+
+# METADATA
+# title: One cluster or region holds more than the spot objective allows
+# description: |
+#   Spot reclaims and capacity shortages are correlated within a cluster and
+#   within a region; the objective's maxClusterPercent and maxRegionPercent
+#   bound how much of the app one of them may hold. Weights a rebalance (or a
+#   person) commits must keep Karmada's division within them.
+# related_resources:
+#   - ref: https://arxiv.org/abs/2411.01438
+#     description: SkyServe (SpotHedge), spreading spot replicas over regions
+# custom:
+#   id: SPOT-009
+#   severity: error
+#   remediation: Move weight to other clusters or regions (spec.placement.replicas.weights), or raise the objective's caps.
+#   scope: placement
+#   match:
+#     kinds:
+#       - apiGroups: ["apps"]
+#         kinds: [Deployment, StatefulSet]
+share_exceeded contains v if {
+	_objective
+	_predicted_total > 0
+	some c in fleet.landing
+	is_number(c.replicas)
+	limit := object.get(_objective, "maxClusterPercent", 100)
+	c.replicas * 100 > limit * _predicted_total
+	v := {
+		"msg": sprintf("%s %q puts %d of %d replicas on %s, more than the %d%% one cluster may hold", [_obj.kind, input.review.name, c.replicas, _predicted_total, c.name, limit]),
+		"field": "spec.replicas",
+	}
+}
+
+share_exceeded contains v if {
+	_objective
+	_predicted_total > 0
+	some region, n in _region_replicas
+	limit := object.get(_objective, "maxRegionPercent", 100)
+	n * 100 > limit * _predicted_total
+	v := {
+		"msg": sprintf("%s %q puts %d of %d replicas in region %s, more than the %d%% one region may hold", [_obj.kind, input.review.name, n, _predicted_total, region, limit]),
 		"field": "spec.replicas",
 	}
 }

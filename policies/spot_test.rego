@@ -131,3 +131,137 @@ test_spot002_spot003_silent_without_flotilla if {
 	count(spot.prestop_missing) == 0 with input as fx.review(_deploy(3, spec))
 	count(spot.grace_too_long) == 0 with input as fx.review(_deploy(3, spec))
 }
+
+# --- SPOT-005..007: the in-cluster autoscaling ----------------------------------
+
+_nodepool(name, capacity_types, types, min_values) := {
+	"apiVersion": "karpenter.sh/v1",
+	"kind": "NodePool",
+	"metadata": {"name": name},
+	"spec": {"template": {"spec": {
+		"nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"},
+		"requirements": [
+			{"key": "karpenter.sh/capacity-type", "operator": "In", "values": capacity_types},
+			{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": types, "minValues": min_values},
+		],
+	}}},
+}
+
+_types(n) := [sprintf("m%d.4xlarge", [i]) | some i in numbers.range(1, n)]
+
+_od_inventory := {"cluster": {"karpenter.sh/v1": {"NodePool": {"od": _nodepool("od", ["on-demand"], _types(3), 1)}}}}
+
+test_spot005_fewer_types_than_min_values if {
+	vs := spot.nodepool_too_few_types with input as fx.review(_nodepool("spot", ["spot"], _types(4), 15))
+	[v.field | some v in vs] == ["spec.template.spec.requirements[1].values"]
+	some v in vs
+	contains(v.msg, "offers 4 instance type(s) and requires 15")
+}
+
+test_spot005_few_types_warns_even_when_min_values_met if {
+	vs := spot.nodepool_too_few_types with input as fx.review(_nodepool("spot", ["spot"], _types(4), 3))
+	some v in vs
+	contains(v.msg, "Karpenter consolidates spot into spot only with 15 or more")
+}
+
+test_spot005_diverse_pool_passes if {
+	count(spot.nodepool_too_few_types) == 0 with input as fx.review(_nodepool("spot", ["spot"], _types(16), 15))
+}
+
+test_spot005_on_demand_pool_not_judged if {
+	count(spot.nodepool_too_few_types) == 0 with input as fx.review(_nodepool("od", ["on-demand"], _types(2), 1))
+}
+
+test_spot006_no_fallback if {
+	vs := spot.nodepool_no_fallback with input as fx.review(_nodepool("spot", ["spot"], _types(16), 15))
+	[v.field | some v in vs] == ["spec.template.spec.requirements[0]"]
+}
+
+test_spot006_on_demand_pool_in_inventory_passes if {
+	count(spot.nodepool_no_fallback) == 0 with input as fx.review(_nodepool("spot", ["spot"], _types(16), 15)) with data.inventory as _od_inventory
+}
+
+test_spot006_mixed_pool_passes if {
+	count(spot.nodepool_no_fallback) == 0 with input as fx.review(_nodepool("both", ["spot", "on-demand"], _types(16), 15))
+}
+
+test_spot006_fallback_declared_on_landing_cluster_passes if {
+	spec := object.union(fx.cloud_spec("us-east-1", "mixed"), {"spot": {"autoscaler": "karpenter", "onDemandFallback": {}}})
+	inp := fx.placed(_nodepool("spot", ["spot"], _types(16), 15), {"clusters": [fx.cluster("us-spot", spec, 0)]})
+	count(spot.nodepool_no_fallback) == 0 with input as inp
+}
+
+_scaled_object(fallback) := object.union(
+	{
+		"apiVersion": "keda.sh/v1alpha1",
+		"kind": "ScaledObject",
+		"metadata": {"name": "api", "namespace": "shop"},
+		"spec": {"scaleTargetRef": {"name": "api"}, "triggers": [{"type": "cron", "metadata": {}}]},
+	},
+	fallback,
+)
+
+test_spot007_no_fallback if {
+	vs := spot.scaledobject_no_fallback with input as fx.review(_scaled_object({}))
+	[v.field | some v in vs] == ["spec.fallback"]
+}
+
+test_spot007_fallback_passes if {
+	inp := fx.review(_scaled_object({"spec": {"fallback": {"failureThreshold": 3, "replicas": 4}}}))
+	count(spot.scaledobject_no_fallback) == 0 with input as inp
+}
+
+# --- SPOT-008, SPOT-009: the objective against Karmada's division ----------------
+
+_objective_app(objective) := {"metadata": {"name": "api"}, "spec": {"spot": {"allowed": true, "objective": objective}}}
+
+_placed_with(clusters, objective) := object.union(
+	fx.placed(_deploy(6, _good_spec), {"clusters": clusters}),
+	{"flotilla": {"clusters": clusters, "app": _objective_app(objective)}},
+)
+
+_eu_od(n) := fx.cluster("eu-od", fx.cloud_spec("eu-west-1", "on-demand"), n)
+
+_eu_spot(n) := fx.cluster("eu-spot", fx.cloud_spec("eu-west-1", "spot"), n)
+
+_us_spot(n) := fx.cluster("us-spot", fx.cloud_spec("us-east-1", "spot"), n)
+
+test_spot008_too_few_replicas if {
+	inp := _placed_with([_eu_od(2), _us_spot(4)], {"minReady": 7, "availability": "99.9"})
+	vs := spot.objective_unmet with input as inp
+	some v in vs
+	contains(v.msg, "divided into 6 replica(s), fewer than the 7")
+}
+
+test_spot008_floor_not_kept if {
+	inp := _placed_with([_eu_od(1), _us_spot(5)], {"minReady": 5, "availability": "99.9", "onDemandFloor": 2})
+	vs := spot.objective_unmet with input as inp
+	{v.msg | some v in vs} == {`Deployment "api" has 1 replica(s) on on-demand clusters, below its spot objective's on-demand floor of 2`}
+}
+
+test_spot008_kept_passes if {
+	inp := _placed_with([_eu_od(2), _us_spot(4)], {"minReady": 5, "availability": "99.9", "onDemandFloor": 2})
+	count(spot.objective_unmet) == 0 with input as inp
+}
+
+test_spot008_silent_without_objective if {
+	inp := fx.placed(_deploy(6, _good_spec), {"clusters": [_us_spot(6)]})
+	count(spot.objective_unmet) == 0 with input as inp
+}
+
+test_spot009_cluster_share if {
+	inp := _placed_with([_eu_od(2), _us_spot(4)], {"minReady": 5, "availability": "99.9", "maxClusterPercent": 60})
+	vs := spot.share_exceeded with input as inp
+	{v.msg | some v in vs} == {`Deployment "api" puts 4 of 6 replicas on us-spot, more than the 60% one cluster may hold`}
+}
+
+test_spot009_region_share if {
+	inp := _placed_with([_eu_od(2), _eu_spot(2), _us_spot(2)], {"minReady": 5, "availability": "99.9", "maxRegionPercent": 50})
+	vs := spot.share_exceeded with input as inp
+	{v.msg | some v in vs} == {`Deployment "api" puts 4 of 6 replicas in region eu-west-1, more than the 50% one region may hold`}
+}
+
+test_spot009_within_caps_passes if {
+	inp := _placed_with([_eu_od(2), _eu_spot(1), _us_spot(3)], {"minReady": 5, "availability": "99.9", "maxClusterPercent": 50, "maxRegionPercent": 50})
+	count(spot.share_exceeded) == 0 with input as inp
+}

@@ -148,7 +148,7 @@ func newFleetUp(g *globalOptions, o *fleetOptions, streams IO) *cobra.Command {
 
 // FleetCRDs returns the CRDs for the control plane (all the engines') and
 // for members (what Karmada propagates to them: Velero, KubeEdge,
-// PrometheusRule).
+// PrometheusRule, Karpenter NodePools, KEDA ScaledObjects).
 func FleetCRDs() (host, member []*apiextensionsv1.CustomResourceDefinition, err error) {
 	v, err := apischema.New(apischema.Options{})
 	if err != nil {
@@ -157,7 +157,7 @@ func FleetCRDs() (host, member []*apiextensionsv1.CustomResourceDefinition, err 
 	for _, crd := range v.CRDs() {
 		host = append(host, crd)
 		switch crd.Spec.Group {
-		case "velero.io", "apps.kubeedge.io", "monitoring.coreos.com":
+		case "velero.io", "apps.kubeedge.io", "monitoring.coreos.com", "karpenter.sh", "keda.sh":
 			member = append(member, crd)
 		}
 	}

@@ -129,6 +129,7 @@ func (c *checker) cluster(cl *intent.Cluster) {
 	if capy.CPU.Sign() <= 0 {
 		c.add(cl.Source, ref, "spec.capacity.cpu", "must be positive")
 	}
+	c.clusterSpot(cl, ref)
 	if capy.Memory.Sign() <= 0 {
 		c.add(cl.Source, ref, "spec.capacity.memory", "must be positive")
 	}
@@ -300,6 +301,7 @@ func (c *checker) app(a *intent.App) {
 	}
 	c.replicas(a, ref, candidates)
 	c.spread(a, ref)
+	c.appSpot(a, ref, candidates)
 	if len(candidates) > 0 {
 		// Edge and backup findings about an app that lands nowhere would
 		// only repeat the placement error.

@@ -92,7 +92,7 @@ func (b *bringUp) host(ctx context.Context) error {
 		return err
 	}
 
-	b.step("installing Karmada, Velero, KubeEdge and Prometheus CRDs into the control plane")
+	b.step("installing the engines' CRDs (Karmada, Velero, KubeEdge, Prometheus, Karpenter, KEDA) into the control plane")
 	if err := applyCRDs(ctx, c, b.o.HostCRDs); err != nil {
 		return fmt.Errorf("host CRDs: %w", err)
 	}

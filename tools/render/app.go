@@ -79,6 +79,7 @@ func (r *renderer) buildApp(app *intent.App) appBuild {
 		b.objects = append(b.objects, so)
 	}
 	slices.SortStableFunc(b.objects, func(a, c sourceObject) int { return compareObjects(a.obj, c.obj) })
+	applySpotToWorkloads(b)
 	for i := 1; i < len(b.objects); i++ {
 		if compareObjects(b.objects[i-1].obj, b.objects[i].obj) == 0 {
 			o := b.objects[i]
@@ -235,6 +236,7 @@ func (r *renderer) app(b appBuild) diag.List {
 			}
 			r.add(dir, r.typed(op, app), appOrigin(field, pointAt(field)), app.Name, plane)
 		}
+		errs = append(errs, r.appScaling(b, dir, plane, placement)...)
 		if app.Spec.Backup != nil {
 			sched, sp := r.schedule(b, placement)
 			r.add(dir, sched, appOrigin("spec.backup", scheduleFields()), app.Name, plane)

@@ -49,6 +49,7 @@ func (r *renderer) platform() diag.List {
 			r.add(path.Join(RenderedDir, plane, clustersDir), u, Origin{File: c.File(), Line: c.Line(""), Doc: c.Doc, Fields: clusterFields()}, "", plane)
 		}
 		r.edgeGroups(plane, kcs)
+		r.spotCapacity(plane)
 	}
 	r.storageLocations()
 	return nil

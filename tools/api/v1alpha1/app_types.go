@@ -55,9 +55,15 @@ type AppSpec struct {
 	// +optional
 	Backup *Backup `json:"backup,omitempty"`
 
-	// Spot says whether the app may run on spot capacity.
+	// Spot says whether the app may run on spot capacity and, when it
+	// may, the service objective rebalancing keeps.
 	// +optional
 	Spot SpotTolerance `json:"spot,omitempty"`
+
+	// Scaling scales the app's workload inside each cluster (KEDA) or by
+	// time of day on the control plane (Karmada CronFederatedHPA).
+	// +optional
+	Scaling *AppScaling `json:"scaling,omitempty"`
 }
 
 // AppSource locates an app's manifests.
@@ -367,4 +373,21 @@ type SpotTolerance struct {
 	// capacity type is spot are excluded from its placement.
 	// +optional
 	Allowed bool `json:"allowed,omitempty"`
+
+	// Objective is the service objective `flotilla spot rebalance` keeps
+	// while it moves the app's weights toward cheap capacity. Without it
+	// the app is never rebalanced.
+	// +optional
+	Objective *SpotObjective `json:"objective,omitempty"`
+
+	// Rebalance limits how often and for how little the app is moved.
+	// +optional
+	Rebalance *SpotRebalance `json:"rebalance,omitempty"`
+
+	// Hedge is the number of extra replicas the app runs while spot is
+	// risky, added to its divided workload's replicas. `flotilla spot
+	// rebalance` writes it, within Objective.MaxHedge.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	Hedge int32 `json:"hedge,omitempty"`
 }

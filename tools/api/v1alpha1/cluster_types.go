@@ -78,6 +78,12 @@ type ClusterSpec struct {
 	// available capacity.
 	Capacity ClusterCapacity `json:"capacity"`
 
+	// Spot is the cluster's spot capacity: its pools, the autoscaler that
+	// buys them and the on-demand fall-back. Required when the capacity
+	// type is spot or mixed and the cluster's nodes are autoscaled.
+	// +optional
+	Spot *ClusterSpot `json:"spot,omitempty"`
+
 	// Kernel holds the node kernel facts that workloads depend on (eBPF
 	// agents need BTF).
 	Kernel KernelFacts `json:"kernel"`

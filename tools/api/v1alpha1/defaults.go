@@ -1,5 +1,11 @@
 package v1alpha1
 
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
 // Defaulting mirrors the +kubebuilder:default markers (a test checks that
 // the CRD defaults and these functions agree) and adds the defaults that
 // depend on other fields, which a schema cannot express.
@@ -14,6 +20,15 @@ const (
 	DefaultPodsPerNode      = int32(110)
 	DefaultSpotPercentSpot  = int32(100)
 	DefaultSpotPercentOnDem = int32(0)
+	// DefaultMinInstanceTypes is the diversity Karpenter needs before it
+	// consolidates spot nodes into other spot nodes.
+	DefaultMinInstanceTypes      = int32(15)
+	DefaultKarpenterNodeClass    = "default"
+	DefaultDisruptionBudget      = "10%"
+	DefaultMaxSharePercent       = int32(100)
+	DefaultMinSavingPercent      = int32(5)
+	DefaultRebalanceInterval     = time.Hour
+	DefaultMaxRebalanceMovesADay = int32(6)
 )
 
 // SetFleetDefaults fills unset Fleet fields.
@@ -56,6 +71,20 @@ func SetClusterDefaults(c *Cluster) {
 	if c.Spec.Access.SyncMode == "" {
 		c.Spec.Access.SyncMode = SyncModePush
 	}
+	if sp := c.Spec.Spot; sp != nil {
+		if sp.MinInstanceTypes == nil {
+			v := DefaultMinInstanceTypes
+			sp.MinInstanceTypes = &v
+		}
+		if k := sp.Karpenter; k != nil {
+			if k.NodeClass == "" {
+				k.NodeClass = DefaultKarpenterNodeClass
+			}
+			if k.DisruptionBudget == "" {
+				k.DisruptionBudget = DefaultDisruptionBudget
+			}
+		}
+	}
 }
 
 // SetAppDefaults fills unset App fields.
@@ -72,6 +101,27 @@ func SetAppDefaults(a *App) {
 			r.Division = DivisionStaticWeights
 		} else {
 			r.Division = DivisionAvailableReplicas
+		}
+	}
+	if o := a.Spec.Spot.Objective; o != nil {
+		for _, p := range []**int32{&o.MaxClusterPercent, &o.MaxRegionPercent} {
+			if *p == nil {
+				v := DefaultMaxSharePercent
+				*p = &v
+			}
+		}
+	}
+	if rb := a.Spec.Spot.Rebalance; rb != nil {
+		if rb.MinSavingPercent == nil {
+			v := DefaultMinSavingPercent
+			rb.MinSavingPercent = &v
+		}
+		if rb.MinInterval == nil {
+			rb.MinInterval = &metav1.Duration{Duration: DefaultRebalanceInterval}
+		}
+		if rb.MaxMovesPerDay == nil {
+			v := DefaultMaxRebalanceMovesADay
+			rb.MaxMovesPerDay = &v
 		}
 	}
 	if f := a.Spec.Placement.Failover; f != nil {

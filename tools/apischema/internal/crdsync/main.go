@@ -84,6 +84,20 @@ var sources = []source{
 		Why:      "apps.kubeedge.io (NodeGroup, EdgeApplication); the same release as github.com/kubeedge/api v1.20.0 in go.mod. Not a go.mod dependency: the CRDs live in the main kubeedge module.",
 	},
 	{
+		Project:  "karpenter",
+		Module:   "sigs.k8s.io/karpenter",
+		Dir:      "pkg/apis/crds",
+		Patterns: []string{"karpenter.sh_nodepools.yaml", "karpenter.sh_nodeclaims.yaml"},
+		Why:      "karpenter.sh/v1 NodePool and NodeClaim, as Karpenter's chart installs them; the release go.mod selects for the NodePool types flotilla renders.",
+	},
+	{
+		Project:  "keda",
+		Module:   "github.com/kedacore/keda/v2",
+		Dir:      "config/crd/bases",
+		Patterns: []string{"*.yaml"},
+		Why:      "keda.sh/v1alpha1 (ScaledObject, ScaledJob, TriggerAuthentication, ClusterTriggerAuthentication) and eventing.keda.sh; the release go.mod selects for the ScaledObject types flotilla renders.",
+	},
+	{
 		Project:  "prometheus-operator",
 		Module:   "github.com/prometheus-operator/prometheus-operator",
 		Version:  "v0.78.2",

@@ -1,0 +1,177 @@
+package crosscheck
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
+	"github.com/robfig/cron/v3"
+	"k8s.io/apimachinery/pkg/util/sets"
+
+	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
+	"github.com/flotilla-gitops/flotilla/tools/intent"
+	"github.com/flotilla-gitops/flotilla/tools/karmadaspec"
+)
+
+// clusterSpot checks a cluster's spot pools against its capacity and
+// region, and that the autoscaler it names can be rendered for.
+func (c *checker) clusterSpot(cl *intent.Cluster, ref string) {
+	sp := cl.Spec.Spot
+	capType := cl.Spec.Capacity.Type
+	if sp == nil {
+		return
+	}
+	if capType == v1alpha1.CapacityOnDemand {
+		c.add(cl.Source, ref, "spec.spot", "an on-demand cluster has no spot pools (set spec.capacity.type to spot or mixed)")
+		return
+	}
+	if cl.Spec.Kind == v1alpha1.ClusterKindEdge {
+		c.add(cl.Source, ref, "spec.spot", "edge clusters buy no cloud capacity: spot pools belong to cloud clusters")
+	}
+	if sp.Autoscaler == v1alpha1.AutoscalerKarpenter {
+		if _, _, ok := v1alpha1.KarpenterNodeClass(cl.Spec.Provider); !ok {
+			c.add(cl.Source, ref, "spec.spot.autoscaler", "karpenter has no node class flotilla knows for provider %q (known: %s)", cl.Spec.Provider, strings.Join(v1alpha1.KarpenterProviders(), ", "))
+		}
+	}
+	if sp.Autoscaler != v1alpha1.AutoscalerKarpenter && sp.Karpenter != nil {
+		c.add(cl.Source, ref, "spec.spot.karpenter", "only applies with autoscaler karpenter (autoscaler is %s)", sp.Autoscaler)
+	}
+	// Pool names are unique by the schema (a list map keyed by name).
+	for i, p := range sp.Pools {
+		field := fmt.Sprintf("spec.spot.pools[%d]", i)
+		seen := sets.New[string]()
+		for j, t := range p.InstanceTypes {
+			if seen.Has(t) {
+				c.add(cl.Source, ref, fmt.Sprintf("%s.instanceTypes[%d]", field, j), "instance type %q is listed twice", t)
+			}
+			seen.Insert(t)
+		}
+		for j, z := range p.Zones {
+			if !zoneInRegion(z, cl.Spec.Region) {
+				c.add(cl.Source, ref, fmt.Sprintf("%s.zones[%d]", field, j), "zone %q is not in the cluster's region %s", z, cl.Spec.Region)
+			}
+		}
+		if len(p.Zones) == 0 && cl.Spec.Zone == "" {
+			c.add(cl.Source, ref, field+".zones", "required: the cluster declares no spec.zone to default to")
+		}
+		if sp.Autoscaler == v1alpha1.AutoscalerClusterAutoscaler && len(p.NodeGroups) == 0 {
+			c.add(cl.Source, ref, field+".nodeGroups", "required with autoscaler cluster-autoscaler: the priority expander ranks node groups by name")
+		}
+		c.regexps(cl, ref, field+".nodeGroups", p.NodeGroups)
+	}
+	if fb := sp.OnDemandFallback; fb != nil {
+		if sp.Autoscaler == v1alpha1.AutoscalerClusterAutoscaler && len(fb.NodeGroups) == 0 {
+			c.add(cl.Source, ref, "spec.spot.onDemandFallback.nodeGroups", "required with autoscaler cluster-autoscaler: the priority expander ranks node groups by name")
+		}
+		c.regexps(cl, ref, "spec.spot.onDemandFallback.nodeGroups", fb.NodeGroups)
+	}
+}
+
+// regexps checks node group patterns compile (the Cluster Autoscaler
+// reads them as Go regular expressions).
+func (c *checker) regexps(cl *intent.Cluster, ref, field string, patterns []string) {
+	for i, p := range patterns {
+		if _, err := regexp.Compile(p); err != nil {
+			c.add(cl.Source, ref, fmt.Sprintf("%s[%d]", field, i), "not a regular expression: %v", err)
+		}
+	}
+}
+
+// zoneInRegion says whether an availability zone name belongs to a
+// region, as the clouds name them: us-east-1a in us-east-1,
+// europe-west4-b in europe-west4, eastus-1 in eastus.
+func zoneInRegion(zone, region string) bool {
+	rest, ok := strings.CutPrefix(zone, region)
+	return ok && rest != "" && (len(rest) == 1 || rest[0] == '-')
+}
+
+// appSpot checks an app's spot objective, rebalance limits and scaling
+// against its placement.
+func (c *checker) appSpot(a *intent.App, ref string, candidates []*clusterv1alpha1.Cluster) {
+	sp := a.Spec.Spot
+	r := a.Spec.Placement.Replicas
+	if o := sp.Objective; o != nil {
+		if !sp.Allowed {
+			c.add(a.Source, ref, "spec.spot.objective", "an objective for spot capacity needs spec.spot.allowed: true")
+		}
+		if r.Mode != v1alpha1.ReplicasDivided || r.Division != v1alpha1.DivisionStaticWeights {
+			c.add(a.Source, ref, "spec.spot.objective", "rebalancing moves static weights: it needs spec.placement.replicas mode Divided with division StaticWeights")
+		}
+		if o.OnDemandFloor > o.MinReady {
+			c.add(a.Source, ref, "spec.spot.objective.onDemandFloor", "%d is more than minReady (%d)", o.OnDemandFloor, o.MinReady)
+		}
+		if sp.Hedge > o.MaxHedge {
+			c.add(a.Source, ref, "spec.spot.hedge", "%d is more than objective.maxHedge (%d)", sp.Hedge, o.MaxHedge)
+		}
+		if len(candidates) > 0 {
+			c.objectiveCapacity(a, ref, candidates)
+		}
+		if a.Spec.Scaling != nil && a.Spec.Scaling.Metrics != nil {
+			c.add(a.Source, ref, "spec.scaling.metrics", "not with spec.spot.objective: the members' KEDA scaling owns each copy's replicas (Karmada retains them), so the weights rebalancing moves would change nothing")
+		}
+	} else {
+		if sp.Rebalance != nil {
+			c.add(a.Source, ref, "spec.spot.rebalance", "rebalancing limits without spec.spot.objective: nothing is rebalanced")
+		}
+		if sp.Hedge > 0 {
+			c.add(a.Source, ref, "spec.spot.hedge", "a hedge needs spec.spot.objective (its maxHedge bounds it)")
+		}
+	}
+	if s := a.Spec.Scaling; s != nil {
+		if s.Metrics != nil && len(s.Daily) > 0 {
+			c.add(a.Source, ref, "spec.scaling.daily", "not with spec.scaling.metrics: a CronFederatedHPA sets the template's replicas, which the members' KEDA scaling retains and overrides; put the pattern under metrics.cron")
+		}
+		if m := s.Metrics; m != nil {
+			if m.MinReplicas != nil && *m.MinReplicas > m.MaxReplicas {
+				c.add(a.Source, ref, "spec.scaling.metrics.minReplicas", "%d is more than maxReplicas (%d)", *m.MinReplicas, m.MaxReplicas)
+			}
+			if m.FallbackReplicas > m.MaxReplicas {
+				c.add(a.Source, ref, "spec.scaling.metrics.fallbackReplicas", "%d is more than maxReplicas (%d)", m.FallbackReplicas, m.MaxReplicas)
+			}
+			if len(m.Prometheus) == 0 && len(m.Cron) == 0 {
+				c.add(a.Source, ref, "spec.scaling.metrics", "declare at least one prometheus or cron trigger")
+			}
+			for i, t := range m.Cron {
+				for _, f := range []struct{ name, expr string }{{"start", t.Start}, {"end", t.End}} {
+					if _, err := cron.ParseStandard(f.expr); err != nil {
+						c.add(a.Source, ref, fmt.Sprintf("spec.scaling.metrics.cron[%d].%s", i, f.name), "not a cron expression: %v", err)
+					}
+				}
+			}
+		}
+		for i, d := range s.Daily {
+			if _, err := cron.ParseStandard(d.Schedule); err != nil {
+				c.add(a.Source, ref, fmt.Sprintf("spec.scaling.daily[%d].schedule", i), "not a cron expression: %v", err)
+			}
+		}
+	}
+}
+
+// objectiveCapacity checks that the clusters the app may use can meet its
+// objective at all: an on-demand floor needs an on-demand cluster, and the
+// per-cluster and per-region caps must leave room for every replica.
+func (c *checker) objectiveCapacity(a *intent.App, ref string, candidates []*clusterv1alpha1.Cluster) {
+	o := a.Spec.Spot.Objective
+	if o.OnDemandFloor > 0 {
+		onDemand := false
+		for _, kc := range candidates {
+			if kc.Labels[karmadaspec.LabelCapacityType] == string(v1alpha1.CapacityOnDemand) {
+				onDemand = true
+			}
+		}
+		if !onDemand {
+			c.add(a.Source, ref, "spec.spot.objective.onDemandFloor", "none of the clusters the placement allows (%s) is on-demand: the floor cannot be kept", names(candidates))
+		}
+	}
+	if p := *o.MaxClusterPercent; int(p)*len(candidates) < 100 {
+		c.add(a.Source, ref, "spec.spot.objective.maxClusterPercent", "%d%% per cluster over the %d cluster(s) the placement allows holds only %d%% of the replicas", p, len(candidates), int(p)*len(candidates))
+	}
+	regions := sets.New[string]()
+	for _, kc := range candidates {
+		regions.Insert(kc.Spec.Region)
+	}
+	if p := *o.MaxRegionPercent; int(p)*regions.Len() < 100 {
+		c.add(a.Source, ref, "spec.spot.objective.maxRegionPercent", "%d%% per region over the %d region(s) the placement allows (%s) holds only %d%% of the replicas", p, regions.Len(), strings.Join(sets.List(regions), ", "), int(p)*regions.Len())
+	}
+}
