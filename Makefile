@@ -81,6 +81,12 @@ fuzz:
 	$(GO) test ./tools/semdiff $(FUZZFLAGS) -fuzz FuzzDiff
 	$(GO) test ./tools/mdsplit $(FUZZFLAGS) -fuzz FuzzSplit
 	$(GO) test ./tools/pipeline $(FUZZFLAGS) -fuzz FuzzPlain
+	$(GO) test ./tools/spot/internal/jsonpos $(FUZZFLAGS) -fuzz FuzzParse
+	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz FuzzReadTrace
+	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz FuzzReadAdvisor
+	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz FuzzReadPriceHistoryJSON
+	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz FuzzReadPriceHistoryTSV
+	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz '^FuzzParse$$'
 
 clean:
 	rm -rf bin
