@@ -1,0 +1,889 @@
+package optimize
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Optimize plans every app: the division of its replicas over its
+// clusters (Karmada static weights), the on-demand/spot split and the hedge
+// in each cluster, that minimise expected cost while meeting the
+// objective, held back by the app's rebalancing limits. Plans come out in
+// the order of in.Apps; the result does not depend on Parallelism. An
+// objective the clusters cannot meet (not enough clusters under the caps)
+// is an error naming the app; all such errors are returned together, with
+// the plans of the other apps.
+func Optimize(ctx context.Context, clusters []Cluster, apps []App, opts Options) ([]Plan, error) {
+	idx, err := indexClusters(clusters)
+	if err != nil {
+		return nil, err
+	}
+	plans := make([]Plan, len(apps))
+	errs := make([]error, len(apps))
+	g, ctx := errgroup.WithContext(ctx)
+	par := opts.Parallelism
+	if par <= 0 {
+		par = runtime.GOMAXPROCS(0)
+	}
+	g.SetLimit(par)
+	for i := range apps {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			plans[i], errs[i] = planApp(clusters, idx, &apps[i], opts)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var msgs []string
+	for _, e := range errs {
+		if e != nil {
+			msgs = append(msgs, e.Error())
+		}
+	}
+	if len(msgs) > 0 {
+		return plans, fmt.Errorf("%s", strings.Join(msgs, "\n"))
+	}
+	return plans, nil
+}
+
+// indexClusters maps names to positions and checks the input.
+func indexClusters(clusters []Cluster) (map[string]int, error) {
+	idx := make(map[string]int, len(clusters))
+	var msgs []string
+	for i, c := range clusters {
+		if _, dup := idx[c.Name]; dup {
+			msgs = append(msgs, fmt.Sprintf("cluster %s: listed twice", c.Name))
+			continue
+		}
+		idx[c.Name] = i
+		if !(c.OnDemandPrice > 0) {
+			msgs = append(msgs, fmt.Sprintf("cluster %s: on-demand price %v is not a price", c.Name, c.OnDemandPrice))
+		}
+		if c.SpotKnown && (!(c.SpotPrice > 0) || c.Availability < 0 || c.Availability > 1 || c.InterruptionsPerHour < 0 ||
+			math.IsNaN(c.Availability) || math.IsNaN(c.InterruptionsPerHour) || math.IsInf(c.InterruptionsPerHour, 0)) {
+			msgs = append(msgs, fmt.Sprintf("cluster %s: spot price %v, availability %v, interruptions/h %v: not a price, a share in 0..1 and a rate", c.Name, c.SpotPrice, c.Availability, c.InterruptionsPerHour))
+		}
+	}
+	if len(msgs) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(msgs, "\n"))
+	}
+	return idx, nil
+}
+
+// cand is a cluster as one app sees it.
+type cand struct {
+	name     string
+	cap      int // replicas the app may hold here
+	region   int
+	domain   int
+	spotOK   bool
+	fallback bool
+	a        float64 // spot availability
+	eSpot    float64 // expected USD/h of a spot replica (with fall-back if any)
+	eHedge   float64 // expected USD/h of a hedge replica
+	pOD      float64
+}
+
+// domainRisk are a failure domain's probabilities at a random minute.
+type domainRisk struct {
+	recovering float64 // a reclaim in progress: every spot replica is unready
+	down       float64 // spot gone: hedges and spot without fall-back wait
+}
+
+// problem is one app's planning problem.
+type problem struct {
+	n, floor, maxHedge int
+	budget             float64 // 1 − availability target
+	cands              []cand
+	regionCap          []int
+	domains            []domainRisk
+	// dest are the candidates worth considering as destinations, by
+	// expected spot cost (the best of each domain first).
+	dest []int
+}
+
+// state is a division of one app. Besides the counts per cluster it keeps
+// the exposure per failure domain and the hedge total, updated by add, so
+// that the risk is computed from the domains alone.
+type state struct {
+	od, spot, hedge []int
+	regionUsed      []int
+	// expAll is what a reclaim in the domain takes (spot and hedge),
+	// expDown what waits while it is down (hedge, spot without fall-back).
+	expAll, expDown []int
+	h               int
+}
+
+func (s *state) clone() *state {
+	return &state{od: slices.Clone(s.od), spot: slices.Clone(s.spot), hedge: slices.Clone(s.hedge), regionUsed: slices.Clone(s.regionUsed),
+		expAll: slices.Clone(s.expAll), expDown: slices.Clone(s.expDown), h: s.h}
+}
+
+func (s *state) total(i int) int { return s.od[i] + s.spot[i] + s.hedge[i] }
+
+func (s *state) hedges() int { return s.h }
+
+// add changes cluster i's counts by the deltas, keeping the rest in step.
+func (p *problem) add(s *state, i, od, spot, hedge int) {
+	c := &p.cands[i]
+	s.od[i] += od
+	s.spot[i] += spot
+	s.hedge[i] += hedge
+	s.regionUsed[c.region] += od + spot + hedge
+	s.expAll[c.domain] += spot + hedge
+	s.expDown[c.domain] += hedge
+	if !c.fallback {
+		s.expDown[c.domain] += spot
+	}
+	s.h += hedge
+}
+
+func (p *problem) room(s *state, i int) bool {
+	c := p.cands[i]
+	return s.total(i) < c.cap && s.regionUsed[c.region] < p.regionCap[c.region]
+}
+
+func (p *problem) cost(s *state) float64 {
+	sum := 0.0
+	for i, c := range p.cands {
+		sum += float64(s.od[i])*c.pOD + float64(s.spot[i])*c.eSpot + float64(s.hedge[i])*c.eHedge
+	}
+	return sum
+}
+
+// risk is the expected share of time with fewer than N ready: the chance
+// that the replicas lost at a random minute exceed the hedge, with each
+// failure domain independently up, recovering from a reclaim, or down.
+func (p *problem) risk(s *state, buf []float64) float64 {
+	r, _ := p.riskShortfall(s, buf)
+	return r
+}
+
+// riskShortfall returns the risk and the expected shortfall (replicas
+// below N, on average): the shortfall guides the search across plateaus
+// where one step does not change the risk (a domain stays exposed until
+// its last spot replica leaves it).
+func (p *problem) riskShortfall(s *state, buf []float64) (float64, float64) {
+	h := s.h
+	top := 0
+	for _, x := range s.expAll {
+		top += x
+	}
+	if cap(buf) < 2*(top+1) {
+		buf = make([]float64, 2*(top+1))
+	}
+	buf = buf[:cap(buf)]
+	dist, next := buf[:top+1], buf[top+1:2*(top+1)]
+	clear(dist)
+	dist[0] = 1
+	reach := 0
+	for d, all := range s.expAll {
+		if all == 0 {
+			continue
+		}
+		down := s.expDown[d]
+		r := p.domains[d]
+		up := 1 - r.recovering - r.down
+		clear(next[:min(reach+all, top)+1])
+		for k := 0; k <= reach; k++ {
+			pr := dist[k]
+			if pr == 0 {
+				continue
+			}
+			next[k] += pr * up
+			next[k+all] += pr * r.recovering
+			next[k+down] += pr * r.down
+		}
+		reach += all
+		dist, next = next, dist
+	}
+	risk, short := 0.0, 0.0
+	for k := h + 1; k <= reach; k++ {
+		risk += dist[k]
+		short += dist[k] * float64(k-h)
+	}
+	return risk, short
+}
+
+func capOf(share float64, n int) int {
+	if share <= 0 {
+		return math.MaxInt32
+	}
+	return max(1, int(math.Floor(share*float64(n)+1e-9)))
+}
+
+// buildProblem turns an app and the clusters into its planning problem.
+func buildProblem(clusters []Cluster, idx map[string]int, app *App, opts Options) (*problem, error) {
+	o := app.Objective
+	if o.Replicas < 1 {
+		return nil, fmt.Errorf("app %s: objective needs at least 1 replica, got %d", app.Name, o.Replicas)
+	}
+	if !(o.Availability > 0 && o.Availability <= 1) {
+		return nil, fmt.Errorf("app %s: availability target %v is not a share in (0, 1]", app.Name, o.Availability)
+	}
+	current := map[string]Assignment{}
+	for _, a := range app.Current {
+		current[a.Cluster] = a
+	}
+	p := &problem{n: o.Replicas, maxHedge: max(o.MaxHedge, 0), budget: 1 - o.Availability}
+	p.floor = min(o.Replicas, max(o.OnDemandFloor, int(math.Ceil(o.OnDemandFloorShare*float64(o.Replicas)-1e-9))))
+	names := slices.Clone(app.Clusters)
+	sort.Strings(names)
+	names = slices.Compact(names)
+	regions := map[string]int{}
+	domains := map[string]int{}
+	clusterCap := capOf(o.MaxClusterShare, o.Replicas)
+	regionCap := capOf(o.MaxRegionShare, o.Replicas)
+	recovery := max(opts.RecoveryMinutes, 0) / 60
+	var missing []string
+	for _, name := range names {
+		ci, ok := idx[name]
+		if !ok {
+			missing = append(missing, name)
+			continue
+		}
+		c := clusters[ci]
+		r, ok := regions[c.Region]
+		if !ok {
+			r = len(p.regionCap)
+			regions[c.Region] = r
+			p.regionCap = append(p.regionCap, regionCap)
+		}
+		dname := c.Domain
+		if dname == "" {
+			dname = "cluster/" + c.Name
+		}
+		a, rate := c.Availability, c.InterruptionsPerHour
+		if !c.SpotKnown {
+			a, rate = 0, 0
+		}
+		d, ok := domains[dname]
+		if !ok {
+			d = len(p.domains)
+			domains[dname] = d
+			p.domains = append(p.domains, domainRisk{down: 1 - a, recovering: min(a, rate*recovery)})
+		} else {
+			// Clusters of one domain share it: keep the worse estimate.
+			dr := &p.domains[d]
+			dr.down = max(dr.down, 1-a)
+			dr.recovering = min(1-dr.down, max(dr.recovering, rate*recovery))
+		}
+		k := cand{name: c.Name, cap: clusterCap, region: r, domain: d, spotOK: c.SpotKnown && c.SpotPrice < c.OnDemandPrice,
+			fallback: c.Fallback, a: a, pOD: c.OnDemandPrice}
+		if c.Capacity > 0 {
+			k.cap = min(k.cap, c.Capacity)
+		}
+		if !c.SpotKnown {
+			// No new load toward an unknown: keep at most what is there.
+			k.cap = min(k.cap, current[c.Name].Replicas())
+		}
+		k.eHedge = a * c.SpotPrice
+		k.eSpot = a * c.SpotPrice
+		if c.Fallback {
+			k.eSpot += (1 - a) * c.OnDemandPrice
+		}
+		p.cands = append(p.cands, k)
+	}
+	// Feasibility: the caps must leave room for N.
+	room := make([]int, len(p.regionCap))
+	for _, c := range p.cands {
+		room[c.region] += c.cap
+	}
+	total := 0
+	for r, x := range room {
+		total += min(x, p.regionCap[r])
+	}
+	if total < o.Replicas {
+		why := fmt.Sprintf("app %s: the objective cannot be met: %d replicas, but its %d known clusters hold at most %d under the caps (cluster share %v, region share %v)",
+			app.Name, o.Replicas, len(p.cands), total, o.MaxClusterShare, o.MaxRegionShare)
+		if len(missing) > 0 {
+			why += fmt.Sprintf("; clusters without signals: %s", strings.Join(missing, ", "))
+		}
+		return nil, fmt.Errorf("%s", why)
+	}
+	p.dest = p.destinations()
+	return p, nil
+}
+
+func planApp(clusters []Cluster, idx map[string]int, app *App, opts Options) (Plan, error) {
+	o := app.Objective
+	plan := Plan{App: app.Name}
+	p, err := buildProblem(clusters, idx, app, opts)
+	if err != nil {
+		return plan, err
+	}
+
+	// Scratch for the risk: the exposure never exceeds N plus the hedge.
+	buf := make([]float64, 2*(o.Replicas+p.maxHedge+2))
+	best := p.solve(buf)
+	plan.Optimum = p.assignments(best)
+	plan.OptimumCost, plan.OptimumRisk = p.cost(best), p.risk(best, buf)
+
+	cur, curValid := p.fromAssignments(app.Current)
+	curMeets := false
+	if curValid {
+		plan.CurrentCost, plan.CurrentRisk = p.cost(cur), p.risk(cur, buf)
+		curMeets = p.meets(cur, buf)
+	} else {
+		plan.CurrentCost, plan.CurrentRisk = math.NaN(), 1
+	}
+	optMeets := p.meets(best, buf)
+
+	apply := func() {
+		plan.Assignments, plan.Cost, plan.Risk, plan.MeetsObjective = plan.Optimum, plan.OptimumCost, plan.OptimumRisk, optMeets
+	}
+	keep := func(why string) {
+		plan.Held = why
+		plan.Assignments = normalize(app.Current)
+		plan.Cost, plan.Risk, plan.MeetsObjective = plan.CurrentCost, plan.CurrentRisk, curMeets
+	}
+	same := curValid && slices.Equal(plan.Optimum, normalize(app.Current))
+	recent, last := 0, time.Time{}
+	for _, t := range app.Moves {
+		if t.After(opts.Now.Add(-24*time.Hour)) && !t.After(opts.Now) {
+			recent++
+		}
+		if t.After(last) && !t.After(opts.Now) {
+			last = t
+		}
+	}
+	saving := 0.0
+	if curValid && plan.CurrentCost > 0 {
+		saving = (plan.CurrentCost - plan.OptimumCost) / plan.CurrentCost
+	}
+	switch {
+	case same:
+		keep("")
+	case len(app.Current) == 0:
+		apply() // first placement
+	case o.Limits.MaxMovesPerDay > 0 && recent >= o.Limits.MaxMovesPerDay:
+		keep(fmt.Sprintf("%d moves in the last 24 h, the most allowed", recent))
+	case curMeets && !last.IsZero() && opts.Now.Sub(last) < o.Limits.MinInterval:
+		keep(fmt.Sprintf("last move %v ago, less than the minimum interval %v", opts.Now.Sub(last).Round(time.Minute), o.Limits.MinInterval))
+	case curMeets && saving < o.Limits.MinSaving:
+		keep(fmt.Sprintf("saving %.1f %% is less than the minimum %.1f %%", 100*saving, 100*o.Limits.MinSaving))
+	default:
+		apply()
+	}
+	plan.Changed = !slices.Equal(plan.Assignments, normalize(app.Current))
+	if plan.Changed {
+		plan.Moves = p.explain(app.Current, plan.Assignments)
+	}
+	for _, a := range plan.Assignments {
+		plan.Weights = append(plan.Weights, Weight{Cluster: a.Cluster, Weight: a.Replicas()})
+		plan.Replicas += a.Replicas()
+	}
+	return plan, nil
+}
+
+// meets says a state meets the objective: N primaries, the floor, the
+// caps and the availability target.
+func (p *problem) meets(s *state, buf []float64) bool {
+	prim, od := 0, 0
+	for i, c := range p.cands {
+		prim += s.od[i] + s.spot[i]
+		od += s.od[i]
+		if s.total(i) > c.cap {
+			return false
+		}
+	}
+	for r, used := range s.regionUsed {
+		if used > p.regionCap[r] {
+			return false
+		}
+	}
+	return prim == p.n && od >= p.floor && s.hedges() <= p.maxHedge && p.risk(s, buf) <= p.budget+1e-12
+}
+
+// fromAssignments builds a state from a division; false when it names a
+// cluster the app cannot use.
+func (p *problem) fromAssignments(as []Assignment) (*state, bool) {
+	s := p.empty()
+	if len(as) == 0 {
+		return s, false
+	}
+	pos := map[string]int{}
+	for i, c := range p.cands {
+		pos[c.name] = i
+	}
+	for _, a := range as {
+		i, ok := pos[a.Cluster]
+		if !ok {
+			if a.Replicas() > 0 {
+				return s, false
+			}
+			continue
+		}
+		if a.OnDemand < 0 || a.Spot < 0 || a.Hedge < 0 {
+			return s, false
+		}
+		p.add(s, i, a.OnDemand, a.Spot, a.Hedge)
+	}
+	return s, true
+}
+
+func (p *problem) empty() *state {
+	n := len(p.cands)
+	return &state{od: make([]int, n), spot: make([]int, n), hedge: make([]int, n), regionUsed: make([]int, len(p.regionCap)),
+		expAll: make([]int, len(p.domains)), expDown: make([]int, len(p.domains))}
+}
+
+func (p *problem) assignments(s *state) []Assignment {
+	var out []Assignment
+	for i, c := range p.cands {
+		if s.total(i) > 0 {
+			out = append(out, Assignment{Cluster: c.name, OnDemand: s.od[i], Spot: s.spot[i], Hedge: s.hedge[i]})
+		}
+	}
+	return out
+}
+
+// normalize sorts a division by cluster and drops empty entries.
+func normalize(as []Assignment) []Assignment {
+	var out []Assignment
+	for _, a := range as {
+		if a.Replicas() > 0 {
+			out = append(out, a)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Cluster < out[j].Cluster })
+	return out
+}
+
+// destinations lists candidate clusters in order of expected spot cost,
+// keeping the cheapest few of each domain: the others can only be worse
+// destinations (same failure, higher cost).
+func (p *problem) destinations() []int {
+	order := make([]int, len(p.cands))
+	for i := range order {
+		order[i] = i
+	}
+	key := func(i int) float64 {
+		if p.cands[i].spotOK {
+			return p.cands[i].eSpot
+		}
+		return p.cands[i].pOD
+	}
+	sort.SliceStable(order, func(a, b int) bool { return key(order[a]) < key(order[b]) })
+	perDomain := map[int]int{}
+	var out []int
+	for _, i := range order {
+		d := p.cands[i].domain
+		if perDomain[d] >= 2 || p.cands[i].cap == 0 {
+			continue
+		}
+		perDomain[d]++
+		out = append(out, i)
+		if len(out) >= 24 {
+			break
+		}
+	}
+	return out
+}
+
+// solve finds a cheap division that meets the objective. The risk is not
+// convex in the division (a domain stays exposed until its last spot
+// replica leaves), so the search starts from several divisions — the
+// cheapest under the caps, one spread a replica per domain, each of those
+// with the hedge already added (in the cheapest clusters, or where a
+// hedge is cheapest outside the primaries' domains), all on-demand, and the replicas gathered in
+// each of the cheapest few domains — repairs each
+// (lowering the risk at the best price per unit of risk removed), prunes
+// what the repair made unnecessary, and keeps the cheapest that meets the
+// objective (the first on a tie).
+func (p *problem) solve(buf []float64) *state {
+	type option struct {
+		i    int
+		od   bool
+		cost float64
+	}
+	var opts []option
+	for i, c := range p.cands {
+		opts = append(opts, option{i, true, c.pOD})
+		if c.spotOK {
+			opts = append(opts, option{i, false, c.eSpot})
+		}
+	}
+	// On a tie, an on-demand replica goes where spot is worst: it leaves
+	// the good spot clusters' room to spot.
+	spotValue := func(o option) float64 {
+		if c := p.cands[o.i]; c.spotOK {
+			return c.eSpot
+		}
+		return math.Inf(1)
+	}
+	sort.SliceStable(opts, func(a, b int) bool {
+		if opts[a].cost != opts[b].cost {
+			return opts[a].cost < opts[b].cost
+		}
+		return opts[a].od && opts[b].od && spotValue(opts[a]) > spotValue(opts[b])
+	})
+	put := func(s *state, i int, od bool) {
+		if od {
+			p.add(s, i, 1, 0, 0)
+		} else {
+			p.add(s, i, 0, 1, 0)
+		}
+	}
+	// greedy places left replicas on the cheapest options with room; with
+	// spread, one per domain first.
+	greedy := func(s *state, left int, odOnly, spread bool) int {
+		if spread {
+			used := map[int]bool{}
+			for i := range p.cands {
+				if s.total(i) > 0 {
+					used[p.cands[i].domain] = true
+				}
+			}
+			for _, o := range opts {
+				if left == 0 {
+					break
+				}
+				d := p.cands[o.i].domain
+				if (odOnly && !o.od) || (!odOnly && o.od) || used[d] || !p.room(s, o.i) {
+					continue
+				}
+				put(s, o.i, o.od)
+				used[d] = true
+				left--
+			}
+		}
+		for _, o := range opts {
+			if left == 0 {
+				break
+			}
+			if odOnly && !o.od {
+				continue
+			}
+			for left > 0 && p.room(s, o.i) {
+				put(s, o.i, o.od)
+				left--
+			}
+		}
+		return left
+	}
+	addHedges := func(s *state) {
+		for _, to := range p.dest {
+			if s.hedges() >= p.maxHedge {
+				return
+			}
+			if p.cands[to].spotOK && p.room(s, to) {
+				p.apply(s, step{kind: 0, to: to})
+			}
+		}
+	}
+	// cheapHedges adds the hedge where it is cheapest, one per domain
+	// the primaries do not use (a hedge must not fail with them).
+	byHedge := slices.Clone(p.dest)
+	sort.SliceStable(byHedge, func(a, b int) bool { return p.cands[byHedge[a]].eHedge < p.cands[byHedge[b]].eHedge })
+	cheapHedges := func(s *state) {
+		used := map[int]bool{}
+		for d, x := range s.expAll {
+			used[d] = x > 0
+		}
+		for _, to := range byHedge {
+			d := p.cands[to].domain
+			if s.hedges() >= p.maxHedge {
+				return
+			}
+			if !used[d] && p.cands[to].spotOK && p.room(s, to) {
+				p.apply(s, step{kind: 0, to: to})
+				used[d] = true
+			}
+		}
+	}
+	var starts []*state
+	for _, spread := range []bool{false, true} {
+		s := p.empty()
+		greedy(s, p.floor, true, false)
+		greedy(s, p.n-p.floor, false, spread)
+		starts = append(starts, s)
+		h := s.clone()
+		addHedges(h)
+		starts = append(starts, h)
+		if p.maxHedge > 0 {
+			h = s.clone()
+			cheapHedges(h)
+			starts = append(starts, h)
+		}
+	}
+	allOD := p.empty()
+	greedy(allOD, p.n, true, false)
+	starts = append(starts, allOD)
+	// Concentrated in one of the cheapest domains: a reliable zone can
+	// hold the app alone where spreading would expose two.
+	seen := map[int]bool{}
+	for _, first := range p.dest {
+		d := p.cands[first].domain
+		if seen[d] || !p.cands[first].spotOK {
+			continue
+		}
+		seen[d] = true
+		if len(seen) > 4 {
+			break
+		}
+		s := p.empty()
+		greedy(s, p.floor, true, false)
+		left := p.n - p.floor
+		for _, i := range p.dest {
+			for left > 0 && p.cands[i].domain == d && p.cands[i].spotOK && p.room(s, i) {
+				put(s, i, false)
+				left--
+			}
+		}
+		greedy(s, left, false, false)
+		starts = append(starts, s)
+	}
+
+	var best *state
+	bestCost, bestMeets := 0.0, false
+	tried := map[string]bool{}
+	for _, s := range starts {
+		if k := p.key(s); tried[k] {
+			continue // the same start gives the same end
+		} else {
+			tried[k] = true
+		}
+		p.repair(s, buf)
+		p.prune(s, buf)
+		c, m := p.cost(s), p.meets(s, buf)
+		if best == nil || (m && !bestMeets) || (m == bestMeets && c < bestCost-1e-9) {
+			best, bestCost, bestMeets = s, c, m
+		}
+	}
+	return best
+}
+
+// step is one change considered by repair and prune.
+type step struct {
+	kind     int // 0 add hedge, 1 spot→od in place, 2 move spot, 3 move hedge, 4 remove hedge, 5 od→spot in place, 6 swap spot (from) and hedge (to)
+	from, to int
+}
+
+func (p *problem) apply(s *state, st step) {
+	switch st.kind {
+	case 0:
+		p.add(s, st.to, 0, 0, 1)
+	case 1:
+		p.add(s, st.from, 1, -1, 0)
+	case 2:
+		p.add(s, st.from, 0, -1, 0)
+		p.add(s, st.to, 0, 1, 0)
+	case 3:
+		p.add(s, st.from, 0, 0, -1)
+		p.add(s, st.to, 0, 0, 1)
+	case 4:
+		p.add(s, st.from, 0, 0, -1)
+	case 5:
+		p.add(s, st.from, -1, 1, 0)
+	case 6:
+		p.add(s, st.from, 0, -1, 1)
+		p.add(s, st.to, 0, 1, -1)
+	}
+}
+
+func (p *problem) undo(s *state, st step) {
+	switch st.kind {
+	case 0:
+		p.apply(s, step{kind: 4, from: st.to})
+	case 1:
+		p.apply(s, step{kind: 5, from: st.from})
+	case 2:
+		p.apply(s, step{kind: 2, from: st.to, to: st.from})
+	case 3:
+		p.apply(s, step{kind: 3, from: st.to, to: st.from})
+	case 4:
+		p.apply(s, step{kind: 0, to: st.from})
+	case 5:
+		p.apply(s, step{kind: 1, from: st.from})
+	case 6:
+		p.apply(s, step{kind: 6, from: st.to, to: st.from})
+	}
+}
+
+// movable says whether a replica can move from one cluster to another
+// under the caps.
+func (p *problem) movable(s *state, from, to int) bool {
+	if from == to || s.total(to) >= p.cands[to].cap {
+		return false
+	}
+	rf, rt := p.cands[from].region, p.cands[to].region
+	return rf == rt || s.regionUsed[rt] < p.regionCap[rt]
+}
+
+func (p *problem) stepCost(st step) float64 {
+	c := func(i int) *cand { return &p.cands[i] }
+	switch st.kind {
+	case 0:
+		return c(st.to).eHedge
+	case 1:
+		return c(st.from).pOD - c(st.from).eSpot
+	case 2:
+		return c(st.to).eSpot - c(st.from).eSpot
+	case 3:
+		return c(st.to).eHedge - c(st.from).eHedge
+	case 4:
+		return -c(st.from).eHedge
+	case 5:
+		return c(st.from).eSpot - c(st.from).pOD
+	case 6:
+		return c(st.to).eSpot + c(st.from).eHedge - c(st.from).eSpot - c(st.to).eHedge
+	}
+	return 0
+}
+
+// repair lowers the risk until it is within the budget, each time taking
+// the step that removes the most risk per dollar (a free step first); when
+// no single step lowers the risk, the one that lowers the expected
+// shortfall most per dollar.
+func (p *problem) repair(s *state, buf []float64) {
+	risk, short := p.riskShortfall(s, buf)
+	for iter := 0; risk > p.budget && iter < 8*(p.n+p.maxHedge)+16; iter++ {
+		var steps []step
+		h := s.hedges()
+		for _, to := range p.dest {
+			if h < p.maxHedge && p.cands[to].spotOK && p.room(s, to) {
+				steps = append(steps, step{kind: 0, to: to})
+			}
+		}
+		for from := range p.cands {
+			if s.spot[from] > 0 {
+				steps = append(steps, step{kind: 1, from: from})
+				for _, to := range p.dest {
+					if p.cands[to].spotOK && p.movable(s, from, to) {
+						steps = append(steps, step{kind: 2, from: from, to: to})
+					}
+				}
+			}
+			if s.hedge[from] > 0 {
+				for _, to := range p.dest {
+					if p.cands[to].spotOK && p.movable(s, from, to) {
+						steps = append(steps, step{kind: 3, from: from, to: to})
+					}
+				}
+			}
+		}
+		steps = p.swaps(s, steps)
+		type choice struct {
+			idx         int
+			tier        int // 0 free risk gain, 1 risk gain, 2 free shortfall gain, 3 shortfall gain
+			score       float64
+			risk, short float64
+		}
+		best := choice{idx: -1}
+		for k, st := range steps {
+			p.apply(s, st)
+			r, sh := p.riskShortfall(s, buf)
+			p.undo(s, st)
+			dc := p.stepCost(st)
+			free := dc <= 1e-12
+			var c choice
+			switch {
+			case risk-r > 1e-15:
+				c = choice{k, 1, (risk - r) / math.Max(dc, 1e-12), r, sh}
+			case short-sh > 1e-15 && r <= risk+1e-15:
+				c = choice{k, 3, (short - sh) / math.Max(dc, 1e-12), r, sh}
+			default:
+				continue
+			}
+			if free {
+				c.tier--
+				c.score = -dc // among free steps, the one that saves most
+			}
+			if best.idx < 0 || c.tier < best.tier || (c.tier == best.tier && c.score > best.score*(1+1e-12)+1e-15) {
+				best = c
+			}
+		}
+		if best.idx < 0 {
+			return // nothing helps: the plan misses the target
+		}
+		p.apply(s, steps[best.idx])
+		risk, short = best.risk, best.short
+	}
+}
+
+// prune takes back what is not needed: hedges, on-demand above the floor,
+// and replicas on dearer clusters, as long as the risk stays within the
+// budget and each step saves money.
+func (p *problem) prune(s *state, buf []float64) {
+	for iter := 0; iter < 4*(p.n+p.maxHedge)+16; iter++ {
+		var steps []step
+		odTotal := 0
+		for i := range p.cands {
+			odTotal += s.od[i]
+		}
+		for from, c := range p.cands {
+			if s.hedge[from] > 0 {
+				steps = append(steps, step{kind: 4, from: from})
+			}
+			if s.od[from] > 0 && odTotal > p.floor && c.spotOK {
+				steps = append(steps, step{kind: 5, from: from})
+			}
+			if s.spot[from] > 0 {
+				for _, to := range p.dest {
+					if p.cands[to].spotOK && p.movable(s, from, to) {
+						steps = append(steps, step{kind: 2, from: from, to: to})
+					}
+				}
+			}
+		}
+		steps = p.swaps(s, steps)
+		bestIdx, bestSave := -1, 0.0
+		for k, st := range steps {
+			save := -p.stepCost(st)
+			if save <= 1e-9 || (bestIdx >= 0 && save <= bestSave*(1+1e-12)) {
+				continue
+			}
+			p.apply(s, st)
+			ok := p.risk(s, buf) <= p.budget
+			p.undo(s, st)
+			if ok {
+				bestIdx, bestSave = k, save
+			}
+		}
+		if bestIdx < 0 {
+			return
+		}
+		p.apply(s, steps[bestIdx])
+	}
+}
+
+// swaps adds the steps that trade a spot replica in one cluster for a
+// hedge in another: the hedge belongs where spot is most reliable, the
+// spot replica (which falls back) where it is cheap.
+func (p *problem) swaps(s *state, steps []step) []step {
+	for from := range p.cands {
+		if s.spot[from] == 0 {
+			continue
+		}
+		for to := range p.cands {
+			if to != from && s.hedge[to] > 0 {
+				steps = append(steps, step{kind: 6, from: from, to: to})
+			}
+		}
+	}
+	return steps
+}
+
+// key identifies a division.
+func (p *problem) key(s *state) string {
+	var b strings.Builder
+	for i := range p.cands {
+		if s.total(i) > 0 {
+			fmt.Fprintf(&b, "%d:%d/%d/%d;", i, s.od[i], s.spot[i], s.hedge[i])
+		}
+	}
+	return b.String()
+}
