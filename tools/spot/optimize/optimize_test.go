@@ -241,7 +241,9 @@ func TestDeterministic(t *testing.T) {
 	apps2 := slices.Clone(apps)
 	for i := range apps2 {
 		apps2[i].Clusters = slices.Clone(apps2[i].Clusters)
-		rng.Shuffle(len(apps2[i].Clusters), func(x, y int) { apps2[i].Clusters[x], apps2[i].Clusters[y] = apps2[i].Clusters[y], apps2[i].Clusters[x] })
+		rng.Shuffle(len(apps2[i].Clusters), func(x, y int) {
+			apps2[i].Clusters[x], apps2[i].Clusters[y] = apps2[i].Clusters[y], apps2[i].Clusters[x]
+		})
 	}
 	b, err := Optimize(context.Background(), shuffled, apps2, Options{Now: now, RecoveryMinutes: 3, Parallelism: 8})
 	if err != nil {
