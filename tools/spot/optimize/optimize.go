@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,24 +27,63 @@ func Optimize(ctx context.Context, clusters []Cluster, apps []App, opts Options)
 	if err != nil {
 		return nil, err
 	}
-	plans := make([]Plan, len(apps))
-	errs := make([]error, len(apps))
-	g, ctx := errgroup.WithContext(ctx)
 	par := opts.Parallelism
 	if par <= 0 {
 		par = runtime.GOMAXPROCS(0)
 	}
-	g.SetLimit(par)
-	for i := range apps {
-		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			plans[i], errs[i] = planApp(clusters, idx, &apps[i], opts)
-			return nil
-		})
+	plans := make([]Plan, len(apps))
+	errs := make([]error, len(apps))
+	probs := make([]*problem, len(apps))
+	run := func(n int, f func(i int)) error {
+		g, ctx := errgroup.WithContext(ctx)
+		g.SetLimit(par)
+		for i := 0; i < n; i++ {
+			g.Go(func() error {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				f(i)
+				return nil
+			})
+		}
+		return g.Wait()
 	}
-	if err := g.Wait(); err != nil {
+	if err := run(len(apps), func(i int) {
+		plans[i].App = apps[i].Name
+		probs[i], errs[i] = buildProblem(clusters, idx, &apps[i], opts)
+	}); err != nil {
+		return nil, err
+	}
+	// Apps with the same problem (objective, clusters and their figures)
+	// have the same optimum: solve each problem once.
+	groups := map[string]int{}
+	var firsts []int
+	group := make([]int, len(apps))
+	for i, p := range probs {
+		if p == nil {
+			continue
+		}
+		k := p.fingerprint()
+		g, ok := groups[k]
+		if !ok {
+			g = len(firsts)
+			groups[k] = g
+			firsts = append(firsts, i)
+		}
+		group[i] = g
+	}
+	optima := make([][]Assignment, len(firsts))
+	if err := run(len(firsts), func(g int) {
+		p := probs[firsts[g]]
+		optima[g] = p.assignments(p.solve(p.scratch()))
+	}); err != nil {
+		return nil, err
+	}
+	if err := run(len(apps), func(i int) {
+		if probs[i] != nil {
+			plans[i] = finish(probs[i], &apps[i], optima[group[i]], opts)
+		}
+	}); err != nil {
 		return nil, err
 	}
 	var msgs []string
@@ -90,6 +130,7 @@ type cand struct {
 	domain   int
 	spotOK   bool
 	fallback bool
+	share    float64 // of its spot replicas one reclaim takes (0: all)
 	a        float64 // spot availability
 	eSpot    float64 // expected USD/h of a spot replica (with fall-back if any)
 	eHedge   float64 // expected USD/h of a hedge replica
@@ -120,15 +161,18 @@ type problem struct {
 type state struct {
 	od, spot, hedge []int
 	regionUsed      []int
-	// expAll is what a reclaim in the domain takes (spot and hedge),
-	// expDown what waits while it is down (hedge, spot without fall-back).
+	// expAll is what a reclaim in the domain takes (spot and hedge, or
+	// the cluster's reclaim share of them), expDown what waits while it is
+	// down (hedge, spot without fall-back); took is each cluster's part
+	// of expAll.
 	expAll, expDown []int
+	took            []int
 	h               int
 }
 
 func (s *state) clone() *state {
 	return &state{od: slices.Clone(s.od), spot: slices.Clone(s.spot), hedge: slices.Clone(s.hedge), regionUsed: slices.Clone(s.regionUsed),
-		expAll: slices.Clone(s.expAll), expDown: slices.Clone(s.expDown), h: s.h}
+		expAll: slices.Clone(s.expAll), expDown: slices.Clone(s.expDown), took: slices.Clone(s.took), h: s.h}
 }
 
 func (s *state) total(i int) int { return s.od[i] + s.spot[i] + s.hedge[i] }
@@ -142,7 +186,12 @@ func (p *problem) add(s *state, i, od, spot, hedge int) {
 	s.spot[i] += spot
 	s.hedge[i] += hedge
 	s.regionUsed[c.region] += od + spot + hedge
-	s.expAll[c.domain] += spot + hedge
+	took := s.spot[i] + s.hedge[i]
+	if c.share > 0 && c.share < 1 {
+		took = int(math.Ceil(c.share*float64(took) - 1e-9))
+	}
+	s.expAll[c.domain] += took - s.took[i]
+	s.took[i] = took
 	s.expDown[c.domain] += hedge
 	if !c.fallback {
 		s.expDown[c.domain] += spot
@@ -178,8 +227,8 @@ func (p *problem) risk(s *state, buf []float64) float64 {
 func (p *problem) riskShortfall(s *state, buf []float64) (float64, float64) {
 	h := s.h
 	top := 0
-	for _, x := range s.expAll {
-		top += x
+	for d, x := range s.expAll {
+		top += max(x, s.expDown[d])
 	}
 	if cap(buf) < 2*(top+1) {
 		buf = make([]float64, 2*(top+1))
@@ -190,13 +239,13 @@ func (p *problem) riskShortfall(s *state, buf []float64) (float64, float64) {
 	dist[0] = 1
 	reach := 0
 	for d, all := range s.expAll {
-		if all == 0 {
+		down := s.expDown[d]
+		if all == 0 && down == 0 {
 			continue
 		}
-		down := s.expDown[d]
 		r := p.domains[d]
 		up := 1 - r.recovering - r.down
-		clear(next[:min(reach+all, top)+1])
+		clear(next[:min(reach+max(all, down), top)+1])
 		for k := 0; k <= reach; k++ {
 			pr := dist[k]
 			if pr == 0 {
@@ -206,7 +255,7 @@ func (p *problem) riskShortfall(s *state, buf []float64) (float64, float64) {
 			next[k+all] += pr * r.recovering
 			next[k+down] += pr * r.down
 		}
-		reach += all
+		reach += max(all, down)
 		dist, next = next, dist
 	}
 	risk, short := 0.0, 0.0
@@ -281,7 +330,7 @@ func buildProblem(clusters []Cluster, idx map[string]int, app *App, opts Options
 			dr.recovering = min(1-dr.down, max(dr.recovering, rate*recovery))
 		}
 		k := cand{name: c.Name, cap: clusterCap, region: r, domain: d, spotOK: c.SpotKnown && c.SpotPrice < c.OnDemandPrice,
-			fallback: c.Fallback, a: a, pOD: c.OnDemandPrice}
+			fallback: c.Fallback, share: c.ReclaimShare, a: a, pOD: c.OnDemandPrice}
 		if c.Capacity > 0 {
 			k.cap = min(k.cap, c.Capacity)
 		}
@@ -317,18 +366,15 @@ func buildProblem(clusters []Cluster, idx map[string]int, app *App, opts Options
 	return p, nil
 }
 
-func planApp(clusters []Cluster, idx map[string]int, app *App, opts Options) (Plan, error) {
+// finish completes an app's plan from the optimum of its problem: the
+// figures of the optimum and of the current division, and the
+// rebalancing limits.
+func finish(p *problem, app *App, optimum []Assignment, opts Options) Plan {
 	o := app.Objective
 	plan := Plan{App: app.Name}
-	p, err := buildProblem(clusters, idx, app, opts)
-	if err != nil {
-		return plan, err
-	}
-
-	// Scratch for the risk: the exposure never exceeds N plus the hedge.
-	buf := make([]float64, 2*(o.Replicas+p.maxHedge+2))
-	best := p.solve(buf)
-	plan.Optimum = p.assignments(best)
+	buf := p.scratch()
+	best, _ := p.fromAssignments(optimum)
+	plan.Optimum = optimum
 	plan.OptimumCost, plan.OptimumRisk = p.cost(best), p.risk(best, buf)
 
 	cur, curValid := p.fromAssignments(app.Current)
@@ -385,7 +431,32 @@ func planApp(clusters []Cluster, idx map[string]int, app *App, opts Options) (Pl
 		plan.Weights = append(plan.Weights, Weight{Cluster: a.Cluster, Weight: a.Replicas()})
 		plan.Replicas += a.Replicas()
 	}
-	return plan, nil
+	return plan
+}
+
+// scratch is a buffer for the risk: the exposure never exceeds N plus the
+// hedge.
+func (p *problem) scratch() []float64 {
+	return make([]float64, 2*(p.n+p.maxHedge+2))
+}
+
+// fingerprint identifies a problem: everything the search reads.
+func (p *problem) fingerprint() string {
+	var b strings.Builder
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	fmt.Fprintf(&b, "%d/%d/%d/%s|", p.n, p.floor, p.maxHedge, f(p.budget))
+	for _, c := range p.regionCap {
+		fmt.Fprintf(&b, "%d,", c)
+	}
+	b.WriteString("|")
+	for _, d := range p.domains {
+		b.WriteString(f(d.recovering) + "," + f(d.down) + ";")
+	}
+	b.WriteString("|")
+	for _, c := range p.cands {
+		fmt.Fprintf(&b, "%s,%d,%d,%d,%t,%t,%s,%s,%s,%s,%s;", c.name, c.cap, c.region, c.domain, c.spotOK, c.fallback, f(c.share), f(c.a), f(c.eSpot), f(c.eHedge), f(c.pOD))
+	}
+	return b.String()
 }
 
 // meets says a state meets the objective: N primaries, the floor, the
@@ -437,7 +508,7 @@ func (p *problem) fromAssignments(as []Assignment) (*state, bool) {
 func (p *problem) empty() *state {
 	n := len(p.cands)
 	return &state{od: make([]int, n), spot: make([]int, n), hedge: make([]int, n), regionUsed: make([]int, len(p.regionCap)),
-		expAll: make([]int, len(p.domains)), expDown: make([]int, len(p.domains))}
+		expAll: make([]int, len(p.domains)), expDown: make([]int, len(p.domains)), took: make([]int, n)}
 }
 
 func (p *problem) assignments(s *state) []Assignment {
@@ -463,8 +534,8 @@ func normalize(as []Assignment) []Assignment {
 }
 
 // destinations lists candidate clusters in order of expected spot cost,
-// keeping the cheapest few of each domain: the others can only be worse
-// destinations (same failure, higher cost).
+// keeping the cheapest few of each domain (clusters of a domain fail
+// together; beyond a few, the dearer ones are not worth a look).
 func (p *problem) destinations() []int {
 	order := make([]int, len(p.cands))
 	for i := range order {
@@ -481,12 +552,12 @@ func (p *problem) destinations() []int {
 	var out []int
 	for _, i := range order {
 		d := p.cands[i].domain
-		if perDomain[d] >= 2 || p.cands[i].cap == 0 {
+		if perDomain[d] >= 4 || p.cands[i].cap == 0 {
 			continue
 		}
 		perDomain[d]++
 		out = append(out, i)
-		if len(out) >= 24 {
+		if len(out) >= 32 {
 			break
 		}
 	}
@@ -622,21 +693,26 @@ func (p *problem) solve(buf []float64) *state {
 	allOD := p.empty()
 	greedy(allOD, p.n, true, false)
 	starts = append(starts, allOD)
-	// Concentrated in one of the cheapest domains: a reliable zone can
-	// hold the app alone where spreading would expose two.
-	seen := map[int]bool{}
+	// Concentrated in one of the cheapest clusters (then its domain): a
+	// reliable zone can hold the app alone where spreading would expose
+	// two; and the same with the hedge beside them, which covers a
+	// reclaim that takes only a share of a cluster's replicas.
+	tops := 0
 	for _, first := range p.dest {
-		d := p.cands[first].domain
-		if seen[d] || !p.cands[first].spotOK {
+		if !p.cands[first].spotOK {
 			continue
 		}
-		seen[d] = true
-		if len(seen) > 4 {
+		if tops++; tops > 4 {
 			break
 		}
+		d := p.cands[first].domain
 		s := p.empty()
 		greedy(s, p.floor, true, false)
 		left := p.n - p.floor
+		for left > 0 && p.room(s, first) {
+			put(s, first, false)
+			left--
+		}
 		for _, i := range p.dest {
 			for left > 0 && p.cands[i].domain == d && p.cands[i].spotOK && p.room(s, i) {
 				put(s, i, false)
@@ -645,6 +721,14 @@ func (p *problem) solve(buf []float64) *state {
 		}
 		greedy(s, left, false, false)
 		starts = append(starts, s)
+		if p.maxHedge > 0 {
+			h := s.clone()
+			for h.hedges() < p.maxHedge && p.room(h, first) {
+				p.apply(h, step{kind: 0, to: first})
+			}
+			cheapHedges(h)
+			starts = append(starts, h)
+		}
 	}
 
 	var best *state
@@ -668,7 +752,11 @@ func (p *problem) solve(buf []float64) *state {
 
 // step is one change considered by repair and prune.
 type step struct {
-	kind     int // 0 add hedge, 1 spot→od in place, 2 move spot, 3 move hedge, 4 remove hedge, 5 od→spot in place, 6 swap spot (from) and hedge (to)
+	// 0 add hedge, 1 spot→od in place, 2 move spot, 3 move hedge, 4 remove
+	// hedge, 5 od→spot in place, 6 swap spot (from) and hedge (to), 7 a
+	// spot replica becomes a hedge in place and an on-demand one starts
+	// elsewhere, 8 a spot replica moves to on-demand elsewhere.
+	kind     int
 	from, to int
 }
 
@@ -691,6 +779,12 @@ func (p *problem) apply(s *state, st step) {
 	case 6:
 		p.add(s, st.from, 0, -1, 1)
 		p.add(s, st.to, 0, 1, -1)
+	case 7:
+		p.add(s, st.from, 0, -1, 1)
+		p.add(s, st.to, 1, 0, 0)
+	case 8:
+		p.add(s, st.from, 0, -1, 0)
+		p.add(s, st.to, 1, 0, 0)
 	}
 }
 
@@ -710,6 +804,12 @@ func (p *problem) undo(s *state, st step) {
 		p.apply(s, step{kind: 1, from: st.from})
 	case 6:
 		p.apply(s, step{kind: 6, from: st.to, to: st.from})
+	case 7:
+		p.add(s, st.to, -1, 0, 0)
+		p.add(s, st.from, 0, 1, -1)
+	case 8:
+		p.add(s, st.to, -1, 0, 0)
+		p.add(s, st.from, 0, 1, 0)
 	}
 }
 
@@ -740,13 +840,17 @@ func (p *problem) stepCost(st step) float64 {
 		return c(st.from).eSpot - c(st.from).pOD
 	case 6:
 		return c(st.to).eSpot + c(st.from).eHedge - c(st.from).eSpot - c(st.to).eHedge
+	case 7:
+		return c(st.from).eHedge + c(st.to).pOD - c(st.from).eSpot
+	case 8:
+		return c(st.to).pOD - c(st.from).eSpot
 	}
 	return 0
 }
 
-// repair lowers the risk until it is within the budget, each time taking
-// the step that removes the most risk per dollar (a free step first); when
-// no single step lowers the risk, the one that lowers the expected
+// repair lowers the risk until it is within the budget: the cheapest step
+// that brings it within, else the step that removes the most risk per
+// dollar (a free step first), else the one that lowers the expected
 // shortfall most per dollar.
 func (p *problem) repair(s *state, buf []float64) {
 	risk, short := p.riskShortfall(s, buf)
@@ -765,6 +869,12 @@ func (p *problem) repair(s *state, buf []float64) {
 					if p.cands[to].spotOK && p.movable(s, from, to) {
 						steps = append(steps, step{kind: 2, from: from, to: to})
 					}
+					if p.movable(s, from, to) {
+						steps = append(steps, step{kind: 8, from: from, to: to})
+					}
+					if h < p.maxHedge && to != from && p.room(s, to) {
+						steps = append(steps, step{kind: 7, from: from, to: to})
+					}
 				}
 			}
 			if s.hedge[from] > 0 {
@@ -778,7 +888,7 @@ func (p *problem) repair(s *state, buf []float64) {
 		steps = p.swaps(s, steps)
 		type choice struct {
 			idx         int
-			tier        int // 0 free risk gain, 1 risk gain, 2 free shortfall gain, 3 shortfall gain
+			tier        int // -2 ends the repair, 0 free risk gain, 1 risk gain, 2 free shortfall gain, 3 shortfall gain
 			score       float64
 			risk, short float64
 		}
@@ -791,6 +901,9 @@ func (p *problem) repair(s *state, buf []float64) {
 			free := dc <= 1e-12
 			var c choice
 			switch {
+			case r <= p.budget:
+				// A step that completes the repair: the cheapest wins.
+				c = choice{k, -2, -dc, r, sh}
 			case risk-r > 1e-15:
 				c = choice{k, 1, (risk - r) / math.Max(dc, 1e-12), r, sh}
 			case short-sh > 1e-15 && r <= risk+1e-15:
@@ -798,7 +911,7 @@ func (p *problem) repair(s *state, buf []float64) {
 			default:
 				continue
 			}
-			if free {
+			if free && c.tier > -2 {
 				c.tier--
 				c.score = -dc // among free steps, the one that saves most
 			}

@@ -269,6 +269,7 @@ func TestNearBruteForce(t *testing.T) {
 			c := gpu(string(rune('a'+i)), []string{"r1", "r2"}[rng.IntN(2)], []string{"z1", "z2", "z3"}[rng.IntN(3)], 0.2+0.79*rng.Float64(), 0.3*rng.Float64())
 			c.Fallback = rng.IntN(4) > 0
 			c.SpotPrice = 0.3 + 1.5*rng.Float64()
+			c.ReclaimShare = []float64{0, 0, 0.5, 1.0 / 3}[rng.IntN(4)]
 			clusters = append(clusters, c)
 		}
 		o := Objective{Replicas: 1 + rng.IntN(3), Availability: []float64{0.99, 0.999, 0.9999}[rng.IntN(3)],

@@ -60,3 +60,26 @@ func BenchmarkOptimize(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOptimizeNineZones plans one app over nine single-zone clusters:
+// the call the simulator makes at every rebalance round.
+func BenchmarkOptimizeNineZones(b *testing.B) {
+	var clusters []Cluster
+	zones := []string{"us-east-1a", "us-east-1c", "us-east-1d", "us-east-1f", "us-east-2a", "us-east-2b", "us-west-2a", "us-west-2b", "us-west-2c"}
+	for i, z := range zones {
+		clusters = append(clusters, Cluster{Name: "gpu-" + z, Region: z[:len(z)-1], Domain: z, SpotPrice: 0.612, OnDemandPrice: 3.06, SpotKnown: true,
+			Availability: 0.2 + 0.08*float64(i), InterruptionsPerHour: 0.1, Fallback: true})
+	}
+	var names []string
+	for _, c := range clusters {
+		names = append(names, c.Name)
+	}
+	app := App{Name: "a", Clusters: names, Objective: Objective{Replicas: 6, Availability: 0.999, MaxClusterShare: 0.5, MaxHedge: 2,
+		Limits: Limits{MinSaving: 0.05, MinInterval: 30 * time.Minute, MaxMovesPerDay: 12}}}
+	opts := Options{Now: time.Date(2023, 2, 20, 0, 0, 0, 0, time.UTC), RecoveryMinutes: 3, Parallelism: 1}
+	for b.Loop() {
+		if _, err := Optimize(context.Background(), clusters, []App{app}, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

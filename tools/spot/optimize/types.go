@@ -27,6 +27,11 @@ type Cluster struct {
 	// InterruptionsPerHour is the expected number of spot reclaims per
 	// hour (each takes every spot replica of the domain).
 	InterruptionsPerHour float64
+	// ReclaimShare is the share of the cluster's spot replicas one reclaim
+	// takes: 1/zones when the cluster spreads an app's replicas over its
+	// zones (Karpenter with a zone topology spread) and a reclaim hits one
+	// zone. 0 means all of them.
+	ReclaimShare float64
 	// Capacity is the most replicas one app may get here; 0 is no limit.
 	Capacity int
 	// Fallback says the cluster's autoscaler replaces reclaimed or
