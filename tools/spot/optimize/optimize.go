@@ -33,7 +33,6 @@ func Optimize(ctx context.Context, clusters []Cluster, apps []App, opts Options)
 	}
 	plans := make([]Plan, len(apps))
 	errs := make([]error, len(apps))
-	probs := make([]*problem, len(apps))
 	run := func(n int, f func(i int)) error {
 		g, ctx := errgroup.WithContext(ctx)
 		g.SetLimit(par)
@@ -48,41 +47,47 @@ func Optimize(ctx context.Context, clusters []Cluster, apps []App, opts Options)
 		}
 		return g.Wait()
 	}
-	if err := run(len(apps), func(i int) {
-		plans[i].App = apps[i].Name
-		probs[i], errs[i] = buildProblem(clusters, idx, &apps[i], opts)
-	}); err != nil {
-		return nil, err
-	}
-	// Apps with the same problem (objective, clusters and their figures)
-	// have the same optimum: solve each problem once.
-	groups := map[string]int{}
+	// Apps of one class (objective, clusters allowed, and what they hold
+	// in clusters without signals) have the same problem and the same
+	// optimum: build and solve each class once.
+	classes := map[string]int{}
 	var firsts []int
-	group := make([]int, len(apps))
-	for i, p := range probs {
-		if p == nil {
-			continue
-		}
-		k := p.fingerprint()
-		g, ok := groups[k]
+	class := make([]int, len(apps))
+	for i := range apps {
+		plans[i].App = apps[i].Name
+		k := classKey(clusters, idx, &apps[i])
+		c, ok := classes[k]
 		if !ok {
-			g = len(firsts)
-			groups[k] = g
+			c = len(firsts)
+			classes[k] = c
 			firsts = append(firsts, i)
 		}
-		group[i] = g
+		class[i] = c
 	}
-	optima := make([][]Assignment, len(firsts))
-	if err := run(len(firsts), func(g int) {
-		p := probs[firsts[g]]
-		optima[g] = p.assignments(p.solve(p.scratch()))
+	probs := make([]*problem, len(firsts))
+	optima := make([]optimum, len(firsts))
+	classErr := make([]error, len(firsts))
+	if err := run(len(firsts), func(c int) {
+		p, err := buildProblem(clusters, idx, &apps[firsts[c]], opts)
+		if err != nil {
+			classErr[c] = err
+			return
+		}
+		probs[c] = p
+		buf := p.scratch()
+		best := p.solve(buf)
+		optima[c] = optimum{assignments: p.assignments(best), cost: p.cost(best), risk: p.risk(best, buf), meets: p.meets(best, buf)}
 	}); err != nil {
 		return nil, err
 	}
 	if err := run(len(apps), func(i int) {
-		if probs[i] != nil {
-			plans[i] = finish(probs[i], &apps[i], optima[group[i]], opts)
+		c := class[i]
+		if classErr[c] != nil {
+			// The class's error names its first app: name this one.
+			_, errs[i] = buildProblem(clusters, idx, &apps[i], opts)
+			return
 		}
+		plans[i] = finish(probs[c], &apps[i], &optima[c], opts)
 	}); err != nil {
 		return nil, err
 	}
@@ -111,9 +116,11 @@ func indexClusters(clusters []Cluster) (map[string]int, error) {
 		if !(c.OnDemandPrice > 0) {
 			msgs = append(msgs, fmt.Sprintf("cluster %s: on-demand price %v is not a price", c.Name, c.OnDemandPrice))
 		}
-		if c.SpotKnown && (!(c.SpotPrice > 0) || c.Availability < 0 || c.Availability > 1 || c.InterruptionsPerHour < 0 ||
-			math.IsNaN(c.Availability) || math.IsNaN(c.InterruptionsPerHour) || math.IsInf(c.InterruptionsPerHour, 0)) {
-			msgs = append(msgs, fmt.Sprintf("cluster %s: spot price %v, availability %v, interruptions/h %v: not a price, a share in 0..1 and a rate", c.Name, c.SpotPrice, c.Availability, c.InterruptionsPerHour))
+		rate := func(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }
+		if c.SpotKnown && (!(c.SpotPrice > 0) || !(c.Availability >= 0 && c.Availability <= 1) || !rate(c.InterruptionsPerHour) || !rate(c.OutagesPerHour) ||
+			!(c.ReclaimShare >= 0 && c.ReclaimShare <= 1)) {
+			msgs = append(msgs, fmt.Sprintf("cluster %s: spot price %v, availability %v, reclaims/h %v, outages/h %v, reclaim share %v: not a price, a share in 0..1, two rates and a share",
+				c.Name, c.SpotPrice, c.Availability, c.InterruptionsPerHour, c.OutagesPerHour, c.ReclaimShare))
 		}
 	}
 	if len(msgs) > 0 {
@@ -125,7 +132,8 @@ func indexClusters(clusters []Cluster) (map[string]int, error) {
 // cand is a cluster as one app sees it.
 type cand struct {
 	name     string
-	cap      int // replicas the app may hold here
+	cap      int // primaries the app may hold here (the share cap)
+	capacity int // replicas of any kind the cluster takes
 	region   int
 	domain   int
 	spotOK   bool
@@ -139,7 +147,8 @@ type cand struct {
 
 // domainRisk are a failure domain's probabilities at a random minute.
 type domainRisk struct {
-	recovering float64 // a reclaim in progress: every spot replica is unready
+	recovering float64 // a zone's reclaim in progress: its share of the spot replicas is unready
+	outage     float64 // a reclaim of all the domain's spot in progress: every spot replica is unready
 	down       float64 // spot gone: hedges and spot without fall-back wait
 }
 
@@ -153,6 +162,8 @@ type problem struct {
 	// dest are the candidates worth considering as destinations, by
 	// expected spot cost (the best of each domain first).
 	dest []int
+	// pos finds a candidate by cluster name.
+	pos map[string]int
 }
 
 // state is a division of one app. Besides the counts per cluster it keeps
@@ -167,12 +178,14 @@ type state struct {
 	// of expAll.
 	expAll, expDown []int
 	took            []int
-	h               int
+	// expFull is what an outage of the whole domain takes.
+	expFull []int
+	h       int
 }
 
 func (s *state) clone() *state {
 	return &state{od: slices.Clone(s.od), spot: slices.Clone(s.spot), hedge: slices.Clone(s.hedge), regionUsed: slices.Clone(s.regionUsed),
-		expAll: slices.Clone(s.expAll), expDown: slices.Clone(s.expDown), took: slices.Clone(s.took), h: s.h}
+		expAll: slices.Clone(s.expAll), expDown: slices.Clone(s.expDown), took: slices.Clone(s.took), expFull: slices.Clone(s.expFull), h: s.h}
 }
 
 func (s *state) total(i int) int { return s.od[i] + s.spot[i] + s.hedge[i] }
@@ -185,13 +198,14 @@ func (p *problem) add(s *state, i, od, spot, hedge int) {
 	s.od[i] += od
 	s.spot[i] += spot
 	s.hedge[i] += hedge
-	s.regionUsed[c.region] += od + spot + hedge
+	s.regionUsed[c.region] += od + spot
 	took := s.spot[i] + s.hedge[i]
 	if c.share > 0 && c.share < 1 {
 		took = int(math.Ceil(c.share*float64(took) - 1e-9))
 	}
 	s.expAll[c.domain] += took - s.took[i]
 	s.took[i] = took
+	s.expFull[c.domain] += spot + hedge
 	s.expDown[c.domain] += hedge
 	if !c.fallback {
 		s.expDown[c.domain] += spot
@@ -199,9 +213,23 @@ func (p *problem) add(s *state, i, od, spot, hedge int) {
 	s.h += hedge
 }
 
+// room says cluster i can take one more primary: under its share cap,
+// its region's, and its capacity.
 func (p *problem) room(s *state, i int) bool {
-	c := p.cands[i]
-	return s.total(i) < c.cap && s.regionUsed[c.region] < p.regionCap[c.region]
+	c := &p.cands[i]
+	return s.od[i]+s.spot[i] < c.cap && s.total(i) < c.capacity && s.regionUsed[c.region] < p.regionCap[c.region]
+}
+
+// roomHedge says cluster i can take one more hedge: the share caps are
+// about the N replicas that must be ready; a hedge only needs capacity.
+func (p *problem) roomHedge(s *state, i int) bool {
+	return s.total(i) < p.cands[i].capacity
+}
+
+// capsOK checks the caps of cluster i and its region.
+func (p *problem) capsOK(s *state, i int) bool {
+	c := &p.cands[i]
+	return s.od[i]+s.spot[i] <= c.cap && s.total(i) <= c.capacity && s.regionUsed[c.region] <= p.regionCap[c.region]
 }
 
 func (p *problem) cost(s *state) float64 {
@@ -214,7 +242,9 @@ func (p *problem) cost(s *state) float64 {
 
 // risk is the expected share of time with fewer than N ready: the chance
 // that the replicas lost at a random minute exceed the hedge, with each
-// failure domain independently up, recovering from a reclaim, or down.
+// failure domain independently up, recovering from a zone's reclaim (its
+// share of the replicas lost) or from an outage of all its spot (all
+// lost), or down.
 func (p *problem) risk(s *state, buf []float64) float64 {
 	r, _ := p.riskShortfall(s, buf)
 	return r
@@ -227,7 +257,7 @@ func (p *problem) risk(s *state, buf []float64) float64 {
 func (p *problem) riskShortfall(s *state, buf []float64) (float64, float64) {
 	h := s.h
 	top := 0
-	for d, x := range s.expAll {
+	for d, x := range s.expFull {
 		top += max(x, s.expDown[d])
 	}
 	if cap(buf) < 2*(top+1) {
@@ -238,24 +268,27 @@ func (p *problem) riskShortfall(s *state, buf []float64) (float64, float64) {
 	clear(dist)
 	dist[0] = 1
 	reach := 0
-	for d, all := range s.expAll {
+	for d, full := range s.expFull {
 		down := s.expDown[d]
-		if all == 0 && down == 0 {
+		if full == 0 && down == 0 {
 			continue
 		}
+		part := s.expAll[d]
 		r := p.domains[d]
-		up := 1 - r.recovering - r.down
-		clear(next[:min(reach+max(all, down), top)+1])
+		up := 1 - r.recovering - r.outage - r.down
+		width := max(full, down)
+		clear(next[:min(reach+width, top)+1])
 		for k := 0; k <= reach; k++ {
 			pr := dist[k]
 			if pr == 0 {
 				continue
 			}
 			next[k] += pr * up
-			next[k+all] += pr * r.recovering
+			next[k+part] += pr * r.recovering
+			next[k+full] += pr * r.outage
 			next[k+down] += pr * r.down
 		}
-		reach += max(all, down)
+		reach += width
 		dist, next = next, dist
 	}
 	risk, short := 0.0, 0.0
@@ -314,30 +347,32 @@ func buildProblem(clusters []Cluster, idx map[string]int, app *App, opts Options
 		if dname == "" {
 			dname = "cluster/" + c.Name
 		}
-		a, rate := c.Availability, c.InterruptionsPerHour
+		a, rate, outages := c.Availability, c.InterruptionsPerHour, c.OutagesPerHour
 		if !c.SpotKnown {
-			a, rate = 0, 0
+			a, rate, outages = 0, 0, 0
 		}
 		d, ok := domains[dname]
 		if !ok {
 			d = len(p.domains)
 			domains[dname] = d
-			p.domains = append(p.domains, domainRisk{down: 1 - a, recovering: min(a, rate*recovery)})
-		} else {
-			// Clusters of one domain share it: keep the worse estimate.
-			dr := &p.domains[d]
-			dr.down = max(dr.down, 1-a)
-			dr.recovering = min(1-dr.down, max(dr.recovering, rate*recovery))
+			p.domains = append(p.domains, domainRisk{down: 1 - a})
 		}
+		// Clusters of one domain share it: keep the worse estimates.
+		dr := &p.domains[d]
+		dr.down = max(dr.down, 1-a)
+		dr.outage = min(1-dr.down, max(dr.outage, outages*recovery))
+		dr.recovering = min(1-dr.down-dr.outage, max(dr.recovering, rate*recovery))
 		k := cand{name: c.Name, cap: clusterCap, region: r, domain: d, spotOK: c.SpotKnown && c.SpotPrice < c.OnDemandPrice,
 			fallback: c.Fallback, share: c.ReclaimShare, a: a, pOD: c.OnDemandPrice}
+		k.capacity = math.MaxInt32
 		if c.Capacity > 0 {
-			k.cap = min(k.cap, c.Capacity)
+			k.capacity = c.Capacity
 		}
 		if !c.SpotKnown {
 			// No new load toward an unknown: keep at most what is there.
-			k.cap = min(k.cap, current[c.Name].Replicas())
+			k.capacity = min(k.capacity, current[c.Name].Replicas())
 		}
+		k.cap = min(k.cap, k.capacity)
 		k.eHedge = a * c.SpotPrice
 		k.eSpot = a * c.SpotPrice
 		if c.Fallback {
@@ -348,7 +383,7 @@ func buildProblem(clusters []Cluster, idx map[string]int, app *App, opts Options
 	// Feasibility: the caps must leave room for N.
 	room := make([]int, len(p.regionCap))
 	for _, c := range p.cands {
-		room[c.region] += c.cap
+		room[c.region] = min(room[c.region]+c.cap, math.MaxInt32)
 	}
 	total := 0
 	for r, x := range room {
@@ -363,39 +398,47 @@ func buildProblem(clusters []Cluster, idx map[string]int, app *App, opts Options
 		return nil, fmt.Errorf("%s", why)
 	}
 	p.dest = p.destinations()
+	p.pos = make(map[string]int, len(p.cands))
+	for i, c := range p.cands {
+		p.pos[c.name] = i
+	}
 	return p, nil
 }
 
 // finish completes an app's plan from the optimum of its problem: the
 // figures of the optimum and of the current division, and the
 // rebalancing limits.
-func finish(p *problem, app *App, optimum []Assignment, opts Options) Plan {
+func finish(p *problem, app *App, opt *optimum, opts Options) Plan {
 	o := app.Objective
 	plan := Plan{App: app.Name}
 	buf := p.scratch()
-	best, _ := p.fromAssignments(optimum)
-	plan.Optimum = optimum
-	plan.OptimumCost, plan.OptimumRisk = p.cost(best), p.risk(best, buf)
+	plan.Optimum = opt.assignments
+	plan.OptimumCost, plan.OptimumRisk = opt.cost, opt.risk
+	optMeets := opt.meets
+	current := normalize(app.Current)
 
 	cur, curValid := p.fromAssignments(app.Current)
 	curMeets := false
 	if curValid {
 		plan.CurrentCost, plan.CurrentRisk = p.cost(cur), p.risk(cur, buf)
-		curMeets = p.meets(cur, buf)
+		// The current division keeps counting as meeting the objective
+		// within the slack: the estimates move with every round, and a
+		// plan on the edge of the budget would otherwise be moved back
+		// and forth.
+		curMeets = p.meetsWithin(cur, buf, min(1, p.budget*max(o.Limits.RiskSlack, 1)))
 	} else {
 		plan.CurrentCost, plan.CurrentRisk = math.NaN(), 1
 	}
-	optMeets := p.meets(best, buf)
 
 	apply := func() {
 		plan.Assignments, plan.Cost, plan.Risk, plan.MeetsObjective = plan.Optimum, plan.OptimumCost, plan.OptimumRisk, optMeets
 	}
 	keep := func(why string) {
 		plan.Held = why
-		plan.Assignments = normalize(app.Current)
+		plan.Assignments = current
 		plan.Cost, plan.Risk, plan.MeetsObjective = plan.CurrentCost, plan.CurrentRisk, curMeets
 	}
-	same := curValid && slices.Equal(plan.Optimum, normalize(app.Current))
+	same := curValid && slices.Equal(plan.Optimum, current)
 	recent, last := 0, time.Time{}
 	for _, t := range app.Moves {
 		if t.After(opts.Now.Add(-24*time.Hour)) && !t.After(opts.Now) {
@@ -423,7 +466,7 @@ func finish(p *problem, app *App, optimum []Assignment, opts Options) Plan {
 	default:
 		apply()
 	}
-	plan.Changed = !slices.Equal(plan.Assignments, normalize(app.Current))
+	plan.Changed = !slices.Equal(plan.Assignments, current)
 	if plan.Changed {
 		plan.Moves = p.explain(app.Current, plan.Assignments)
 	}
@@ -440,33 +483,18 @@ func (p *problem) scratch() []float64 {
 	return make([]float64, 2*(p.n+p.maxHedge+2))
 }
 
-// fingerprint identifies a problem: everything the search reads.
-func (p *problem) fingerprint() string {
-	var b strings.Builder
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	fmt.Fprintf(&b, "%d/%d/%d/%s|", p.n, p.floor, p.maxHedge, f(p.budget))
-	for _, c := range p.regionCap {
-		fmt.Fprintf(&b, "%d,", c)
-	}
-	b.WriteString("|")
-	for _, d := range p.domains {
-		b.WriteString(f(d.recovering) + "," + f(d.down) + ";")
-	}
-	b.WriteString("|")
-	for _, c := range p.cands {
-		fmt.Fprintf(&b, "%s,%d,%d,%d,%t,%t,%s,%s,%s,%s,%s;", c.name, c.cap, c.region, c.domain, c.spotOK, c.fallback, f(c.share), f(c.a), f(c.eSpot), f(c.eHedge), f(c.pOD))
-	}
-	return b.String()
-}
 
 // meets says a state meets the objective: N primaries, the floor, the
 // caps and the availability target.
-func (p *problem) meets(s *state, buf []float64) bool {
+func (p *problem) meets(s *state, buf []float64) bool { return p.meetsWithin(s, buf, p.budget) }
+
+// meetsWithin is meets with another risk budget.
+func (p *problem) meetsWithin(s *state, buf []float64, budget float64) bool {
 	prim, od := 0, 0
 	for i, c := range p.cands {
 		prim += s.od[i] + s.spot[i]
 		od += s.od[i]
-		if s.total(i) > c.cap {
+		if s.od[i]+s.spot[i] > c.cap || s.total(i) > c.capacity {
 			return false
 		}
 	}
@@ -475,7 +503,7 @@ func (p *problem) meets(s *state, buf []float64) bool {
 			return false
 		}
 	}
-	return prim == p.n && od >= p.floor && s.hedges() <= p.maxHedge && p.risk(s, buf) <= p.budget+1e-12
+	return prim == p.n && od >= p.floor && s.hedges() <= p.maxHedge && p.risk(s, buf) <= budget+1e-12
 }
 
 // fromAssignments builds a state from a division; false when it names a
@@ -485,12 +513,8 @@ func (p *problem) fromAssignments(as []Assignment) (*state, bool) {
 	if len(as) == 0 {
 		return s, false
 	}
-	pos := map[string]int{}
-	for i, c := range p.cands {
-		pos[c.name] = i
-	}
 	for _, a := range as {
-		i, ok := pos[a.Cluster]
+		i, ok := p.pos[a.Cluster]
 		if !ok {
 			if a.Replicas() > 0 {
 				return s, false
@@ -508,7 +532,7 @@ func (p *problem) fromAssignments(as []Assignment) (*state, bool) {
 func (p *problem) empty() *state {
 	n := len(p.cands)
 	return &state{od: make([]int, n), spot: make([]int, n), hedge: make([]int, n), regionUsed: make([]int, len(p.regionCap)),
-		expAll: make([]int, len(p.domains)), expDown: make([]int, len(p.domains)), took: make([]int, n)}
+		expAll: make([]int, len(p.domains)), expDown: make([]int, len(p.domains)), took: make([]int, n), expFull: make([]int, len(p.domains))}
 }
 
 func (p *problem) assignments(s *state) []Assignment {
@@ -650,7 +674,7 @@ func (p *problem) solve(buf []float64) *state {
 			if s.hedges() >= p.maxHedge {
 				return
 			}
-			if p.cands[to].spotOK && p.room(s, to) {
+			if p.cands[to].spotOK && p.roomHedge(s, to) {
 				p.apply(s, step{kind: 0, to: to})
 			}
 		}
@@ -661,7 +685,7 @@ func (p *problem) solve(buf []float64) *state {
 	sort.SliceStable(byHedge, func(a, b int) bool { return p.cands[byHedge[a]].eHedge < p.cands[byHedge[b]].eHedge })
 	cheapHedges := func(s *state) {
 		used := map[int]bool{}
-		for d, x := range s.expAll {
+		for d, x := range s.expFull {
 			used[d] = x > 0
 		}
 		for _, to := range byHedge {
@@ -669,7 +693,7 @@ func (p *problem) solve(buf []float64) *state {
 			if s.hedges() >= p.maxHedge {
 				return
 			}
-			if !used[d] && p.cands[to].spotOK && p.room(s, to) {
+			if !used[d] && p.cands[to].spotOK && p.roomHedge(s, to) {
 				p.apply(s, step{kind: 0, to: to})
 				used[d] = true
 			}
@@ -723,7 +747,7 @@ func (p *problem) solve(buf []float64) *state {
 		starts = append(starts, s)
 		if p.maxHedge > 0 {
 			h := s.clone()
-			for h.hedges() < p.maxHedge && p.room(h, first) {
+			for h.hedges() < p.maxHedge && p.roomHedge(h, first) {
 				p.apply(h, step{kind: 0, to: first})
 			}
 			cheapHedges(h)
@@ -755,7 +779,8 @@ type step struct {
 	// 0 add hedge, 1 spot→od in place, 2 move spot, 3 move hedge, 4 remove
 	// hedge, 5 od→spot in place, 6 swap spot (from) and hedge (to), 7 a
 	// spot replica becomes a hedge in place and an on-demand one starts
-	// elsewhere, 8 a spot replica moves to on-demand elsewhere.
+	// elsewhere, 8 a spot replica moves to on-demand elsewhere, 9 an
+	// on-demand replica (from) turns to spot with a hedge added at to.
 	kind     int
 	from, to int
 }
@@ -785,6 +810,9 @@ func (p *problem) apply(s *state, st step) {
 	case 8:
 		p.add(s, st.from, 0, -1, 0)
 		p.add(s, st.to, 1, 0, 0)
+	case 9:
+		p.add(s, st.from, -1, 1, 0)
+		p.add(s, st.to, 0, 0, 1)
 	}
 }
 
@@ -810,16 +838,20 @@ func (p *problem) undo(s *state, st step) {
 	case 8:
 		p.add(s, st.to, -1, 0, 0)
 		p.add(s, st.from, 0, 1, 0)
+	case 9:
+		p.add(s, st.to, 0, 0, -1)
+		p.add(s, st.from, 1, -1, 0)
 	}
 }
 
 // movable says whether a replica can move from one cluster to another
 // under the caps.
 func (p *problem) movable(s *state, from, to int) bool {
-	if from == to || s.total(to) >= p.cands[to].cap {
+	c := &p.cands[to]
+	if from == to || s.od[to]+s.spot[to] >= c.cap || s.total(to) >= c.capacity {
 		return false
 	}
-	rf, rt := p.cands[from].region, p.cands[to].region
+	rf, rt := p.cands[from].region, c.region
 	return rf == rt || s.regionUsed[rt] < p.regionCap[rt]
 }
 
@@ -844,6 +876,8 @@ func (p *problem) stepCost(st step) float64 {
 		return c(st.from).eHedge + c(st.to).pOD - c(st.from).eSpot
 	case 8:
 		return c(st.to).pOD - c(st.from).eSpot
+	case 9:
+		return c(st.from).eSpot - c(st.from).pOD + c(st.to).eHedge
 	}
 	return 0
 }
@@ -858,7 +892,7 @@ func (p *problem) repair(s *state, buf []float64) {
 		var steps []step
 		h := s.hedges()
 		for _, to := range p.dest {
-			if h < p.maxHedge && p.cands[to].spotOK && p.room(s, to) {
+			if h < p.maxHedge && p.cands[to].spotOK && p.roomHedge(s, to) {
 				steps = append(steps, step{kind: 0, to: to})
 			}
 		}
@@ -879,7 +913,7 @@ func (p *problem) repair(s *state, buf []float64) {
 			}
 			if s.hedge[from] > 0 {
 				for _, to := range p.dest {
-					if p.cands[to].spotOK && p.movable(s, from, to) {
+					if p.cands[to].spotOK && to != from && p.roomHedge(s, to) {
 						steps = append(steps, step{kind: 3, from: from, to: to})
 					}
 				}
@@ -895,6 +929,10 @@ func (p *problem) repair(s *state, buf []float64) {
 		best := choice{idx: -1}
 		for k, st := range steps {
 			p.apply(s, st)
+			if !p.stepCapsOK(s, st) {
+				p.undo(s, st)
+				continue
+			}
 			r, sh := p.riskShortfall(s, buf)
 			p.undo(s, st)
 			dc := p.stepCost(st)
@@ -943,6 +981,13 @@ func (p *problem) prune(s *state, buf []float64) {
 			}
 			if s.od[from] > 0 && odTotal > p.floor && c.spotOK {
 				steps = append(steps, step{kind: 5, from: from})
+				if s.hedges() < p.maxHedge {
+					for _, to := range p.dest {
+						if p.cands[to].spotOK && p.roomHedge(s, to) {
+							steps = append(steps, step{kind: 9, from: from, to: to})
+						}
+					}
+				}
 			}
 			if s.spot[from] > 0 {
 				for _, to := range p.dest {
@@ -960,7 +1005,7 @@ func (p *problem) prune(s *state, buf []float64) {
 				continue
 			}
 			p.apply(s, st)
-			ok := p.risk(s, buf) <= p.budget
+			ok := p.stepCapsOK(s, st) && p.risk(s, buf) <= p.budget
 			p.undo(s, st)
 			if ok {
 				bestIdx, bestSave = k, save
@@ -999,4 +1044,63 @@ func (p *problem) key(s *state) string {
 		}
 	}
 	return b.String()
+}
+
+// stepCapsOK checks the caps where a step changed something.
+func (p *problem) stepCapsOK(s *state, st step) bool {
+	switch st.kind {
+	case 0:
+		return p.capsOK(s, st.to)
+	case 1, 4, 5:
+		return p.capsOK(s, st.from)
+	}
+	return p.capsOK(s, st.from) && p.capsOK(s, st.to)
+}
+
+// classKey identifies what an app's problem depends on besides the
+// clusters' figures: its objective, the clusters it may use, and what it
+// holds in clusters without known spot (they keep at most that).
+func classKey(clusters []Cluster, idx map[string]int, app *App) string {
+	o := app.Objective
+	b := make([]byte, 0, 128)
+	b = strconv.AppendInt(b, int64(o.Replicas), 10)
+	for _, f := range []float64{o.Availability, o.MaxClusterShare, o.MaxRegionShare, o.OnDemandFloorShare} {
+		b = append(b, '|')
+		b = strconv.AppendFloat(b, f, 'g', -1, 64)
+	}
+	b = append(b, '|')
+	b = strconv.AppendInt(b, int64(o.OnDemandFloor), 10)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, int64(o.MaxHedge), 10)
+	b = append(b, '|')
+	names := app.Clusters
+	if !slices.IsSorted(names) {
+		names = slices.Clone(names)
+		sort.Strings(names)
+	}
+	for i, n := range names {
+		if i > 0 && names[i-1] == n {
+			continue
+		}
+		b = append(b, n...)
+		if ci, ok := idx[n]; ok && !clusters[ci].SpotKnown {
+			held := 0
+			for _, a := range app.Current {
+				if a.Cluster == n {
+					held += a.Replicas()
+				}
+			}
+			b = append(b, '=')
+			b = strconv.AppendInt(b, int64(held), 10)
+		}
+		b = append(b, ',')
+	}
+	return string(b)
+}
+
+// optimum is a class's best division and its figures.
+type optimum struct {
+	assignments []Assignment
+	cost, risk  float64
+	meets       bool
 }

@@ -56,9 +56,9 @@ func checkPlan(t *testing.T, clusters []Cluster, o Objective, p Plan) {
 		prim += a.OnDemand + a.Spot
 		od += a.OnDemand
 		hedge += a.Hedge
-		perRegion[byName[a.Cluster].Region] += a.Replicas()
-		if o.MaxClusterShare > 0 && a.Replicas() > max(1, int(o.MaxClusterShare*float64(o.Replicas)+1e-9)) {
-			t.Errorf("%s holds %d replicas, over the cluster share %v of %d", a.Cluster, a.Replicas(), o.MaxClusterShare, o.Replicas)
+		perRegion[byName[a.Cluster].Region] += a.OnDemand + a.Spot
+		if o.MaxClusterShare > 0 && a.OnDemand+a.Spot > max(1, int(o.MaxClusterShare*float64(o.Replicas)+1e-9)) {
+			t.Errorf("%s holds %d primaries, over the cluster share %v of %d", a.Cluster, a.OnDemand+a.Spot, o.MaxClusterShare, o.Replicas)
 		}
 	}
 	for r, n := range perRegion {

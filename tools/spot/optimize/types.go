@@ -25,8 +25,14 @@ type Cluster struct {
 	// be had over the plan's horizon.
 	Availability float64
 	// InterruptionsPerHour is the expected number of spot reclaims per
-	// hour (each takes every spot replica of the domain).
+	// hour, each taking ReclaimShare of the cluster's spot replicas (all
+	// of them when ReclaimShare is 0).
 	InterruptionsPerHour float64
+	// OutagesPerHour is the expected number of reclaims per hour that
+	// take all the cluster's spot at once (the last of its zones going,
+	// with the replicas moved there as the others went). 0 for a
+	// single-zone cluster, whose reclaims InterruptionsPerHour counts.
+	OutagesPerHour float64
 	// ReclaimShare is the share of the cluster's spot replicas one reclaim
 	// takes: 1/zones when the cluster spreads an app's replicas over its
 	// zones (Karpenter with a zone topology spread) and a reclaim hits one
@@ -48,9 +54,10 @@ type Objective struct {
 	// Availability is the target share of time with N replicas ready
 	// (0.999 is 99.9 %).
 	Availability float64
-	// MaxClusterShare and MaxRegionShare cap the replicas (hedge
-	// included) one cluster or one region may hold, as a share of N; at
-	// least one replica is always allowed. 0 is no cap.
+	// MaxClusterShare and MaxRegionShare cap the replicas that must be
+	// ready (on-demand and spot; not the hedge) one cluster or one region
+	// may hold, as a share of N; at least one is always allowed. 0 is no
+	// cap. The hedge is extra: it needs capacity, not a share.
 	MaxClusterShare, MaxRegionShare float64
 	// OnDemandFloor is the number of replicas always on on-demand, and
 	// OnDemandFloorShare the same as a share of N; the larger applies.
@@ -74,6 +81,11 @@ type Limits struct {
 	// MaxMovesPerDay caps the moves of the app in any 24 hours; 0 is no
 	// cap. It holds even when the current plan misses the objective.
 	MaxMovesPerDay int
+	// RiskSlack lets the current division keep counting as meeting the
+	// objective while its risk is at most RiskSlack times the budget
+	// (1 − target); below 1 counts as 1. A plan is always made to meet
+	// the budget itself.
+	RiskSlack float64
 }
 
 // Assignment is an app's replicas in one cluster.
