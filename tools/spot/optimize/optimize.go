@@ -329,6 +329,10 @@ func buildProblem(clusters []Cluster, idx map[string]int, app *App, opts Options
 	clusterCap := capOf(o.MaxClusterShare, o.Replicas)
 	regionCap := capOf(o.MaxRegionShare, o.Replicas)
 	recovery := max(opts.RecoveryMinutes, 0) / 60
+	outageRecovery := recovery
+	if opts.OutageRecoveryMinutes > 0 {
+		outageRecovery = opts.OutageRecoveryMinutes / 60
+	}
 	var missing []string
 	for _, name := range names {
 		ci, ok := idx[name]
@@ -360,8 +364,14 @@ func buildProblem(clusters []Cluster, idx map[string]int, app *App, opts Options
 		// Clusters of one domain share it: keep the worse estimates.
 		dr := &p.domains[d]
 		dr.down = max(dr.down, 1-a)
-		dr.outage = min(1-dr.down, max(dr.outage, outages*recovery))
-		dr.recovering = min(1-dr.down-dr.outage, max(dr.recovering, rate*recovery))
+		// A reclaim that takes all of a cluster's spot leaves nowhere to
+		// go but on-demand.
+		partial := recovery
+		if c.ReclaimShare <= 0 || c.ReclaimShare >= 1 {
+			partial = outageRecovery
+		}
+		dr.outage = min(1-dr.down, max(dr.outage, outages*outageRecovery))
+		dr.recovering = min(1-dr.down-dr.outage, max(dr.recovering, rate*partial))
 		k := cand{name: c.Name, cap: clusterCap, region: r, domain: d, spotOK: c.SpotKnown && c.SpotPrice < c.OnDemandPrice,
 			fallback: c.Fallback, share: c.ReclaimShare, a: a, pOD: c.OnDemandPrice}
 		k.capacity = math.MaxInt32

@@ -121,9 +121,15 @@ type Options struct {
 	// Now is the time of the decision.
 	Now time.Time
 	// RecoveryMinutes is how long a reclaimed spot replica stays unready
-	// when its cluster falls back at once: node and pod start-up less the
-	// interruption notice (2 min on AWS), at least 0.
-	RecoveryMinutes float64
+	// when its cluster replaces it at once on spot elsewhere (another
+	// zone): start-up less the interruption notice (2 min on AWS), at
+	// least 0. OutageRecoveryMinutes is the same when the cluster has no
+	// spot left and falls back to on-demand (the failed spot launch comes
+	// first); RecoveryMinutes when 0. A single-zone cluster's reclaims are
+	// outages: its figures should come as InterruptionsPerHour with
+	// ReclaimShare 0, and are counted with RecoveryMinutes unless
+	// OutageRecoveryMinutes is set.
+	RecoveryMinutes, OutageRecoveryMinutes float64
 	// Parallelism bounds the apps planned at once; 0 is GOMAXPROCS.
 	Parallelism int
 }

@@ -277,25 +277,23 @@ type reclaimWatcher interface {
 	reclaimed(s *appSim, k, t int)
 }
 
-// takeOver ends consolidations whose spot replacement is ready.
+// takeOver ends consolidations whose spot replacement is ready: the
+// on-demand instance goes, the replacement becomes an ordinary replica.
 func (s *appSim) takeOver(t int) {
 	for i := range s.insts {
 		in := &s.insts[i]
 		if in.replaces >= 0 && int(in.readyAt) <= t && in.reclaimAt < 0 {
-			s.remove(in.replaces)
-			// remove may have moved elements; find this one again.
-			for j := range s.insts {
-				if s.insts[j].id == in.id {
-					s.insts[j].replaces = -1
-				}
-			}
-			s.takeOver(t)
+			old := in.replaces
+			in.replaces = -1
+			s.remove(old)
+			s.takeOver(t) // remove moved the slice: start again
 			return
 		}
 	}
 }
 
-// remove deletes an instance by id (and a replacement meant for it).
+// remove deletes an instance by id, and a replacement still starting for
+// it (which has nothing left to replace).
 func (s *appSim) remove(id int32) {
 	out := s.insts[:0]
 	for _, in := range s.insts {

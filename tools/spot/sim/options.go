@@ -97,6 +97,9 @@ type Options struct {
 
 	// Policies to compare; all when empty.
 	Policies []Policy
+	// FlotillaTargets adds flotilla at other availability targets (every
+	// app's objective set to each), to draw its cost/availability curve.
+	FlotillaTargets []float64
 	// TimelineApp names the app whose minute-by-minute readiness the
 	// result keeps (bucketed by TimelineBucket).
 	TimelineApp    string

@@ -180,10 +180,10 @@ func (p *spotHedge) step(s *appSim, t int) {
 		if s.pendingSince[k] >= 0 && t-s.pendingSince[k] >= s.w.d.detect && s.roomyPool(k, t) < 0 {
 			pending := s.want[k].spot - s.active(k, rolePrimary)
 			p.markPreempted(k)
+			// Launches retried elsewhere: not a replica moved.
 			for ; pending > 0; pending-- {
 				s.want[k].spot--
 				s.want[p.place(s)].spot++
-				s.m.moves++
 			}
 			s.pendingSince[k] = -1
 		}

@@ -6,6 +6,8 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -33,14 +35,40 @@ func Run(ctx context.Context, f *Fleet, o Options) (*Result, error) {
 		Model: Model{Notice: w.d.notice, Startup: w.d.startup, FallbackDelay: w.d.fallback, ConsolidateAfter: w.d.consolidate,
 			CommitDelay: w.d.commit, RebalanceEvery: w.d.every, EvictionGrace: w.d.grace}}
 
-	var commits [][]commit
-	rounds := 0
-	for _, p := range policies {
-		if p == Flotilla {
-			commits, rounds, err = flotillaCommits(ctx, w, par)
-			if err != nil {
-				return nil, err
+	// Flotilla, and its variants at other availability targets: each has
+	// its commits, planned for the whole fleet beforehand.
+	if len(o.FlotillaTargets) > 0 {
+		var variants []Policy
+		for _, target := range o.FlotillaTargets {
+			variants = append(variants, FlotillaAt(target))
+		}
+		var with []Policy
+		for _, p := range policies {
+			if p == Oracle && variants != nil {
+				with = append(with, variants...)
+				variants = nil
 			}
+			with = append(with, p)
+		}
+		policies = append(with, variants...)
+	}
+	commits := map[Policy][][]commit{}
+	rounds := map[Policy]int{}
+	for _, p := range policies {
+		target, ok := flotillaTarget(p)
+		if !ok {
+			continue
+		}
+		apps := f.Apps
+		if target > 0 {
+			apps = append([]App(nil), f.Apps...)
+			for i := range apps {
+				apps[i].Objective.Availability = target
+			}
+		}
+		commits[p], rounds[p], err = flotillaCommits(ctx, w, apps, par)
+		if err != nil {
+			return nil, err
 		}
 	}
 
@@ -117,9 +145,14 @@ func Run(ctx context.Context, f *Fleet, o Options) (*Result, error) {
 					s.noticeReplace = false
 					s.failoverAfter = 0 // not Karmada's
 				case Flotilla:
-					s.pol = &flotillaPolicy{commits: commits[ai]}
+					s.pol = &flotillaPolicy{commits: commits[p][ai]}
 					s.fallback, s.consolidate = true, true
 				default:
+					if _, ok := flotillaTarget(p); ok {
+						s.pol = &flotillaPolicy{commits: commits[p][ai]}
+						s.fallback, s.consolidate = true, true
+						break
+					}
 					return fmt.Errorf("unknown policy %q", p)
 				}
 				if f.Apps[ai].Name == o.TimelineApp {
@@ -216,9 +249,7 @@ func Run(ctx context.Context, f *Fleet, o Options) (*Result, error) {
 				res.Timeline.Series = append(res.Timeline.Series, s.tl.series(p))
 			}
 		}
-		if p == Flotilla {
-			r.Commits = rounds
-		}
+		r.Commits = rounds[p]
 		r.MovesPerDay = float64(moves) / w.days
 		finish(&r)
 		res.Policies = append(res.Policies, r)
@@ -259,11 +290,11 @@ func indexOf(ps []Policy, p Policy) int {
 // estimates the traces allow so far; a changed plan is a commit that takes
 // effect after the commit delay. It returns the commits per app and the
 // number of rounds that committed (one commit each).
-func flotillaCommits(ctx context.Context, w *world, par int) ([][]commit, int, error) {
+func flotillaCommits(ctx context.Context, w *world, fleetApps []App, par int) ([][]commit, int, error) {
 	f := w.fleet
-	apps := make([]optimize.App, len(f.Apps))
-	for i := range f.Apps {
-		a := &f.Apps[i]
+	apps := make([]optimize.App, len(fleetApps))
+	for i := range fleetApps {
+		a := &fleetApps[i]
 		s := newAppSim(w, a, nil)
 		d := divide(s.n, declared(s), make([]int, len(s.cl)))
 		apps[i] = optimize.App{Name: a.Name, Objective: a.Objective, Clusters: a.Clusters}
@@ -276,9 +307,10 @@ func flotillaCommits(ctx context.Context, w *world, par int) ([][]commit, int, e
 	every := w.d.every
 	fo := forecast.Options{Window: w.opts.ForecastWindow, Delay: w.opts.CommitDelay, Horizon: max(w.opts.PlanHorizon, time.Duration(every)*time.Minute), PriorExposure: w.opts.PriorExposure}
 	// A reclaimed replica is unready from the end of its notice until its
-	// replacement (spot in another zone, or on-demand after the failed
-	// spot launch) is ready.
-	recovery := float64(max(0, w.d.fallback+w.d.startup-w.d.notice))
+	// replacement is ready: spot in another zone, or on-demand after the
+	// failed spot launch when no zone is left.
+	recovery := float64(max(0, w.d.startup-w.d.notice))
+	outageRecovery := float64(max(0, w.d.fallback+w.d.startup-w.d.notice))
 	out := make([][]commit, len(apps))
 	rounds := 0
 	// settle holds, per app, the plan to commit at the next round after a
@@ -323,7 +355,7 @@ func flotillaCommits(ctx context.Context, w *world, par int) ([][]commit, int, e
 			plan = append(plan, apps[i])
 			index = append(index, i)
 		}
-		plans, err := optimize.Optimize(ctx, clusters, plan, optimize.Options{Now: now, RecoveryMinutes: recovery, Parallelism: par})
+		plans, err := optimize.Optimize(ctx, clusters, plan, optimize.Options{Now: now, RecoveryMinutes: recovery, OutageRecoveryMinutes: outageRecovery, Parallelism: par})
 		if err != nil {
 			return nil, 0, fmt.Errorf("rebalance at %s: %w", now.Format(time.RFC3339), err)
 		}
@@ -358,3 +390,26 @@ func flotillaCommits(ctx context.Context, w *world, par int) ([][]commit, int, e
 
 // usd is the cost in USD.
 func (m *appMetrics) usd() float64 { return float64(m.costMicro) / 60 / 1e6 }
+
+// FlotillaAt is the flotilla policy with every app's availability target
+// set to target (a point of its cost/availability curve).
+func FlotillaAt(target float64) Policy {
+	return Policy(fmt.Sprintf("%s@%s%%", Flotilla, strconv.FormatFloat(100*target, 'f', -1, 64)))
+}
+
+// flotillaTarget says whether p is flotilla, and the target of a variant
+// (0 for the apps' own).
+func flotillaTarget(p Policy) (float64, bool) {
+	if p == Flotilla {
+		return 0, true
+	}
+	rest, ok := strings.CutPrefix(string(p), string(Flotilla)+"@")
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(strings.TrimSuffix(rest, "%"), 64)
+	if err != nil {
+		return 0, false
+	}
+	return v / 100, true
+}

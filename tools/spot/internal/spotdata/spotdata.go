@@ -3,7 +3,6 @@ package spotdata
 import (
 	"os"
 	"path/filepath"
-	"testing"
 )
 
 // Rel is where the data lives, relative to the module root.
@@ -31,8 +30,16 @@ func Dir() (string, bool) {
 	}
 }
 
+// Skipper is the part of testing.TB that Require needs (so that this
+// package, which the simulator's benchmark fleet uses, does not import
+// testing).
+type Skipper interface {
+	Helper()
+	Skipf(format string, args ...any)
+}
+
 // Require returns the data folder or skips the test or benchmark.
-func Require(tb testing.TB) string {
+func Require(tb Skipper) string {
 	tb.Helper()
 	dir, ok := Dir()
 	if !ok {
