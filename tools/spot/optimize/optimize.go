@@ -493,7 +493,6 @@ func (p *problem) scratch() []float64 {
 	return make([]float64, 2*(p.n+p.maxHedge+2))
 }
 
-
 // meets says a state meets the objective: N primaries, the floor, the
 // caps and the availability target.
 func (p *problem) meets(s *state, buf []float64) bool { return p.meetsWithin(s, buf, p.budget) }
