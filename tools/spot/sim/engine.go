@@ -84,6 +84,9 @@ type appSim struct {
 	// everyMinute makes the replay stop at every minute instead of
 	// skipping to the next change (the tests compare both).
 	everyMinute bool
+	// Scratch space reused from minute to minute.
+	scratchWants                 []want
+	scratchCount, scratchRegions []int
 	// Pools the app may use, and the next change of each.
 	pools  []int
 	cursor []int
@@ -147,6 +150,8 @@ func newAppSim(w *world, app *App, pol policy) *appSim {
 	}
 	sort.Ints(s.pools)
 	s.cursor = make([]int, len(s.pools))
+	s.scratchCount = make([]int, len(s.cl))
+	s.scratchRegions = make([]int, len(w.regions))
 	s.clusterCap = capOf(app.Objective.MaxClusterShare, s.n)
 	s.regionCap = capOf(app.Objective.MaxRegionShare, s.n)
 	return s
@@ -192,7 +197,8 @@ func (s *appSim) process(t int) {
 	// The policy reads what the clusters did (SpotHedge counts the ready
 	// spot replicas): run both until the wants settle within the minute.
 	for pass := 0; pass < 4; pass++ {
-		before := append([]want(nil), s.want...)
+		before := append(s.scratchWants[:0], s.want...)
+		s.scratchWants = before
 		s.pol.step(s, t)
 		s.karmada(t)
 		for k := range s.cl {
@@ -699,7 +705,8 @@ func (s *appSim) account(t, end int) {
 	var perHour int64
 	var perCluster []int
 	if s.clusterCap < never || s.regionCap < never {
-		perCluster = make([]int, len(s.cl))
+		perCluster = s.scratchCount[:len(s.cl)]
+		clear(perCluster)
 	}
 	for i := range s.insts {
 		in := &s.insts[i]
@@ -743,7 +750,8 @@ func (s *appSim) account(t, end int) {
 	s.events = out
 	if perCluster != nil {
 		over := false
-		regions := map[int]int{}
+		regions := s.scratchRegions[:len(s.w.regions)]
+		clear(regions)
 		for k, c := range perCluster {
 			if c > s.clusterCap {
 				over = true

@@ -90,6 +90,10 @@ func WriteDir(dir string, r *sim.Result) error {
 			os.Remove(tmp.Name())
 			return err
 		}
+		if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+			os.Remove(tmp.Name())
+			return err
+		}
 		if err := os.Rename(tmp.Name(), filepath.Join(dir, f.name)); err != nil {
 			os.Remove(tmp.Name())
 			return err

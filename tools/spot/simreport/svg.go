@@ -13,7 +13,7 @@ import (
 )
 
 // palette gives each policy a colour (by its position in the report).
-var palette = []string{"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"}
+var palette = []string{"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#1b9e77", "#d95f02", "#7570b3", "#e7298a"}
 
 const (
 	width     = 980
@@ -57,7 +57,6 @@ func scatter(b *bytes.Buffer, r *sim.Result, top, h int) {
 		umax = math.Max(umax, 1-p.ReadyShare)
 	}
 	decades := int(math.Ceil(math.Log10(umax / floor)))
-	umax = floor * math.Pow(10, float64(decades))
 	xOf := func(u float64) float64 {
 		u = math.Max(u, floor)
 		return x0 + float64(plotW)*math.Log10(u/floor)/float64(decades)
@@ -122,12 +121,12 @@ func scatter(b *bytes.Buffer, r *sim.Result, top, h int) {
 		x, y := xOf(1-p.ReadyShare), yOf(p.CostVsOnDemand)
 		c := palette[i%len(palette)]
 		fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="6" fill="%s" stroke="#222"><title>%s</title></circle>`+"\n", x, y, c,
-			esc(fmt.Sprintf("%s: cost %s of on-demand, N ready %s of app-minutes", p.Policy, trimPct(100*p.CostVsOnDemand), trimPct(100*p.ReadyShare))))
+			esc(fmt.Sprintf("%s: cost %.1f %% of on-demand, N ready %s of app-minutes", p.Policy, 100*p.CostVsOnDemand, trimPct(100*p.ReadyShare))))
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="11">%s</text>`+"\n", x+9, y-7, esc(string(p.Policy)))
 		fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="5" fill="%s" stroke="#222"/>`+"\n", lx, ly+float64(i)*36, c)
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f">%s</text>`+"\n", lx+12, ly+float64(i)*36+4, esc(string(p.Policy)))
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="10" fill="#555">%s</text>`+"\n", lx+12, ly+float64(i)*36+17,
-			esc(fmt.Sprintf("%s cost, %s N ready", trimPct(100*p.CostVsOnDemand), trimPct(100*p.ReadyShare))))
+			esc(fmt.Sprintf("%.1f %% cost, %s N ready", 100*p.CostVsOnDemand, trimPct(100*p.ReadyShare))))
 	}
 	n := len(r.Policies)
 	fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#222" stroke-width="1.5" stroke-dasharray="6 3"/>`+"\n", lx-6, ly+float64(n)*36, lx+6, ly+float64(n)*36)
@@ -210,7 +209,14 @@ func timeline(b *bytes.Buffer, r *sim.Result, rows []sim.TimelineSeries, top int
 		}
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="10" fill="#3a7a30">100 %% spot</text>`+"\n", x0+plotW+4, y1+8)
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="10" fill="#3a7a30">0 %%</text>`+"\n", x0+plotW+4, y0)
-		for d := 0; float64(d) <= days; d += 5 {
+		step := 1
+		for _, st := range []int{1, 2, 5, 10, 20, 50} {
+			step = st
+			if days/float64(st) <= 12 {
+				break
+			}
+		}
+		for d := 0; float64(d) <= days; d += step {
 			x := x0 + plotW*float64(d)/days
 			fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333"/>`+"\n", x, y0, x, y0+4)
 			if i == len(rows)-1 {
