@@ -32,12 +32,13 @@
 //     1-node sets are 0/1 (us-east-1a of the 2023-02-15 set: 3,360 ones in
 //     20,158 ticks of 195 s, 16.7 %), the 16-node set 0..16.
 //   - Preemption traces (preemption_<n>-node_...): n instances kept
-//     running; the value is how many were up at the tick. Almost every file
-//     starts with a single 0 (the first launch under way), and then holds
-//     runs of n with falls (a preemption) and rises (a relaunch that got
-//     capacity); runs of 0 are the time a relaunch could not get capacity.
-//     The GCP files show one 0 and then 5,475 ticks of 1: an instance that
-//     ran two days without preemption, which only this reading explains.
+//     running; the value is how many were up at the tick. Twelve of the
+//     fourteen files start at 0 (the first launch under way, eight of them
+//     for a single tick), then hold runs of n with falls (a preemption) and
+//     rises (a relaunch that got capacity); runs of 0 are the time a
+//     relaunch could not get capacity. Three GCP files show one 0 and then
+//     5,475 ticks of 1: an instance that ran two days without preemption,
+//     which only this reading explains.
 //
 // Ticks are what metadata.gap_seconds says (195 s for the 9-zone V100 set,
 // 32 or 34 s for the 1-node AWS preemption sets, 300 s for the multi-node

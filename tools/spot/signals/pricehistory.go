@@ -209,13 +209,9 @@ func ReadPriceHistory(file string, data []byte) ([]PricePoint, error) {
 			return nil, diag.List{{File: file, Msg: "zstd: " + err.Error(), Err: err}}
 		}
 		defer dec.Close()
-		pts, err := ReadPriceHistoryTSV(file, io.LimitReader(dec, maxDecompressed))
-		if err != nil {
-			return nil, err
-		}
 		// A truncated or corrupt stream surfaces as a read error, which the
-		// scanner reports; check the end too.
-		return pts, nil
+		// TSV reader reports with the line it reached.
+		return ReadPriceHistoryTSV(file, io.LimitReader(dec, maxDecompressed))
 	}
 	return nil, diag.List{{File: file, Msg: "unknown price history format: the name must end in .json, .tsv or .tsv.zst"}}
 }
