@@ -14,15 +14,26 @@
 // rate of reclaims (λ per hour). Clusters share a failure domain (their
 // zone) when they lose spot together. At a random minute a domain is up,
 // recovering from a reclaim (probability λ·R/60, R the minutes a reclaimed
-// replica is unready when the cluster falls back to on-demand at once:
-// start-up less the notice), or down (1 − a). Recovering, every spot
-// replica of the domain is unready; down, the hedge and spot replicas of
-// clusters without a fall-back wait, while spot replicas with a fall-back
-// run on on-demand. The plan's risk is the chance that the replicas
-// unready at once exceed the hedge, with domains independent; it must not
-// exceed 1 − target. The expected cost per hour of a replica is the
+// replica is unready when the cluster replaces it at the notice: start-up
+// less the notice, plus the failed spot launch when it falls back to
+// on-demand), or down (1 − a). Recovering, the reclaim takes the spot and
+// hedge replicas of the zone hit (a cluster's reclaim share of them,
+// ⌊share·k⌋ or ⌈share·k⌉; all of them when the domain's last zone goes).
+// Down, spot and hedge replicas of clusters with a fall-back run on
+// on-demand — the fast path flotilla renders, which needs no commit — so
+// darkness is a cost, not a loss; without a fall-back they wait. The
+// plan's risk is the chance that the replicas unready at once exceed the
+// hedge, with domains independent; a new plan keeps it within
+// (1 − target)/RiskSlack. The expected cost per hour of a replica is the
 // on-demand price for on-demand ones, a·spot + (1 − a)·on-demand for spot
-// ones with a fall-back, a·spot for hedges and spot without a fall-back.
+// and hedge replicas with a fall-back, a·spot without.
+//
+// So the hedge is sized to the largest loss of one reclaim (a zone, or a
+// whole cluster when its last zone goes) and placed outside the domain it
+// covers; spreading spot over domains makes that loss smaller, and an
+// on-demand replica is bought only where the hedge cannot cover the
+// transitions within the budget (the objective's MaxHedge, overlapping
+// reclaims).
 //
 // # The search
 //
@@ -41,7 +52,8 @@
 // Limits.MinSaving of the current expected cost and the last move is
 // Limits.MinInterval old — unless the current division misses the
 // objective, which is moved regardless — and never beyond
-// Limits.MaxMovesPerDay. Each change comes with a Move that names its
+// Limits.MaxMovesPerDay. The risk's band (Limits.RiskSlack) lies inside
+// the objective: plans are made with margin, and kept up to the target. Each change comes with a Move that names its
 // clusters, replicas and figures, so a commit message can be written from
 // it (Move.String).
 //

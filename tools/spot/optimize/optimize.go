@@ -76,7 +76,7 @@ func Optimize(ctx context.Context, clusters []Cluster, apps []App, opts Options)
 		probs[c] = p
 		buf := p.scratch()
 		best := p.solve(buf)
-		optima[c] = optimum{assignments: p.assignments(best), cost: p.cost(best), risk: p.risk(best, buf), meets: p.meets(best, buf)}
+		optima[c] = optimum{assignments: p.assignments(best), cost: p.cost(best), risk: p.risk(best, buf), meets: p.meetsWithin(best, buf, p.target)}
 	}); err != nil {
 		return nil, err
 	}
@@ -149,13 +149,14 @@ type cand struct {
 type domainRisk struct {
 	recovering float64 // a zone's reclaim in progress: its share of the spot replicas is unready
 	outage     float64 // a reclaim of all the domain's spot in progress: every spot replica is unready
-	down       float64 // spot gone: hedges and spot without fall-back wait
+	down       float64 // spot gone: spot and hedge replicas wait where there is no fall-back
 }
 
 // problem is one app's planning problem.
 type problem struct {
 	n, floor, maxHedge int
-	budget             float64 // 1 − availability target
+	target             float64 // 1 − availability target
+	budget             float64 // the risk a new plan may have: target over the slack
 	cands              []cand
 	regionCap          []int
 	domains            []domainRisk
@@ -172,12 +173,18 @@ type problem struct {
 type state struct {
 	od, spot, hedge []int
 	regionUsed      []int
-	// expAll is what a reclaim in the domain takes (spot and hedge, or
-	// the cluster's reclaim share of them), expDown what waits while it is
-	// down (hedge, spot without fall-back); took is each cluster's part
-	// of expAll.
-	expAll, expDown []int
-	took            []int
+	// A zone's reclaim in the domain takes each cluster's reclaim share
+	// of its spot and hedge replicas: spread evenly over the zones, the
+	// zone holds ⌊share·k⌋ or ⌈share·k⌉ of them. expLo and expHi are the
+	// domain's sums of the two, expFrac the sum of share·k (the expected
+	// take): a reclaim takes expHi with probability expFrac − expLo over
+	// expHi − expLo, else expLo. tookLo, tookHi and frac are each
+	// cluster's parts. expDown is what waits while the domain is down
+	// (hedge, spot without fall-back).
+	expLo, expHi, expDown []int
+	expFrac               []float64
+	tookLo, tookHi        []int
+	frac                  []float64
 	// expFull is what an outage of the whole domain takes.
 	expFull []int
 	h       int
@@ -185,7 +192,8 @@ type state struct {
 
 func (s *state) clone() *state {
 	return &state{od: slices.Clone(s.od), spot: slices.Clone(s.spot), hedge: slices.Clone(s.hedge), regionUsed: slices.Clone(s.regionUsed),
-		expAll: slices.Clone(s.expAll), expDown: slices.Clone(s.expDown), took: slices.Clone(s.took), expFull: slices.Clone(s.expFull), h: s.h}
+		expLo: slices.Clone(s.expLo), expHi: slices.Clone(s.expHi), expDown: slices.Clone(s.expDown), expFrac: slices.Clone(s.expFrac),
+		tookLo: slices.Clone(s.tookLo), tookHi: slices.Clone(s.tookHi), frac: slices.Clone(s.frac), expFull: slices.Clone(s.expFull), h: s.h}
 }
 
 func (s *state) total(i int) int { return s.od[i] + s.spot[i] + s.hedge[i] }
@@ -199,16 +207,22 @@ func (p *problem) add(s *state, i, od, spot, hedge int) {
 	s.spot[i] += spot
 	s.hedge[i] += hedge
 	s.regionUsed[c.region] += od + spot
-	took := s.spot[i] + s.hedge[i]
+	k := s.spot[i] + s.hedge[i]
+	lo, hi, frac := k, k, float64(k)
 	if c.share > 0 && c.share < 1 {
-		took = int(math.Ceil(c.share*float64(took) - 1e-9))
+		frac = c.share * float64(k)
+		lo = int(math.Floor(frac + 1e-9))
+		hi = int(math.Ceil(frac - 1e-9))
 	}
-	s.expAll[c.domain] += took - s.took[i]
-	s.took[i] = took
+	s.expLo[c.domain] += lo - s.tookLo[i]
+	s.expHi[c.domain] += hi - s.tookHi[i]
+	s.expFrac[c.domain] += frac - s.frac[i]
+	s.tookLo[i], s.tookHi[i], s.frac[i] = lo, hi, frac
 	s.expFull[c.domain] += spot + hedge
-	s.expDown[c.domain] += hedge
+	// With a fall-back, spot and hedge replicas run on on-demand while
+	// the domain is down: only where there is none do they wait.
 	if !c.fallback {
-		s.expDown[c.domain] += spot
+		s.expDown[c.domain] += spot + hedge
 	}
 	s.h += hedge
 }
@@ -273,9 +287,14 @@ func (p *problem) riskShortfall(s *state, buf []float64) (float64, float64) {
 		if full == 0 && down == 0 {
 			continue
 		}
-		part := s.expAll[d]
+		lo, hi := s.expLo[d], s.expHi[d]
 		r := p.domains[d]
 		up := 1 - r.recovering - r.outage - r.down
+		recHi := r.recovering
+		if hi > lo {
+			recHi *= min(1, max(0, (s.expFrac[d]-float64(lo))/float64(hi-lo)))
+		}
+		recLo := r.recovering - recHi
 		width := max(full, down)
 		clear(next[:min(reach+width, top)+1])
 		for k := 0; k <= reach; k++ {
@@ -284,7 +303,8 @@ func (p *problem) riskShortfall(s *state, buf []float64) (float64, float64) {
 				continue
 			}
 			next[k] += pr * up
-			next[k+part] += pr * r.recovering
+			next[k+lo] += pr * recLo
+			next[k+hi] += pr * recHi
 			next[k+full] += pr * r.outage
 			next[k+down] += pr * r.down
 		}
@@ -319,7 +339,10 @@ func buildProblem(clusters []Cluster, idx map[string]int, app *App, opts Options
 	for _, a := range app.Current {
 		current[a.Cluster] = a
 	}
-	p := &problem{n: o.Replicas, maxHedge: max(o.MaxHedge, 0), budget: 1 - o.Availability}
+	// The plan is made with the hysteresis margin inside the objective:
+	// its risk at most (1 − target)/RiskSlack, so that the estimates may
+	// rise by that factor before the division misses the target.
+	p := &problem{n: o.Replicas, maxHedge: max(o.MaxHedge, 0), target: 1 - o.Availability, budget: (1 - o.Availability) / max(o.Limits.RiskSlack, 1)}
 	p.floor = min(o.Replicas, max(o.OnDemandFloor, int(math.Ceil(o.OnDemandFloorShare*float64(o.Replicas)-1e-9))))
 	names := slices.Clone(app.Clusters)
 	sort.Strings(names)
@@ -383,11 +406,13 @@ func buildProblem(clusters []Cluster, idx map[string]int, app *App, opts Options
 			k.capacity = min(k.capacity, current[c.Name].Replicas())
 		}
 		k.cap = min(k.cap, k.capacity)
-		k.eHedge = a * c.SpotPrice
+		// A spot or hedge replica costs spot while the cluster has it, and
+		// on-demand meanwhile where the cluster falls back.
 		k.eSpot = a * c.SpotPrice
 		if c.Fallback {
 			k.eSpot += (1 - a) * c.OnDemandPrice
 		}
+		k.eHedge = k.eSpot
 		p.cands = append(p.cands, k)
 	}
 	// Feasibility: the caps must leave room for N.
@@ -432,10 +457,11 @@ func finish(p *problem, app *App, opt *optimum, opts Options) Plan {
 	if curValid {
 		plan.CurrentCost, plan.CurrentRisk = p.cost(cur), p.risk(cur, buf)
 		// The current division keeps counting as meeting the objective
-		// within the slack: the estimates move with every round, and a
-		// plan on the edge of the budget would otherwise be moved back
-		// and forth.
-		curMeets = p.meetsWithin(cur, buf, min(1, p.budget*max(o.Limits.RiskSlack, 1)))
+		// up to the target itself, while new plans are made within
+		// target/RiskSlack: the estimates move with every round, and a
+		// plan on the edge would otherwise be moved back and forth. The
+		// band lies inside the objective, never beyond it.
+		curMeets = p.meetsWithin(cur, buf, p.target)
 	} else {
 		plan.CurrentCost, plan.CurrentRisk = math.NaN(), 1
 	}
@@ -541,7 +567,8 @@ func (p *problem) fromAssignments(as []Assignment) (*state, bool) {
 func (p *problem) empty() *state {
 	n := len(p.cands)
 	return &state{od: make([]int, n), spot: make([]int, n), hedge: make([]int, n), regionUsed: make([]int, len(p.regionCap)),
-		expAll: make([]int, len(p.domains)), expDown: make([]int, len(p.domains)), took: make([]int, n), expFull: make([]int, len(p.domains))}
+		expLo: make([]int, len(p.domains)), expHi: make([]int, len(p.domains)), expDown: make([]int, len(p.domains)), expFrac: make([]float64, len(p.domains)),
+		tookLo: make([]int, n), tookHi: make([]int, n), frac: make([]float64, n), expFull: make([]int, len(p.domains))}
 }
 
 func (p *problem) assignments(s *state) []Assignment {
@@ -1073,7 +1100,7 @@ func classKey(clusters []Cluster, idx map[string]int, app *App) string {
 	o := app.Objective
 	b := make([]byte, 0, 128)
 	b = strconv.AppendInt(b, int64(o.Replicas), 10)
-	for _, f := range []float64{o.Availability, o.MaxClusterShare, o.MaxRegionShare, o.OnDemandFloorShare} {
+	for _, f := range []float64{o.Availability, o.MaxClusterShare, o.MaxRegionShare, o.OnDemandFloorShare, max(o.Limits.RiskSlack, 1)} {
 		b = append(b, '|')
 		b = strconv.AppendFloat(b, f, 'g', -1, 64)
 	}

@@ -257,8 +257,8 @@ func TestDeterministic(t *testing.T) {
 }
 
 // TestNearBruteForce compares the search with every division of small
-// problems: it meets the objective whenever some division does, at a cost
-// within 5 % of the cheapest.
+// problems: it meets the planning budget (the target over the risk slack)
+// whenever some division does, at a cost within 5 % of the cheapest.
 func TestNearBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(42, 7))
 	exact, worst := 0, 0.0
@@ -273,7 +273,11 @@ func TestNearBruteForce(t *testing.T) {
 			clusters = append(clusters, c)
 		}
 		o := Objective{Replicas: 1 + rng.IntN(3), Availability: []float64{0.99, 0.999, 0.9999}[rng.IntN(3)],
-			MaxClusterShare: []float64{0, 0.5, 0.67}[rng.IntN(3)], OnDemandFloor: rng.IntN(2), MaxHedge: rng.IntN(3)}
+			MaxClusterShare: []float64{0, 0.5, 0.67}[rng.IntN(3)], OnDemandFloor: rng.IntN(2), MaxHedge: rng.IntN(3),
+			Limits: Limits{RiskSlack: []float64{0, 2}[rng.IntN(2)]}}
+		// A new plan is made within the target over the slack: the
+		// divisions counted are those.
+		budget := (1 - o.Availability) / max(o.Limits.RiskSlack, 1)
 		o.OnDemandFloor = min(o.OnDemandFloor, o.Replicas)
 		app := App{Name: "x", Objective: o, Clusters: names(clusters)}
 		plans, err := Optimize(context.Background(), clusters, []App{app}, Options{Now: now, RecoveryMinutes: 3})
@@ -286,6 +290,8 @@ func TestNearBruteForce(t *testing.T) {
 		switch {
 		case found && !p.MeetsObjective:
 			t.Errorf("case %d: a division meets the objective at %.3f, the search found none (%+v)", k, bestCost, p.Assignments)
+		case found && p.Risk > budget+1e-12:
+			t.Errorf("case %d: plan risk %v over the planning budget %v (%+v)", k, p.Risk, budget, p.Assignments)
 		case found:
 			gap := p.Cost/bestCost - 1
 			worst = math.Max(worst, gap)
@@ -344,3 +350,97 @@ func bruteForce(t *testing.T, clusters []Cluster, app App) (float64, bool) {
 	}
 	return best, found
 }
+
+// divisionRisk builds an app's problem and returns the risk and expected
+// cost of one division of it.
+func divisionRisk(t *testing.T, clusters []Cluster, o Objective, as []Assignment) (risk, cost float64) {
+	t.Helper()
+	idx, err := indexClusters(clusters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := App{Name: "x", Objective: o, Clusters: names(clusters)}
+	p, err := buildProblem(clusters, idx, &app, Options{RecoveryMinutes: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok := p.fromAssignments(as)
+	if !ok {
+		t.Fatalf("division %+v not valid", as)
+	}
+	return p.risk(s, p.scratch()), p.cost(s)
+}
+
+// TestRiskModel checks the risk of hand-counted divisions: with the
+// fall-back, a dark cluster's spot and hedge replicas run on on-demand
+// (a cost, no loss) and only a reclaim's transition counts; without it
+// they wait. A zone's reclaim takes ⌊share·k⌋ or ⌈share·k⌉ of k replicas
+// spread over the zones, so that it takes share·k on average.
+func TestRiskModel(t *testing.T) {
+	// One zone, spot half the time, 0.6 reclaims an hour: a reclaim's
+	// transition (3 min) is 0.6·3/60 = 3 % of the time.
+	c := gpu("c", "r", "z", 0.5, 0.6)
+	o := Objective{Replicas: 1, Availability: 0.99, MaxHedge: 1}
+	both := []Assignment{{Cluster: "c", Spot: 1, Hedge: 1}}
+	risk, cost := divisionRisk(t, []Cluster{c}, o, both)
+	// A reclaim takes spot and hedge (both in the zone); darkness none.
+	if !near(risk, 0.03) || !near(cost, 2*(0.5*0.612+0.5*3.06)) {
+		t.Errorf("with the fall-back: risk %v cost %v, want 0.03 and %v", risk, cost, 2*(0.5*0.612+0.5*3.06))
+	}
+	c.Fallback = false
+	risk, cost = divisionRisk(t, []Cluster{c}, o, both)
+	if !near(risk, 0.53) || !near(cost, 2*0.5*0.612) {
+		t.Errorf("without: risk %v cost %v, want 0.53 and %v", risk, cost, 2*0.5*0.612)
+	}
+
+	// Three zones, always some spot: 3 % of the time one zone's reclaim
+	// is in progress.
+	z3 := gpu("c", "r", "z", 1, 0.6)
+	z3.ReclaimShare = 1.0 / 3
+	for _, tc := range []struct {
+		n, spot, hedge int
+		want           float64
+	}{
+		{1, 1, 0, 0.01},         // hit one time in three
+		{2, 2, 0, 0.02},         // two zones of three hold one
+		{3, 3, 0, 0.03},         // every zone holds one
+		{4, 4, 0, 0.03},         // one or two taken: N short either way
+		{4, 4, 1, 0.03 * 2 / 3}, // five over three zones: two taken two times in three
+	} {
+		o := Objective{Replicas: tc.n, Availability: 0.99, MaxHedge: tc.hedge}
+		risk, _ := divisionRisk(t, []Cluster{z3}, o, []Assignment{{Cluster: "c", Spot: tc.spot, Hedge: tc.hedge}})
+		if !near(risk, tc.want) {
+			t.Errorf("%d spot + %d hedge over 3 zones: risk %v, want %v", tc.spot, tc.hedge, risk, tc.want)
+		}
+	}
+}
+
+// TestRiskBand: a new plan is made within the target over the slack; the
+// current division keeps counting as meeting the objective up to the
+// target itself, and not beyond.
+func TestRiskBand(t *testing.T) {
+	o := Objective{Replicas: 1, Availability: 0.999, MaxHedge: 1,
+		Limits: Limits{MinSaving: 0.05, MinInterval: time.Hour, MaxMovesPerDay: 10, RiskSlack: 2}}
+	for _, tc := range []struct {
+		rate  float64 // reclaims an hour in a: the current division's risk is rate·3/60
+		moved bool
+	}{
+		{0.016, false}, // risk 0.0008: within the target, held by the interval
+		{0.03, true},   // risk 0.0015: within twice the target, but not the target: moved at once
+	} {
+		clusters := []Cluster{gpu("a", "r1", "za", 1, tc.rate), gpu("b", "r2", "zb", 1, 0.03)}
+		app := App{Name: "x", Objective: o, Clusters: names(clusters), Current: []Assignment{{Cluster: "a", Spot: 1}},
+			Moves: []time.Time{now.Add(-time.Minute)}}
+		p := plan1(t, clusters, app)
+		checkPlan(t, clusters, o, p)
+		if p.Changed != tc.moved || !p.MeetsObjective || p.OptimumRisk > 0.0005+1e-12 {
+			t.Errorf("current risk %v: changed %v (want %v) held %q meets %v, optimum risk %v (want ≤ 0.0005)",
+				p.CurrentRisk, p.Changed, tc.moved, p.Held, p.MeetsObjective, p.OptimumRisk)
+		}
+		if !tc.moved && !strings.Contains(p.Held, "minimum interval") {
+			t.Errorf("current risk %v: held %q, want the interval", p.CurrentRisk, p.Held)
+		}
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-12 }

@@ -33,17 +33,25 @@ type Cluster struct {
 	// with the replicas moved there as the others went). 0 for a
 	// single-zone cluster, whose reclaims InterruptionsPerHour counts.
 	OutagesPerHour float64
-	// ReclaimShare is the share of the cluster's spot replicas one reclaim
-	// takes: 1/zones when the cluster spreads an app's replicas over its
-	// zones (Karpenter with a zone topology spread) and a reclaim hits one
-	// zone. 0 means all of them.
+	// ReclaimShare is the share of the cluster's spot and hedge replicas
+	// one reclaim takes: 1/zones when the cluster spreads an app's
+	// replicas over its zones (Karpenter with a zone topology spread; the
+	// zones that have spot, when fewer do) and a reclaim hits one zone.
+	// Spread evenly, k replicas put ⌊share·k⌋ or ⌈share·k⌉ in the zone
+	// hit, the second with the probability that makes the take share·k on
+	// average (one replica over three zones: hit one time in three). 0
+	// means all of them.
 	ReclaimShare float64
 	// Capacity is the most replicas one app may get here; 0 is no limit.
 	Capacity int
 	// Fallback says the cluster's autoscaler replaces reclaimed or
 	// unavailable spot with on-demand (Karpenter's on-demand fall-back, a
-	// Cluster Autoscaler priority expander). Without it, a spot replica is
-	// unready for as long as spot is unavailable.
+	// Cluster Autoscaler priority expander), for spot and hedge replicas
+	// alike: a pod pending for want of spot gets an on-demand node, and
+	// consolidation moves it back when spot returns. Then a dark pool is
+	// a cost (on-demand meanwhile), not a loss: only the minutes from the
+	// reclaim to the replacement ready are. Without it, a spot or hedge
+	// replica is unready for as long as spot is unavailable.
 	Fallback bool
 }
 
@@ -81,10 +89,12 @@ type Limits struct {
 	// MaxMovesPerDay caps the moves of the app in any 24 hours; 0 is no
 	// cap. It holds even when the current plan misses the objective.
 	MaxMovesPerDay int
-	// RiskSlack lets the current division keep counting as meeting the
-	// objective while its risk is at most RiskSlack times the budget
-	// (1 − target); below 1 counts as 1. A plan is always made to meet
-	// the budget itself.
+	// RiskSlack is the hysteresis band of the risk, inside the
+	// objective: a new plan is made with its risk at most (1 − target) /
+	// RiskSlack, and the current division keeps counting as meeting the
+	// objective while its risk is at most 1 − target, so the estimates
+	// may rise by that factor before it must move. Below 1 counts as 1
+	// (no band: plans on the edge of the target).
 	RiskSlack float64
 }
 
@@ -96,7 +106,10 @@ type Assignment struct {
 	// Spot replicas run on spot, and on on-demand while spot is gone when
 	// the cluster has a fall-back.
 	Spot int
-	// Hedge replicas are extra, spot only: while spot is gone they wait.
+	// Hedge replicas are extra (beyond N, outside the caps), run as spot
+	// replicas do: on-demand while spot is gone where the cluster falls
+	// back, waiting where it does not. They cover the replicas a reclaim
+	// takes elsewhere until their replacements are ready.
 	Hedge int
 }
 
