@@ -14,7 +14,10 @@ const (
 	rolePrimary role = iota
 	// roleOD replicas are pinned to on-demand.
 	roleOD
-	// roleHedge replicas are extra, spot only.
+	// roleHedge replicas are extra: spot, and like primaries on on-demand
+	// while the cluster's fall-back covers for spot (a hedge pod has no
+	// capacity-type selector, so Karpenter's on-demand NodePool takes it
+	// as it takes any pending pod); the caps do not count them.
 	roleHedge
 )
 
@@ -371,7 +374,9 @@ func (s *appSim) reconcile(k, t int) {
 	startup := s.w.d.startup
 	w := s.want[k]
 	var have [3]int
-	odPrimaries := false
+	// fellBack says the cluster runs primaries or hedges on on-demand for
+	// want of spot: consolidation has something to move back.
+	fellBack := false
 	for i := range s.insts {
 		in := &s.insts[i]
 		if int(in.k) != k {
@@ -380,8 +385,8 @@ func (s *appSim) reconcile(k, t int) {
 		if in.replaces < 0 && (in.reclaimAt < 0 || !s.noticeReplace) {
 			have[in.role]++
 		}
-		if in.role == rolePrimary && in.pool < 0 {
-			odPrimaries = true
+		if in.role != roleOD && in.pool < 0 {
+			fellBack = true
 		}
 	}
 	// Pinned on-demand.
@@ -397,7 +402,7 @@ func (s *appSim) reconcile(k, t int) {
 			s.launch(k, pi, rolePrimary, t+startup)
 		} else if s.fallback {
 			s.launch(k, -1, rolePrimary, t+s.w.d.fallback+startup)
-			odPrimaries = true
+			fellBack = true
 		} else {
 			break
 		}
@@ -405,30 +410,33 @@ func (s *appSim) reconcile(k, t int) {
 	if have[rolePrimary] > w.spot {
 		s.trim(k, rolePrimary, w.spot, t)
 	}
-	// Hedges: spot only.
+	// Hedges: as primaries.
 	for c := have[roleHedge]; c < w.hedge; c++ {
-		pi := s.roomyPool(k, t)
-		if pi < 0 {
+		if pi := s.roomyPool(k, t); pi >= 0 {
+			s.launch(k, pi, roleHedge, t+startup)
+		} else if s.fallback {
+			s.launch(k, -1, roleHedge, t+s.w.d.fallback+startup)
+			fellBack = true
+		} else {
 			break
 		}
-		s.launch(k, pi, roleHedge, t+startup)
 	}
 	if have[roleHedge] > w.hedge {
 		s.trim(k, roleHedge, w.hedge, t)
 	}
-	// Consolidation: on-demand primaries back to spot once spot has been
-	// back long enough, make before break.
-	if odPrimaries && s.consolidate && s.spotSince[k] >= 0 && t-s.spotSince[k] >= s.w.d.consolidate {
+	// Consolidation: primaries and hedges on on-demand back to spot once
+	// spot has been back long enough, make before break.
+	if fellBack && s.consolidate && s.spotSince[k] >= 0 && t-s.spotSince[k] >= s.w.d.consolidate {
 		for i := 0; i < len(s.insts); i++ {
 			in := s.insts[i]
-			if int(in.k) != k || in.role != rolePrimary || in.pool >= 0 || int(in.readyAt) > t || s.replaced(in.id) {
+			if int(in.k) != k || (in.role != rolePrimary && in.role != roleHedge) || in.pool >= 0 || int(in.readyAt) > t || s.replaced(in.id) {
 				continue
 			}
 			pi := s.roomyPool(k, t)
 			if pi < 0 {
 				break
 			}
-			r := s.launch(k, pi, rolePrimary, t+startup)
+			r := s.launch(k, pi, in.role, t+startup)
 			r.replaces = in.id
 		}
 	}

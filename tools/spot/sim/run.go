@@ -322,17 +322,24 @@ func flotillaCommits(ctx context.Context, w *world, fleetApps []App, par int) ([
 			// The cluster has spot while any of its pools has; a reclaim
 			// in one pool takes the replicas spread there.
 			e := c.history.At(t, fo)
-			price, rate := math.Inf(1), 0.0
+			price, rate, zonesUp := math.Inf(1), 0.0, 0.0
 			for _, pi := range c.pools {
 				price = min(price, w.pools[pi].price)
-				rate += w.pools[pi].history.At(t, fo).InterruptionsPerHour
+				pe := w.pools[pi].history.At(t, fo)
+				rate += pe.InterruptionsPerHour
+				zonesUp += pe.Availability
 			}
-			// A reclaim of one zone takes the replicas spread there; the
+			// A reclaim of one zone takes the replicas spread there:
+			// Karpenter spreads them over the zones that have spot, on
+			// average zonesUp/a of them while the cluster has any. The
 			// last zone going takes them all (they moved there as the
 			// others went).
 			share, outages := 0.0, 0.0
 			if len(c.pools) > 1 {
 				share = 1 / float64(len(c.pools))
+				if zonesUp > 0 {
+					share = min(1, max(share, e.Availability/zonesUp))
+				}
 				outages = e.InterruptionsPerHour
 				rate = max(0, rate-outages)
 			}
