@@ -21,12 +21,15 @@
 // ⌊share·k⌋ or ⌈share·k⌉; all of them when the domain's last zone goes).
 // Down, spot and hedge replicas of clusters with a fall-back run on
 // on-demand — the fast path flotilla renders, which needs no commit — so
-// darkness is a cost, not a loss; without a fall-back they wait. The
+// darkness is a cost, not a loss; without a fall-back they wait, and so
+// do spot-only hedges (a capacity-type selector keeps them off
+// on-demand: cheaper, and no cover while their cluster is dark). The
 // plan's risk is the chance that the replicas unready at once exceed the
 // hedge, with domains independent; a new plan keeps it within
 // (1 − target)/RiskSlack. The expected cost per hour of a replica is the
 // on-demand price for on-demand ones, a·spot + (1 − a)·on-demand for spot
-// and hedge replicas with a fall-back, a·spot without.
+// and hedge replicas with a fall-back, a·spot without and for spot-only
+// hedges.
 //
 // So the hedge is sized to the largest loss of one reclaim (a zone, or a
 // whole cluster when its last zone goes) and placed outside the domain it
@@ -40,10 +43,12 @@
 // Replicas go first to the cheapest options under the caps (greedy is
 // exact here: the caps form a laminar family). While the risk exceeds the
 // budget, the step that removes the most risk per dollar is taken: add a
-// hedge, move a spot replica to another domain, or pin one to on-demand.
-// Then steps that save money without breaking the budget are taken back
-// (hedges removed, on-demand above the floor returned to spot, replicas
-// moved to cheaper clusters). Every choice breaks ties by cluster name, so
+// hedge (of either sort), move a spot replica to another domain, or pin
+// one to on-demand — from each start once with the cheapest step that
+// completes the repair, once always by risk per dollar. Then steps that
+// save money without breaking the budget are taken back (hedges removed,
+// moved or made spot-only, on-demand above the floor returned to spot,
+// replicas moved to cheaper clusters). Every choice breaks ties by cluster name, so
 // the same input gives the same plan at any parallelism.
 //
 // # Hysteresis

@@ -9,7 +9,7 @@ import (
 // cluster first, then replicas moved between clusters (paired in cluster
 // order), then hedge replicas added or removed.
 func (p *problem) explain(before, after []Assignment) []Move {
-	type delta struct{ od, spot, hedge int }
+	type delta struct{ od, spot, hedge, wait int }
 	deltas := map[string]*delta{}
 	get := func(c string) *delta {
 		d := deltas[c]
@@ -24,12 +24,14 @@ func (p *problem) explain(before, after []Assignment) []Move {
 		d.od -= a.OnDemand
 		d.spot -= a.Spot
 		d.hedge -= a.Hedge
+		d.wait -= a.HedgeSpotOnly
 	}
 	for _, a := range after {
 		d := get(a.Cluster)
 		d.od += a.OnDemand
 		d.spot += a.Spot
 		d.hedge += a.Hedge
+		d.wait += a.HedgeSpotOnly
 	}
 	names := make([]string, 0, len(deltas))
 	for c := range deltas {
@@ -50,6 +52,8 @@ func (p *problem) explain(before, after []Assignment) []Move {
 			return k.pOD, k.a
 		case "hedge":
 			return k.eHedge, k.a
+		case spotOnlyHedge:
+			return k.eWait, k.a
 		}
 		return k.eSpot, k.a
 	}
@@ -134,23 +138,47 @@ func (p *problem) explain(before, after []Assignment) []Move {
 			moves = append(moves, mk("add", "", e.cluster, e.n, "", e.what))
 		}
 	})
-	var hOuts, hIns []end
+	// Hedges of each sort: a hedge that changes sort in place is a split.
 	for _, c := range names {
-		if d := deltas[c]; d.hedge < 0 {
-			hOuts = append(hOuts, end{c, "hedge", -d.hedge})
-		} else if d.hedge > 0 {
-			hIns = append(hIns, end{c, "hedge", d.hedge})
+		d := deltas[c]
+		if d.hedge < 0 && d.wait > 0 {
+			n := min(-d.hedge, d.wait)
+			moves = append(moves, mk("split", c, c, n, "hedge", spotOnlyHedge))
+			d.hedge += n
+			d.wait -= n
+		} else if d.wait < 0 && d.hedge > 0 {
+			n := min(-d.wait, d.hedge)
+			moves = append(moves, mk("split", c, c, n, spotOnlyHedge, "hedge"))
+			d.wait += n
+			d.hedge -= n
 		}
 	}
-	pair(hOuts, hIns, func(e end, out bool) {
-		if out {
-			moves = append(moves, mk("remove", e.cluster, "", e.n, "hedge", ""))
-		} else {
-			moves = append(moves, mk("add", "", e.cluster, e.n, "", "hedge"))
+	for _, what := range []string{"hedge", spotOnlyHedge} {
+		var hOuts, hIns []end
+		for _, c := range names {
+			v := deltas[c].hedge
+			if what == spotOnlyHedge {
+				v = deltas[c].wait
+			}
+			if v < 0 {
+				hOuts = append(hOuts, end{c, what, -v})
+			} else if v > 0 {
+				hIns = append(hIns, end{c, what, v})
+			}
 		}
-	})
+		pair(hOuts, hIns, func(e end, out bool) {
+			if out {
+				moves = append(moves, mk("remove", e.cluster, "", e.n, what, ""))
+			} else {
+				moves = append(moves, mk("add", "", e.cluster, e.n, "", what))
+			}
+		})
+	}
 	return moves
 }
+
+// spotOnlyHedge names the hedge replicas that never run on on-demand.
+const spotOnlyHedge = "spot-only hedge"
 
 // String says what a move does with its figures, for a commit message.
 func (m Move) String() string {

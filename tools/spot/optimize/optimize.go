@@ -142,6 +142,7 @@ type cand struct {
 	a        float64 // spot availability
 	eSpot    float64 // expected USD/h of a spot replica (with fall-back if any)
 	eHedge   float64 // expected USD/h of a hedge replica
+	eWait    float64 // expected USD/h of a spot-only hedge replica
 	pOD      float64
 }
 
@@ -171,8 +172,9 @@ type problem struct {
 // the exposure per failure domain and the hedge total, updated by add, so
 // that the risk is computed from the domains alone.
 type state struct {
-	od, spot, hedge []int
-	regionUsed      []int
+	// wait are the spot-only hedges (they wait for spot).
+	od, spot, hedge, wait []int
+	regionUsed            []int
 	// A zone's reclaim in the domain takes each cluster's reclaim share
 	// of its spot and hedge replicas: spread evenly over the zones, the
 	// zone holds ⌊share·k⌋ or ⌈share·k⌉ of them. expLo and expHi are the
@@ -191,23 +193,27 @@ type state struct {
 }
 
 func (s *state) clone() *state {
-	return &state{od: slices.Clone(s.od), spot: slices.Clone(s.spot), hedge: slices.Clone(s.hedge), regionUsed: slices.Clone(s.regionUsed),
+	return &state{od: slices.Clone(s.od), spot: slices.Clone(s.spot), hedge: slices.Clone(s.hedge), wait: slices.Clone(s.wait), regionUsed: slices.Clone(s.regionUsed),
 		expLo: slices.Clone(s.expLo), expHi: slices.Clone(s.expHi), expDown: slices.Clone(s.expDown), expFrac: slices.Clone(s.expFrac),
 		tookLo: slices.Clone(s.tookLo), tookHi: slices.Clone(s.tookHi), frac: slices.Clone(s.frac), expFull: slices.Clone(s.expFull), h: s.h}
 }
 
-func (s *state) total(i int) int { return s.od[i] + s.spot[i] + s.hedge[i] }
+func (s *state) total(i int) int { return s.od[i] + s.spot[i] + s.hedge[i] + s.wait[i] }
 
 func (s *state) hedges() int { return s.h }
 
 // add changes cluster i's counts by the deltas, keeping the rest in step.
-func (p *problem) add(s *state, i, od, spot, hedge int) {
+func (p *problem) add(s *state, i, od, spot, hedge int) { p.change(s, i, od, spot, hedge, 0) }
+
+// change is add with spot-only hedges too.
+func (p *problem) change(s *state, i, od, spot, hedge, wait int) {
 	c := &p.cands[i]
 	s.od[i] += od
 	s.spot[i] += spot
 	s.hedge[i] += hedge
+	s.wait[i] += wait
 	s.regionUsed[c.region] += od + spot
-	k := s.spot[i] + s.hedge[i]
+	k := s.spot[i] + s.hedge[i] + s.wait[i]
 	lo, hi, frac := k, k, float64(k)
 	if c.share > 0 && c.share < 1 {
 		frac = c.share * float64(k)
@@ -218,13 +224,15 @@ func (p *problem) add(s *state, i, od, spot, hedge int) {
 	s.expHi[c.domain] += hi - s.tookHi[i]
 	s.expFrac[c.domain] += frac - s.frac[i]
 	s.tookLo[i], s.tookHi[i], s.frac[i] = lo, hi, frac
-	s.expFull[c.domain] += spot + hedge
+	s.expFull[c.domain] += spot + hedge + wait
 	// With a fall-back, spot and hedge replicas run on on-demand while
-	// the domain is down: only where there is none do they wait.
+	// the domain is down: only where there is none do they wait, and
+	// spot-only hedges always do.
+	s.expDown[c.domain] += wait
 	if !c.fallback {
 		s.expDown[c.domain] += spot + hedge
 	}
-	s.h += hedge
+	s.h += hedge + wait
 }
 
 // room says cluster i can take one more primary: under its share cap,
@@ -249,7 +257,7 @@ func (p *problem) capsOK(s *state, i int) bool {
 func (p *problem) cost(s *state) float64 {
 	sum := 0.0
 	for i, c := range p.cands {
-		sum += float64(s.od[i])*c.pOD + float64(s.spot[i])*c.eSpot + float64(s.hedge[i])*c.eHedge
+		sum += float64(s.od[i])*c.pOD + float64(s.spot[i])*c.eSpot + float64(s.hedge[i])*c.eHedge + float64(s.wait[i])*c.eWait
 	}
 	return sum
 }
@@ -413,6 +421,7 @@ func buildProblem(clusters []Cluster, idx map[string]int, app *App, opts Options
 			k.eSpot += (1 - a) * c.OnDemandPrice
 		}
 		k.eHedge = k.eSpot
+		k.eWait = a * c.SpotPrice
 		p.cands = append(p.cands, k)
 	}
 	// Feasibility: the caps must leave room for N.
@@ -556,17 +565,17 @@ func (p *problem) fromAssignments(as []Assignment) (*state, bool) {
 			}
 			continue
 		}
-		if a.OnDemand < 0 || a.Spot < 0 || a.Hedge < 0 {
+		if a.OnDemand < 0 || a.Spot < 0 || a.Hedge < 0 || a.HedgeSpotOnly < 0 {
 			return s, false
 		}
-		p.add(s, i, a.OnDemand, a.Spot, a.Hedge)
+		p.change(s, i, a.OnDemand, a.Spot, a.Hedge, a.HedgeSpotOnly)
 	}
 	return s, true
 }
 
 func (p *problem) empty() *state {
 	n := len(p.cands)
-	return &state{od: make([]int, n), spot: make([]int, n), hedge: make([]int, n), regionUsed: make([]int, len(p.regionCap)),
+	return &state{od: make([]int, n), spot: make([]int, n), hedge: make([]int, n), wait: make([]int, n), regionUsed: make([]int, len(p.regionCap)),
 		expLo: make([]int, len(p.domains)), expHi: make([]int, len(p.domains)), expDown: make([]int, len(p.domains)), expFrac: make([]float64, len(p.domains)),
 		tookLo: make([]int, n), tookHi: make([]int, n), frac: make([]float64, n), expFull: make([]int, len(p.domains))}
 }
@@ -575,7 +584,7 @@ func (p *problem) assignments(s *state) []Assignment {
 	var out []Assignment
 	for i, c := range p.cands {
 		if s.total(i) > 0 {
-			out = append(out, Assignment{Cluster: c.name, OnDemand: s.od[i], Spot: s.spot[i], Hedge: s.hedge[i]})
+			out = append(out, Assignment{Cluster: c.name, OnDemand: s.od[i], Spot: s.spot[i], Hedge: s.hedge[i], HedgeSpotOnly: s.wait[i]})
 		}
 	}
 	return out
@@ -716,21 +725,28 @@ func (p *problem) solve(buf []float64) *state {
 		}
 	}
 	// cheapHedges adds the hedge where it is cheapest, one per domain
-	// the primaries do not use (a hedge must not fail with them).
+	// the primaries do not use (a hedge must not fail with them): with
+	// the fall-back, or spot-only.
 	byHedge := slices.Clone(p.dest)
 	sort.SliceStable(byHedge, func(a, b int) bool { return p.cands[byHedge[a]].eHedge < p.cands[byHedge[b]].eHedge })
-	cheapHedges := func(s *state) {
+	byWait := slices.Clone(p.dest)
+	sort.SliceStable(byWait, func(a, b int) bool { return p.cands[byWait[a]].eWait < p.cands[byWait[b]].eWait })
+	cheapHedges := func(s *state, waits bool) {
 		used := map[int]bool{}
 		for d, x := range s.expFull {
 			used[d] = x > 0
 		}
-		for _, to := range byHedge {
+		order := byHedge
+		if waits {
+			order = byWait
+		}
+		for _, to := range order {
 			d := p.cands[to].domain
 			if s.hedges() >= p.maxHedge {
 				return
 			}
 			if !used[d] && p.cands[to].spotOK && p.roomHedge(s, to) {
-				p.apply(s, step{kind: 0, to: to})
+				p.apply(s, step{kind: 0, to: to, waits: waits && p.cands[to].fallback})
 				used[d] = true
 			}
 		}
@@ -745,9 +761,11 @@ func (p *problem) solve(buf []float64) *state {
 		addHedges(h)
 		starts = append(starts, h)
 		if p.maxHedge > 0 {
-			h = s.clone()
-			cheapHedges(h)
-			starts = append(starts, h)
+			for _, waits := range []bool{false, true} {
+				h = s.clone()
+				cheapHedges(h, waits)
+				starts = append(starts, h)
+			}
 		}
 	}
 	allOD := p.empty()
@@ -786,7 +804,15 @@ func (p *problem) solve(buf []float64) *state {
 			for h.hedges() < p.maxHedge && p.roomHedge(h, first) {
 				p.apply(h, step{kind: 0, to: first})
 			}
-			cheapHedges(h)
+			cheapHedges(h, false)
+			starts = append(starts, h)
+			// The same with spot-only hedges: beside them (they cover a
+			// zone's reclaim and cost spot only), and elsewhere.
+			h = s.clone()
+			for h.hedges() < p.maxHedge && p.cands[first].fallback && p.roomHedge(h, first) {
+				p.apply(h, step{kind: 0, to: first, waits: true})
+			}
+			cheapHedges(h, true)
 			starts = append(starts, h)
 		}
 	}
@@ -794,17 +820,28 @@ func (p *problem) solve(buf []float64) *state {
 	var best *state
 	bestCost, bestMeets := 0.0, false
 	tried := map[string]bool{}
-	for _, s := range starts {
-		if k := p.key(s); tried[k] {
+	for _, start := range starts {
+		if k := p.key(start); tried[k] {
 			continue // the same start gives the same end
 		} else {
 			tried[k] = true
 		}
-		p.repair(s, buf)
-		p.prune(s, buf)
-		c, m := p.cost(s), p.meets(s, buf)
-		if best == nil || (m && !bestMeets) || (m == bestMeets && c < bestCost-1e-9) {
-			best, bestCost, bestMeets = s, c, m
+		// Two repairs from each start: the one that completes with the
+		// cheapest step at hand, and the one that always takes the best
+		// risk per dollar (a dearer step may complete the repair where
+		// two cheap ones would, e.g. two spot-only hedges beside the
+		// primaries instead of one hedge with the fall-back elsewhere).
+		for _, patient := range []bool{false, true} {
+			s := start
+			if !patient {
+				s = start.clone()
+			}
+			p.repair(s, buf, patient)
+			p.prune(s, buf)
+			c, m := p.cost(s), p.meets(s, buf)
+			if best == nil || (m && !bestMeets) || (m == bestMeets && c < bestCost-1e-9) {
+				best, bestCost, bestMeets = s, c, m
+			}
 		}
 	}
 	return best
@@ -816,67 +853,95 @@ type step struct {
 	// hedge, 5 od→spot in place, 6 swap spot (from) and hedge (to), 7 a
 	// spot replica becomes a hedge in place and an on-demand one starts
 	// elsewhere, 8 a spot replica moves to on-demand elsewhere, 9 an
-	// on-demand replica (from) turns to spot with a hedge added at to.
+	// on-demand replica (from) turns to spot with a hedge added at to, 10
+	// a hedge becomes spot-only in place, 11 a spot-only hedge gets the
+	// fall-back in place.
 	kind     int
 	from, to int
+	// waits says the hedge the step adds, moves or removes is spot-only.
+	waits bool
+}
+
+// hedgeDelta is the change of one hedge of the step's sort.
+func (st step) hedgeDelta(n int) (hedge, wait int) {
+	if st.waits {
+		return 0, n
+	}
+	return n, 0
 }
 
 func (p *problem) apply(s *state, st step) {
 	switch st.kind {
 	case 0:
-		p.add(s, st.to, 0, 0, 1)
+		h, w := st.hedgeDelta(1)
+		p.change(s, st.to, 0, 0, h, w)
 	case 1:
 		p.add(s, st.from, 1, -1, 0)
 	case 2:
 		p.add(s, st.from, 0, -1, 0)
 		p.add(s, st.to, 0, 1, 0)
 	case 3:
-		p.add(s, st.from, 0, 0, -1)
-		p.add(s, st.to, 0, 0, 1)
+		h, w := st.hedgeDelta(1)
+		p.change(s, st.from, 0, 0, -h, -w)
+		p.change(s, st.to, 0, 0, h, w)
 	case 4:
-		p.add(s, st.from, 0, 0, -1)
+		h, w := st.hedgeDelta(1)
+		p.change(s, st.from, 0, 0, -h, -w)
 	case 5:
 		p.add(s, st.from, -1, 1, 0)
 	case 6:
-		p.add(s, st.from, 0, -1, 1)
-		p.add(s, st.to, 0, 1, -1)
+		h, w := st.hedgeDelta(1)
+		p.change(s, st.from, 0, -1, h, w)
+		p.change(s, st.to, 0, 1, -h, -w)
 	case 7:
-		p.add(s, st.from, 0, -1, 1)
+		h, w := st.hedgeDelta(1)
+		p.change(s, st.from, 0, -1, h, w)
 		p.add(s, st.to, 1, 0, 0)
 	case 8:
 		p.add(s, st.from, 0, -1, 0)
 		p.add(s, st.to, 1, 0, 0)
 	case 9:
+		h, w := st.hedgeDelta(1)
 		p.add(s, st.from, -1, 1, 0)
-		p.add(s, st.to, 0, 0, 1)
+		p.change(s, st.to, 0, 0, h, w)
+	case 10:
+		p.change(s, st.from, 0, 0, -1, 1)
+	case 11:
+		p.change(s, st.from, 0, 0, 1, -1)
 	}
 }
 
 func (p *problem) undo(s *state, st step) {
 	switch st.kind {
 	case 0:
-		p.apply(s, step{kind: 4, from: st.to})
+		p.apply(s, step{kind: 4, from: st.to, waits: st.waits})
 	case 1:
 		p.apply(s, step{kind: 5, from: st.from})
 	case 2:
 		p.apply(s, step{kind: 2, from: st.to, to: st.from})
 	case 3:
-		p.apply(s, step{kind: 3, from: st.to, to: st.from})
+		p.apply(s, step{kind: 3, from: st.to, to: st.from, waits: st.waits})
 	case 4:
-		p.apply(s, step{kind: 0, to: st.from})
+		p.apply(s, step{kind: 0, to: st.from, waits: st.waits})
 	case 5:
 		p.apply(s, step{kind: 1, from: st.from})
 	case 6:
-		p.apply(s, step{kind: 6, from: st.to, to: st.from})
+		p.apply(s, step{kind: 6, from: st.to, to: st.from, waits: st.waits})
 	case 7:
+		h, w := st.hedgeDelta(1)
 		p.add(s, st.to, -1, 0, 0)
-		p.add(s, st.from, 0, 1, -1)
+		p.change(s, st.from, 0, 1, -h, -w)
 	case 8:
 		p.add(s, st.to, -1, 0, 0)
 		p.add(s, st.from, 0, 1, 0)
 	case 9:
-		p.add(s, st.to, 0, 0, -1)
+		h, w := st.hedgeDelta(1)
+		p.change(s, st.to, 0, 0, -h, -w)
 		p.add(s, st.from, 1, -1, 0)
+	case 10:
+		p.apply(s, step{kind: 11, from: st.from})
+	case 11:
+		p.apply(s, step{kind: 10, from: st.from})
 	}
 }
 
@@ -893,36 +958,46 @@ func (p *problem) movable(s *state, from, to int) bool {
 
 func (p *problem) stepCost(st step) float64 {
 	c := func(i int) *cand { return &p.cands[i] }
+	hedge := func(i int) float64 {
+		if st.waits {
+			return c(i).eWait
+		}
+		return c(i).eHedge
+	}
 	switch st.kind {
 	case 0:
-		return c(st.to).eHedge
+		return hedge(st.to)
 	case 1:
 		return c(st.from).pOD - c(st.from).eSpot
 	case 2:
 		return c(st.to).eSpot - c(st.from).eSpot
 	case 3:
-		return c(st.to).eHedge - c(st.from).eHedge
+		return hedge(st.to) - hedge(st.from)
 	case 4:
-		return -c(st.from).eHedge
+		return -hedge(st.from)
 	case 5:
 		return c(st.from).eSpot - c(st.from).pOD
 	case 6:
-		return c(st.to).eSpot + c(st.from).eHedge - c(st.from).eSpot - c(st.to).eHedge
+		return c(st.to).eSpot + hedge(st.from) - c(st.from).eSpot - hedge(st.to)
 	case 7:
-		return c(st.from).eHedge + c(st.to).pOD - c(st.from).eSpot
+		return hedge(st.from) + c(st.to).pOD - c(st.from).eSpot
 	case 8:
 		return c(st.to).pOD - c(st.from).eSpot
 	case 9:
-		return c(st.from).eSpot - c(st.from).pOD + c(st.to).eHedge
+		return c(st.from).eSpot - c(st.from).pOD + hedge(st.to)
+	case 10:
+		return c(st.from).eWait - c(st.from).eHedge
+	case 11:
+		return c(st.from).eHedge - c(st.from).eWait
 	}
 	return 0
 }
 
 // repair lowers the risk until it is within the budget: the cheapest step
-// that brings it within, else the step that removes the most risk per
-// dollar (a free step first), else the one that lowers the expected
-// shortfall most per dollar.
-func (p *problem) repair(s *state, buf []float64) {
+// that brings it within (unless patient), else the step that removes the
+// most risk per dollar (a free step first), else the one that lowers the
+// expected shortfall most per dollar.
+func (p *problem) repair(s *state, buf []float64, patient bool) {
 	risk, short := p.riskShortfall(s, buf)
 	for iter := 0; risk > p.budget && iter < 8*(p.n+p.maxHedge)+16; iter++ {
 		var steps []step
@@ -930,9 +1005,20 @@ func (p *problem) repair(s *state, buf []float64) {
 		for _, to := range p.dest {
 			if h < p.maxHedge && p.cands[to].spotOK && p.roomHedge(s, to) {
 				steps = append(steps, step{kind: 0, to: to})
+				if p.cands[to].fallback {
+					steps = append(steps, step{kind: 0, to: to, waits: true})
+				}
 			}
 		}
 		for from := range p.cands {
+			if s.wait[from] > 0 {
+				steps = append(steps, step{kind: 11, from: from})
+				for _, to := range p.dest {
+					if p.cands[to].spotOK && to != from && p.roomHedge(s, to) {
+						steps = append(steps, step{kind: 3, from: from, to: to, waits: true})
+					}
+				}
+			}
 			if s.spot[from] > 0 {
 				steps = append(steps, step{kind: 1, from: from})
 				for _, to := range p.dest {
@@ -944,6 +1030,9 @@ func (p *problem) repair(s *state, buf []float64) {
 					}
 					if h < p.maxHedge && to != from && p.room(s, to) {
 						steps = append(steps, step{kind: 7, from: from, to: to})
+						if p.cands[from].fallback {
+							steps = append(steps, step{kind: 7, from: from, to: to, waits: true})
+						}
 					}
 				}
 			}
@@ -975,7 +1064,7 @@ func (p *problem) repair(s *state, buf []float64) {
 			free := dc <= 1e-12
 			var c choice
 			switch {
-			case r <= p.budget:
+			case r <= p.budget && !patient:
 				// A step that completes the repair: the cheapest wins.
 				c = choice{k, -2, -dc, r, sh}
 			case risk-r > 1e-15:
@@ -1014,6 +1103,22 @@ func (p *problem) prune(s *state, buf []float64) {
 		for from, c := range p.cands {
 			if s.hedge[from] > 0 {
 				steps = append(steps, step{kind: 4, from: from})
+				if c.fallback {
+					steps = append(steps, step{kind: 10, from: from})
+				}
+			}
+			if s.wait[from] > 0 {
+				steps = append(steps, step{kind: 4, from: from, waits: true})
+			}
+			for _, waits := range []bool{false, true} {
+				if (waits && s.wait[from] == 0) || (!waits && s.hedge[from] == 0) {
+					continue
+				}
+				for _, to := range p.dest {
+					if p.cands[to].spotOK && to != from && p.roomHedge(s, to) {
+						steps = append(steps, step{kind: 3, from: from, to: to, waits: waits})
+					}
+				}
 			}
 			if s.od[from] > 0 && odTotal > p.floor && c.spotOK {
 				steps = append(steps, step{kind: 5, from: from})
@@ -1021,6 +1126,9 @@ func (p *problem) prune(s *state, buf []float64) {
 					for _, to := range p.dest {
 						if p.cands[to].spotOK && p.roomHedge(s, to) {
 							steps = append(steps, step{kind: 9, from: from, to: to})
+							if p.cands[to].fallback {
+								steps = append(steps, step{kind: 9, from: from, to: to, waits: true})
+							}
 						}
 					}
 				}
@@ -1066,6 +1174,9 @@ func (p *problem) swaps(s *state, steps []step) []step {
 			if to != from && s.hedge[to] > 0 {
 				steps = append(steps, step{kind: 6, from: from, to: to})
 			}
+			if to != from && s.wait[to] > 0 && p.cands[from].fallback {
+				steps = append(steps, step{kind: 6, from: from, to: to, waits: true})
+			}
 		}
 	}
 	return steps
@@ -1076,7 +1187,7 @@ func (p *problem) key(s *state) string {
 	var b strings.Builder
 	for i := range p.cands {
 		if s.total(i) > 0 {
-			fmt.Fprintf(&b, "%d:%d/%d/%d;", i, s.od[i], s.spot[i], s.hedge[i])
+			fmt.Fprintf(&b, "%d:%d/%d/%d/%d;", i, s.od[i], s.spot[i], s.hedge[i], s.wait[i])
 		}
 	}
 	return b.String()
@@ -1087,7 +1198,7 @@ func (p *problem) stepCapsOK(s *state, st step) bool {
 	switch st.kind {
 	case 0:
 		return p.capsOK(s, st.to)
-	case 1, 4, 5:
+	case 1, 4, 5, 10, 11:
 		return p.capsOK(s, st.from)
 	}
 	return p.capsOK(s, st.from) && p.capsOK(s, st.to)

@@ -55,7 +55,7 @@ func checkPlan(t *testing.T, clusters []Cluster, o Objective, p Plan) {
 	for _, a := range p.Assignments {
 		prim += a.OnDemand + a.Spot
 		od += a.OnDemand
-		hedge += a.Hedge
+		hedge += a.Hedge + a.HedgeSpotOnly
 		perRegion[byName[a.Cluster].Region] += a.OnDemand + a.Spot
 		if o.MaxClusterShare > 0 && a.OnDemand+a.Spot > max(1, int(o.MaxClusterShare*float64(o.Replicas)+1e-9)) {
 			t.Errorf("%s holds %d primaries, over the cluster share %v of %d", a.Cluster, a.OnDemand+a.Spot, o.MaxClusterShare, o.Replicas)
@@ -265,11 +265,18 @@ func TestNearBruteForce(t *testing.T) {
 	const cases = 300
 	for k := 0; k < cases; k++ {
 		var clusters []Cluster
+		// Clusters of one failure domain have its zones, so one reclaim
+		// share.
+		shares := map[string]float64{}
 		for i := 0; i < 3; i++ {
 			c := gpu(string(rune('a'+i)), []string{"r1", "r2"}[rng.IntN(2)], []string{"z1", "z2", "z3"}[rng.IntN(3)], 0.2+0.79*rng.Float64(), 0.3*rng.Float64())
 			c.Fallback = rng.IntN(4) > 0
 			c.SpotPrice = 0.3 + 1.5*rng.Float64()
 			c.ReclaimShare = []float64{0, 0, 0.5, 1.0 / 3}[rng.IntN(4)]
+			if share, ok := shares[c.Domain]; ok {
+				c.ReclaimShare = share
+			}
+			shares[c.Domain] = c.ReclaimShare
 			clusters = append(clusters, c)
 		}
 		o := Objective{Replicas: 1 + rng.IntN(3), Availability: []float64{0.99, 0.999, 0.9999}[rng.IntN(3)],
@@ -337,9 +344,16 @@ func bruteForce(t *testing.T, clusters []Cluster, app App) (float64, bool) {
 					if h > 0 && !p.cands[i].spotOK {
 						break
 					}
-					p.add(s, i, od, sp, h)
-					rec(i + 1)
-					p.add(s, i, -od, -sp, -h)
+					// Spot-only hedges differ from hedges only where the
+					// cluster falls back.
+					for w := 0; h+w <= o.MaxHedge; w++ {
+						if w > 0 && (!p.cands[i].spotOK || !p.cands[i].fallback) {
+							break
+						}
+						p.change(s, i, od, sp, h, w)
+						rec(i + 1)
+						p.change(s, i, -od, -sp, -h, -w)
+					}
 				}
 			}
 		}
@@ -386,6 +400,19 @@ func TestRiskModel(t *testing.T) {
 	// A reclaim takes spot and hedge (both in the zone); darkness none.
 	if !near(risk, 0.03) || !near(cost, 2*(0.5*0.612+0.5*3.06)) {
 		t.Errorf("with the fall-back: risk %v cost %v, want 0.03 and %v", risk, cost, 2*(0.5*0.612+0.5*3.06))
+	}
+	// A spot-only hedge beside it: lost with the spot replica in a
+	// reclaim, and waiting while spot is gone (the primary on on-demand
+	// then: N still ready); it costs spot only.
+	risk, cost = divisionRisk(t, []Cluster{c}, o, []Assignment{{Cluster: "c", Spot: 1, HedgeSpotOnly: 1}})
+	if !near(risk, 0.03) || !near(cost, 0.5*0.612+0.5*3.06+0.5*0.612) {
+		t.Errorf("spot-only hedge: risk %v cost %v, want 0.03 and %v", risk, cost, 0.5*0.612+0.5*3.06+0.5*0.612)
+	}
+	// Two replicas and a spot-only hedge: while spot is gone the hedge
+	// waits and both replicas run on on-demand; a reclaim takes all three.
+	o2 := Objective{Replicas: 2, Availability: 0.99, MaxHedge: 1}
+	if risk, _ := divisionRisk(t, []Cluster{c}, o2, []Assignment{{Cluster: "c", Spot: 2, HedgeSpotOnly: 1}}); !near(risk, 0.03) {
+		t.Errorf("2 spot + spot-only hedge: risk %v, want 0.03", risk)
 	}
 	c.Fallback = false
 	risk, cost = divisionRisk(t, []Cluster{c}, o, both)
@@ -444,3 +471,27 @@ func TestRiskBand(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-12 }
+
+// TestExplainHedgeSorts: a hedge that changes sort in place is a split;
+// spot-only hedges are added and removed under their own name.
+func TestExplainHedgeSorts(t *testing.T) {
+	clusters := []Cluster{gpu("a", "r1", "za", 0.5, 0.1), gpu("b", "r2", "zb", 0.9, 0.1)}
+	idx, _ := indexClusters(clusters)
+	app := App{Name: "x", Objective: Objective{Replicas: 1, Availability: 0.99, MaxHedge: 2}, Clusters: names(clusters)}
+	p, err := buildProblem(clusters, idx, &app, Options{RecoveryMinutes: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moves := p.explain([]Assignment{{Cluster: "a", Spot: 1, Hedge: 1}}, []Assignment{{Cluster: "a", Spot: 1, HedgeSpotOnly: 1}, {Cluster: "b", HedgeSpotOnly: 1}})
+	var got []string
+	for _, m := range moves {
+		got = append(got, m.String())
+	}
+	want := []string{
+		"a: 1 replica(s) hedge → spot-only hedge ($1.836/h → $0.306/h per replica; spot available 50.0 %)",
+		"add 1 spot-only hedge replica(s) in b ($0.551/h per replica; spot available 90.0 %)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("moves\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -19,6 +19,7 @@ func Surge(before, after []Assignment) []Assignment {
 			b.OnDemand = max(b.OnDemand, a.OnDemand)
 			b.Spot = max(b.Spot, a.Spot)
 			b.Hedge = max(b.Hedge, a.Hedge)
+			b.HedgeSpotOnly = max(b.HedgeSpotOnly, a.HedgeSpotOnly)
 			by[a.Cluster] = b
 		}
 	}

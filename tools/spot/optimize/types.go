@@ -111,10 +111,15 @@ type Assignment struct {
 	// back, waiting where it does not. They cover the replicas a reclaim
 	// takes elsewhere until their replacements are ready.
 	Hedge int
+	// HedgeSpotOnly replicas are extra too, but never on on-demand (a
+	// capacity-type spot selector): they cost spot only, and wait while
+	// spot is gone. Cheaper than Hedge where the cluster is often dark,
+	// and no cover while it is.
+	HedgeSpotOnly int
 }
 
 // Replicas is the cluster's Karmada weight: all replicas it holds.
-func (a Assignment) Replicas() int { return a.OnDemand + a.Spot + a.Hedge }
+func (a Assignment) Replicas() int { return a.OnDemand + a.Spot + a.Hedge + a.HedgeSpotOnly }
 
 // App is one app to plan.
 type App struct {
@@ -190,15 +195,16 @@ type Plan struct {
 // Move is one change, with the figures that justify it.
 type Move struct {
 	// Kind is "move" (replicas from one cluster to another), "add" or
-	// "remove" (the total changed: hedge), or "split" (on-demand/spot
-	// within a cluster).
+	// "remove" (the total changed: hedge), or "split" (on-demand/spot, or
+	// a hedge's sort, within a cluster).
 	Kind string
 	// From and To are clusters ("" for add or remove).
 	From, To string
 	// Replicas is how many replicas the move concerns.
 	Replicas int
-	// What is which replicas: "spot", "on-demand" or "hedge" (at To, for
-	// a split or move); FromWhat what they were at From.
+	// What is which replicas: "spot", "on-demand", "hedge" or "spot-only
+	// hedge" (at To, for a split or move); FromWhat what they were at
+	// From.
 	What, FromWhat string
 	// FromCost and ToCost are the expected USD per replica-hour at each
 	// end; FromAvailability and ToAvailability the spot availability.
