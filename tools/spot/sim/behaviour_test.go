@@ -135,14 +135,13 @@ func TestDescheduler(t *testing.T) {
 
 func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
 
-// Flotilla's hedge runs as its spot replicas do under the Karpenter it
-// renders: one replica and one hedge in a single zone, both get the
-// notice at 10 and both fall back to on-demand (requested then, ready at
-// 16 after the failed spot launch; 4 minutes short from 12), and both
-// move back to spot when it returns (started at 45, on-demand ended at
-// 50). A hedge left waiting for spot would have cost nothing from 12 to
-// 45.
-func TestFlotillaHedgeFallsBack(t *testing.T) {
+// Flotilla's hedges under the Karpenter it renders: one replica and one
+// hedge in a single zone, both get the notice at 10; the replica falls
+// back to on-demand (requested then, ready at 16 after the failed spot
+// launch; 4 minutes short from 12) and moves back to spot when it returns
+// (started at 45, on-demand ended at 50). A hedge does the same; a
+// spot-only hedge waits for spot (started at 40).
+func TestFlotillaHedges(t *testing.T) {
 	f := &Fleet{Traces: []Trace{pattern(t, "z", "10x1 30x0 60x1")},
 		Clusters: []Cluster{{Name: "c", Region: "r", OnDemandPrice: 3, Pools: []Pool{{Zone: "z", Trace: "z", SpotPrice: 1}}}},
 		Apps:     []App{oneApp(1, []string{"c"}, 0)}}
@@ -150,16 +149,25 @@ func TestFlotillaHedgeFallsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newAppSim(w, &f.Apps[0], &flotillaPolicy{commits: []commit{{at: 0, plan: []optimize.Assignment{{Cluster: "c", Spot: 1, Hedge: 1}}}}})
-	s.fallback, s.consolidate, s.noticeReplace = true, true, true
-	s.run()
-	if s.m.below != 4 || s.m.lost != 4 || s.m.interruptions != 1 {
-		t.Errorf("below %d lost %d interruptions %d, want 4, 4, 1", s.m.below, s.m.lost, s.m.interruptions)
-	}
-	// Two instances: spot 0–12 and 45–100, on-demand 10–50 (billed from
-	// the request, as in TestKarpenterFallback): 2·(12+55)·1 + 2·40·3 =
-	// 374 dollar-minutes.
-	if want := 374.0 / 60; !near(s.m.usd(), want) {
-		t.Errorf("cost %.4f, want %.4f", s.m.usd(), want)
+	for _, tc := range []struct {
+		plan optimize.Assignment
+		// dollar-minutes: the replica spot 0–12 and 45–100, on-demand
+		// 10–50 (billed from the request, as in TestKarpenterFallback):
+		// 12 + 55 + 40·3 = 187; a hedge the same; a spot-only one spot
+		// 0–12 and 40–100: 72.
+		cost float64
+	}{
+		{optimize.Assignment{Cluster: "c", Spot: 1, Hedge: 1}, 187 + 187},
+		{optimize.Assignment{Cluster: "c", Spot: 1, HedgeSpotOnly: 1}, 187 + 72},
+	} {
+		s := newAppSim(w, &f.Apps[0], &flotillaPolicy{commits: []commit{{at: 0, plan: []optimize.Assignment{tc.plan}}}})
+		s.fallback, s.consolidate, s.noticeReplace = true, true, true
+		s.run()
+		if s.m.below != 4 || s.m.lost != 4 || s.m.interruptions != 1 {
+			t.Errorf("%+v: below %d lost %d interruptions %d, want 4, 4, 1", tc.plan, s.m.below, s.m.lost, s.m.interruptions)
+		}
+		if want := tc.cost / 60; !near(s.m.usd(), want) {
+			t.Errorf("%+v: cost %.4f, want %.4f", tc.plan, s.m.usd(), want)
+		}
 	}
 }

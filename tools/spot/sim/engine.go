@@ -19,7 +19,14 @@ const (
 	// capacity-type selector, so Karpenter's on-demand NodePool takes it
 	// as it takes any pending pod); the caps do not count them.
 	roleHedge
+	// roleHedgeSpotOnly replicas are extra, spot only (a capacity-type
+	// spot selector): while spot is gone they wait.
+	roleHedgeSpotOnly
 )
+
+// hedge says the role is extra: not counted by the caps or by Karmada's
+// health of the N replicas.
+func (r role) hedge() bool { return r == roleHedge || r == roleHedgeSpotOnly }
 
 // inst is one replica on its own instance (a replica needs a whole node of
 // the pool's type, as a GPU replica does).
@@ -33,7 +40,7 @@ type inst struct {
 	replaces  int32 // consolidation: the on-demand instance this spot one takes over, or -1
 }
 
-type want struct{ od, spot, hedge int }
+type want struct{ od, spot, hedge, spotOnly int }
 
 func (w want) primaries() int { return w.od + w.spot }
 
@@ -373,7 +380,7 @@ func (s *appSim) reconcile(k, t int) {
 	}
 	startup := s.w.d.startup
 	w := s.want[k]
-	var have [3]int
+	var have [4]int
 	// fellBack says the cluster runs primaries or hedges on on-demand for
 	// want of spot: consolidation has something to move back.
 	fellBack := false
@@ -423,6 +430,16 @@ func (s *appSim) reconcile(k, t int) {
 	}
 	if have[roleHedge] > w.hedge {
 		s.trim(k, roleHedge, w.hedge, t)
+	}
+	for c := have[roleHedgeSpotOnly]; c < w.spotOnly; c++ {
+		pi := s.roomyPool(k, t)
+		if pi < 0 {
+			break
+		}
+		s.launch(k, pi, roleHedgeSpotOnly, t+startup)
+	}
+	if have[roleHedgeSpotOnly] > w.spotOnly {
+		s.trim(k, roleHedgeSpotOnly, w.spotOnly, t)
 	}
 	// Consolidation: primaries and hedges on on-demand back to spot once
 	// spot has been back long enough, make before break.
@@ -489,7 +506,7 @@ func (s *appSim) readyIn(k, t int, withHedge bool) int {
 	n := 0
 	for i := range s.insts {
 		in := &s.insts[i]
-		if int(in.k) == k && int(in.readyAt) <= t && (withHedge || in.role != roleHedge) {
+		if int(in.k) == k && int(in.readyAt) <= t && (withHedge || !in.role.hedge()) {
 			n++
 		}
 	}
@@ -565,7 +582,7 @@ func (s *appSim) karmada(t int) {
 func (s *appSim) totals() []int {
 	out := make([]int, len(s.want))
 	for k, w := range s.want {
-		out[k] = w.od + w.spot + w.hedge
+		out[k] = w.od + w.spot + w.hedge + w.spotOnly
 	}
 	return out
 }
@@ -574,7 +591,7 @@ func (s *appSim) totals() []int {
 func (s *appSim) countMoves(before []int) {
 	moved := 0
 	for k, w := range s.want {
-		if d := w.od + w.spot + w.hedge - before[k]; d > 0 {
+		if d := w.od + w.spot + w.hedge + w.spotOnly - before[k]; d > 0 {
 			moved += d
 		}
 	}
@@ -728,7 +745,7 @@ func (s *appSim) account(t, end int) {
 			if in.pool >= 0 {
 				readySpot++
 			}
-			if perCluster != nil && in.role != roleHedge {
+			if perCluster != nil && !in.role.hedge() {
 				perCluster[in.k]++
 			}
 		}

@@ -257,7 +257,7 @@ func (p *flotillaPolicy) step(s *appSim, t int) {
 		p.weights = make([]int, len(s.cl))
 		for _, a := range c.plan {
 			k := s.local[s.w.byName[a.Cluster]]
-			p.plan[k] = want{od: a.OnDemand, spot: a.Spot, hedge: a.Hedge}
+			p.plan[k] = want{od: a.OnDemand, spot: a.Spot, hedge: a.Hedge, spotOnly: a.HedgeSpotOnly}
 			p.weights[k] = a.Replicas()
 		}
 		excluded := make([]bool, len(s.cl))
