@@ -32,9 +32,11 @@ const (
 	// are ready; a controller outside Git and Karmada.
 	SpotHedge Policy = "spothedge"
 	// Flotilla is `flotilla spot rebalance` on a schedule: the optimizer's
-	// weights, splits and hedge committed to Git and applied after the
+	// weights, splits and hedges committed to Git and applied after the
 	// commit delay, with the fast path it renders (Karpenter on-demand
-	// fall-back and consolidation) and Karmada's failover.
+	// fall-back on the notice and consolidation back to spot, for spot
+	// replicas and hedges; spot-only hedges wait for spot) and Karmada's
+	// failover.
 	Flotilla Policy = "flotilla"
 	// Oracle knows the future: N replicas on the cheapest capacity each
 	// minute within the caps, never a replica lost to a reclaim or a
