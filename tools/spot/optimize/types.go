@@ -71,8 +71,8 @@ type Objective struct {
 	// OnDemandFloorShare the same as a share of N; the larger applies.
 	OnDemandFloor      int
 	OnDemandFloorShare float64
-	// MaxHedge is the most extra spot replicas the plan may add while spot
-	// is risky.
+	// MaxHedge is the most extra replicas (hedges of either sort) the
+	// plan may add while spot is risky.
 	MaxHedge int
 	// Limits bound how often the plan changes.
 	Limits Limits
