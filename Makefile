@@ -84,6 +84,12 @@ fuzz:
 	$(GO) test ./tools/pipeline $(FUZZFLAGS) -fuzz FuzzPlain
 	$(GO) test ./tools/lint $(FUZZFLAGS) -fuzz FuzzExceptions
 	$(GO) test ./tools/redact $(FUZZFLAGS) -fuzz FuzzString
+	$(GO) test ./tools/spot/internal/jsonpos $(FUZZFLAGS) -fuzz FuzzParse
+	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz FuzzReadTrace
+	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz FuzzReadAdvisor
+	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz FuzzReadPriceHistoryJSON
+	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz FuzzReadPriceHistoryTSV
+	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz '^FuzzParse$$'
 
 clean:
 	rm -rf bin
