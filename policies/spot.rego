@@ -315,6 +315,9 @@ scaledobject_no_fallback contains v if {
 
 _objective := input.flotilla.app.spec.spot.objective
 
+# _divided_kinds are the workloads an objective's division applies to.
+_divided_kinds := {"Deployment", "StatefulSet"}
+
 _on_demand_replicas := sum([r | some c in fleet.landing; c.spec.capacity.type == "on-demand"; r := c.replicas; is_number(r)])
 
 # METADATA
@@ -337,6 +340,7 @@ _on_demand_replicas := sum([r | some c in fleet.landing; c.spec.capacity.type ==
 #       - apiGroups: ["apps"]
 #         kinds: [Deployment, StatefulSet]
 objective_unmet contains v if {
+	_obj.kind in _divided_kinds
 	_objective
 	count(fleet.landing) > 0
 	_predicted_total < _objective.minReady
@@ -347,6 +351,7 @@ objective_unmet contains v if {
 }
 
 objective_unmet contains v if {
+	_obj.kind in _divided_kinds
 	_objective
 	count(fleet.landing) > 0
 	floor := object.get(_objective, "onDemandFloor", 0)
@@ -382,6 +387,7 @@ _region_replicas[region] := sum([r | some c in fleet.landing; c.spec.region == r
 #       - apiGroups: ["apps"]
 #         kinds: [Deployment, StatefulSet]
 share_exceeded contains v if {
+	_obj.kind in _divided_kinds
 	_objective
 	_predicted_total > 0
 	some c in fleet.landing
@@ -395,6 +401,7 @@ share_exceeded contains v if {
 }
 
 share_exceeded contains v if {
+	_obj.kind in _divided_kinds
 	_objective
 	_predicted_total > 0
 	some region, n in _region_replicas
