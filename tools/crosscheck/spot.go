@@ -101,9 +101,7 @@ func (c *checker) appSpot(a *intent.App, ref string, candidates []*clusterv1alph
 		if o.OnDemandFloor > o.MinReady {
 			c.add(a.Source, ref, "spec.spot.objective.onDemandFloor", "%d is more than minReady (%d)", o.OnDemandFloor, o.MinReady)
 		}
-		if sp.Hedge > o.MaxHedge {
-			c.add(a.Source, ref, "spec.spot.hedge", "%d is more than objective.maxHedge (%d)", sp.Hedge, o.MaxHedge)
-		}
+		c.division(a, ref, candidates)
 		if len(candidates) > 0 {
 			c.objectiveCapacity(a, ref, candidates)
 		}
@@ -114,8 +112,8 @@ func (c *checker) appSpot(a *intent.App, ref string, candidates []*clusterv1alph
 		if sp.Rebalance != nil {
 			c.add(a.Source, ref, "spec.spot.rebalance", "rebalancing limits without spec.spot.objective: nothing is rebalanced")
 		}
-		if sp.Hedge > 0 {
-			c.add(a.Source, ref, "spec.spot.hedge", "a hedge needs spec.spot.objective (its maxHedge bounds it)")
+		if len(sp.Division) > 0 {
+			c.add(a.Source, ref, "spec.spot.division", "a division needs spec.spot.objective: rebalancing writes it within the objective")
 		}
 	}
 	if s := a.Spec.Scaling; s != nil {
@@ -173,5 +171,67 @@ func (c *checker) objectiveCapacity(a *intent.App, ref string, candidates []*clu
 	}
 	if p := *o.MaxRegionPercent; int(p)*regions.Len() < 100 {
 		c.add(a.Source, ref, "spec.spot.objective.maxRegionPercent", "%d%% per region over the %d region(s) the placement allows (%s) holds only %d%% of the replicas", p, regions.Len(), strings.Join(sets.List(regions), ", "), int(p)*regions.Len())
+	}
+}
+
+// division checks the per-cluster division rebalancing last wrote against
+// the objective and the placement: hand edits must keep both.
+func (c *checker) division(a *intent.App, ref string, candidates []*clusterv1alpha1.Cluster) {
+	sp := a.Spec.Spot
+	o := sp.Objective
+	if len(sp.Division) == 0 {
+		return
+	}
+	allowed := sets.New[string]()
+	for _, kc := range candidates {
+		allowed.Insert(kc.Name)
+	}
+	var ready, onDemand, hedge int32
+	totals := map[string]int64{}
+	for i, d := range sp.Division {
+		field := fmt.Sprintf("spec.spot.division[%d]", i)
+		cl := c.repo.Cluster(d.Cluster)
+		switch {
+		case cl == nil:
+			c.add(a.Source, ref, field+".cluster", "unknown cluster %q%s", d.Cluster, c.suggest(d.Cluster))
+			continue
+		case !allowed.Has(d.Cluster):
+			c.add(a.Source, ref, field+".cluster", "the placement does not allow cluster %q (it allows %s)", d.Cluster, names(candidates))
+		}
+		if cl.Spec.Capacity.Type == v1alpha1.CapacityOnDemand && d.HedgeSpotOnly > 0 {
+			c.add(a.Source, ref, field+".hedgeSpotOnly", "cluster %q has no spot capacity: spot-only hedges would never run", d.Cluster)
+		}
+		ready += d.OnDemand + d.Spot
+		onDemand += d.OnDemand
+		hedge += d.Hedge + d.HedgeSpotOnly
+		totals[d.Cluster] = int64(d.OnDemand + d.Spot + d.Hedge + d.HedgeSpotOnly)
+	}
+	if ready < o.MinReady {
+		c.add(a.Source, ref, "spec.spot.division", "holds %d on-demand and spot replicas, fewer than objective.minReady (%d)", ready, o.MinReady)
+	}
+	if onDemand < o.OnDemandFloor {
+		c.add(a.Source, ref, "spec.spot.division", "holds %d on-demand replicas, fewer than objective.onDemandFloor (%d)", onDemand, o.OnDemandFloor)
+	}
+	if hedge > o.MaxHedge {
+		c.add(a.Source, ref, "spec.spot.division", "holds %d hedge replicas, more than objective.maxHedge (%d)", hedge, o.MaxHedge)
+	}
+	// The weights, when kept, must say what the division says: each
+	// cluster's weight is its total.
+	for i, w := range a.Spec.Placement.Replicas.Weights {
+		if len(w.Clusters) != 1 || w.ClusterSelection.Selector != nil || len(w.Regions)+len(w.Zones)+len(w.Providers)+len(w.Exclude) > 0 {
+			c.add(a.Source, ref, fmt.Sprintf("spec.placement.replicas.weights[%d]", i), "with spec.spot.division, each weight names one cluster (rebalancing writes them so)")
+			continue
+		}
+		if got, want := w.Weight, totals[w.Clusters[0]]; got != want {
+			c.add(a.Source, ref, fmt.Sprintf("spec.placement.replicas.weights[%d].weight", i), "%d for %s, but spec.spot.division gives it %d replicas", got, w.Clusters[0], want)
+		}
+		delete(totals, w.Clusters[0])
+	}
+	if len(a.Spec.Placement.Replicas.Weights) > 0 {
+		for _, name := range sets.List(sets.KeySet(totals)) {
+			if totals[name] > 0 {
+				c.add(a.Source, ref, "spec.placement.replicas.weights", "no weight for %s, which spec.spot.division gives %d replicas", name, totals[name])
+			}
+		}
 	}
 }

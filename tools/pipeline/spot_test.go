@@ -15,7 +15,7 @@ import (
 
 // spotOverlay gives the minimal fleet spot capacity: cloud-b buys spot
 // through Karpenter with an on-demand fall-back, web keeps an objective
-// with a hedge and scales by time of day, and a new app scales on
+// and scales by time of day, and a new app scales on
 // Prometheus with KEDA.
 var spotOverlay = map[string]string{
 	"clusters/cloud-b.yaml": `apiVersion: flotilla.io/v1alpha1
@@ -81,7 +81,6 @@ spec:
       maxClusterPercent: 80
       onDemandFloor: 2
       maxHedge: 2
-    hedge: 2
   scaling:
     daily:
       - name: day
@@ -261,15 +260,7 @@ func TestSpotRender(t *testing.T) {
 		t.Errorf("%d NodePools placed, want 2", placed)
 	}
 
-	// web: the hedge is added to its divided Deployment; its daily pattern
-	// is a CronFederatedHPA on the control plane.
-	web := get("Deployment/web/web")
-	if got := num(web, "spec", "replicas"); got != 6+2 {
-		t.Errorf("web replicas %d, want the manifest's 6 plus a hedge of 2", got)
-	}
-	if got := web.GetAnnotations()[render.AnnotationSpotHedge]; got != "2" {
-		t.Errorf("hedge annotation %q", got)
-	}
+	// web: its daily pattern is a CronFederatedHPA on the control plane.
 	cron := get("CronFederatedHPA/web/web")
 	if got := str(cron, "spec", "scaleTargetRef", "name"); got != "web" {
 		t.Errorf("CronFederatedHPA targets %q", got)

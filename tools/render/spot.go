@@ -32,8 +32,6 @@ import (
 const (
 	// LabelSpotPool marks the nodes a spot pool's NodePool launches.
 	LabelSpotPool = "flotilla.io/spot-pool"
-	// AnnotationSpotHedge records the hedge replicas added to a workload.
-	AnnotationSpotHedge = "flotilla.io/spot-hedge"
 	// spotPoolWeight ranks spot NodePools above the on-demand fall-back:
 	// Karpenter tries the NodePool of the highest weight first and falls
 	// back to the next when it cannot launch (no capacity, ICE).
@@ -419,43 +417,21 @@ func scaledWorkload(b appBuild) (*unstructured.Unstructured, *diag.Error) {
 	return nil, de
 }
 
-// applySpotToWorkloads adds an app's hedge replicas to its divided
-// workloads and, when the members scale the workload themselves (KEDA),
-// tells Karmada to retain the members' replica counts.
+// applySpotToWorkloads tells Karmada to retain the members' replica
+// counts of a workload the members scale themselves (KEDA).
 func applySpotToWorkloads(b appBuild) {
 	app := b.app
-	hedge := app.Spec.Spot.Hedge
-	keda := app.Spec.Scaling != nil && app.Spec.Scaling.Metrics != nil
-	var kedaTarget *unstructured.Unstructured
-	if keda {
-		kedaTarget, _ = scaledWorkload(b)
+	if app.Spec.Scaling == nil || app.Spec.Scaling.Metrics == nil {
+		return
 	}
-	for _, so := range b.objects {
-		u := so.obj
-		if kedaTarget == u {
-			labels := u.GetLabels()
-			if labels == nil {
-				labels = map[string]string{}
-			}
-			labels[karmadautil.RetainReplicasLabel] = karmadautil.RetainReplicasValue
-			u.SetLabels(labels)
-		}
-		if hedge == 0 || app.Spec.Placement.Replicas.Mode != v1alpha1.ReplicasDivided {
-			continue
-		}
-		if k := u.GetKind(); k != "Deployment" && k != "StatefulSet" {
-			continue
-		}
-		replicas, found, _ := unstructured.NestedInt64(u.Object, "spec", "replicas")
-		if !found {
-			replicas = 1
-		}
-		_ = unstructured.SetNestedField(u.Object, replicas+int64(hedge), "spec", "replicas")
-		ann := u.GetAnnotations()
-		if ann == nil {
-			ann = map[string]string{}
-		}
-		ann[AnnotationSpotHedge] = strconv.Itoa(int(hedge))
-		u.SetAnnotations(ann)
+	target, err := scaledWorkload(b)
+	if err != nil {
+		return // reported by appScaling
 	}
+	labels := target.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[karmadautil.RetainReplicasLabel] = karmadautil.RetainReplicasValue
+	target.SetLabels(labels)
 }

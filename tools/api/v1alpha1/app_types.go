@@ -384,10 +384,16 @@ type SpotTolerance struct {
 	// +optional
 	Rebalance *SpotRebalance `json:"rebalance,omitempty"`
 
-	// Hedge is the number of extra replicas the app runs while spot is
-	// risky, added to its divided workload's replicas. `flotilla spot
-	// rebalance` writes it, within Objective.MaxHedge.
-	// +kubebuilder:validation:Minimum=0
+	// Division is the app's replicas per cluster as `flotilla spot
+	// rebalance` last planned them: on-demand, spot and hedge replicas. It
+	// replaces placement.replicas.weights for the app's divided Deployment,
+	// which flotilla then renders as up to three workloads that Karmada
+	// divides by these counts: the Deployment itself (spot replicas and
+	// hedges, which fall back to on-demand inside the cluster), <name>-on-
+	// demand (never on a spot node) and <name>-spot-only (hedges only on
+	// spot nodes). Written by rebalance; edited by hand only with care.
 	// +optional
-	Hedge int32 `json:"hedge,omitempty"`
+	// +listType=map
+	// +listMapKey=cluster
+	Division []SpotShare `json:"division,omitempty"`
 }

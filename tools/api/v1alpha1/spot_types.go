@@ -159,11 +159,43 @@ type SpotObjective struct {
 	// +optional
 	OnDemandFloor int32 `json:"onDemandFloor,omitempty"`
 
-	// MaxHedge is the most extra replicas rebalancing may add while spot
-	// is risky.
+	// MaxHedge is the most extra replicas (hedges of either kind, over
+	// the whole division) rebalancing may add while spot is risky.
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	MaxHedge int32 `json:"maxHedge,omitempty"`
+}
+
+// SpotShare is one cluster's part of an app's division under its spot
+// objective.
+type SpotShare struct {
+	// Cluster is the member cluster.
+	// +kubebuilder:validation:MinLength=1
+	Cluster string `json:"cluster"`
+
+	// OnDemand replicas never run on spot nodes.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	OnDemand int32 `json:"onDemand,omitempty"`
+
+	// Spot replicas run on spot nodes, and on on-demand ones while the
+	// cluster has no spot (its autoscaler's fall-back).
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	Spot int32 `json:"spot,omitempty"`
+
+	// Hedge replicas are extra (beyond minReady, outside the share caps),
+	// run as spot replicas do: they cover what a reclaim elsewhere takes
+	// until its replacements are ready.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	Hedge int32 `json:"hedge,omitempty"`
+
+	// HedgeSpotOnly replicas are extra too, but only ever on spot nodes:
+	// cheaper where spot is often gone, and no cover while it is.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	HedgeSpotOnly int32 `json:"hedgeSpotOnly,omitempty"`
 }
 
 // SpotRebalance limits how often and for how little rebalancing moves an
