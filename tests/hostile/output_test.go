@@ -580,7 +580,7 @@ func TestControlCharacterStringIsRefused(t *testing.T) {
 	before := f.renderedHash()
 	f.write("apps/web/manifests/c1.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c1\ndata:\n  k8: \"\\u0080\"\n"))
 	const want = "apps/web/manifests/c1.yaml:6:3: ConfigMap/web/c1: data.k8: cannot be written to rendered/ as YAML: yaml: control characters are not allowed\n1 error(s)\n"
-	for _, args := range [][]string{{"render"}, {"render", "--check"}, {"check"}} {
+	for _, args := range [][]string{{"render"}, {"render", "--check"}, {"check"}, {"validate"}} {
 		r := f.probe("u0080-string", args...)
 		f.expectRefused(r, 2, before, want)
 	}

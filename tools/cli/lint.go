@@ -143,12 +143,13 @@ func runLint(ctx context.Context, g *globalOptions, o *lintOptions, args []strin
 		if err != nil {
 			return nil, err
 		}
-		p, err := pipeline.LoadPlain(plain)
+		// Lint needs no schemas: an engine without them.
+		eng := &pipeline.Engine{Parallelism: g.parallelism, Bounds: g.bounds}
+		p, err := eng.LoadPlain(plain)
 		if err != nil {
 			return nil, err
 		}
-		// Lint needs no schemas: an engine without them.
-		return (&pipeline.Engine{Parallelism: g.parallelism}).LintPlain(ctx, p, pack, nil)
+		return eng.LintPlain(ctx, p, pack, nil)
 	}
 	if repoRoot == "" {
 		root, err := g.root()
@@ -393,11 +394,11 @@ func runCheckPlain(ctx context.Context, g *globalOptions, o *lintOptions, paths 
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := pipeline.LoadPlain(paths)
+	eng, err := g.newEngine()
 	if err != nil {
 		return nil, nil, err
 	}
-	eng, err := g.newEngine()
+	p, err := eng.LoadPlain(paths)
 	if err != nil {
 		return nil, nil, err
 	}

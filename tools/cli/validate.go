@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 	"github.com/flotilla-gitops/flotilla/tools/validate"
 )
 
@@ -64,13 +63,13 @@ func runValidate(ctx context.Context, g *globalOptions, args []string) ([]valida
 		return nil, 0, inputError(err)
 	}
 	if len(plain) > 0 {
-		p, err := pipeline.LoadPlain(plain)
-		if err != nil {
-			return nil, 0, inputError(err)
-		}
 		eng, err := g.newEngine()
 		if err != nil {
 			return nil, 0, err
+		}
+		p, err := eng.LoadPlain(plain)
+		if err != nil {
+			return nil, 0, inputError(err)
 		}
 		fs, err := eng.ValidatePlain(ctx, p)
 		return fs, len(p.Objects), err
@@ -78,6 +77,11 @@ func runValidate(ctx context.Context, g *globalOptions, args []string) ([]valida
 	eng, r, err := g.renderRepo(ctx, root)
 	if err != nil {
 		return nil, 0, err
+	}
+	// An object render cannot write (a string sigs.k8s.io/yaml refuses, a
+	// name that is no file name) fails validation as it fails render.
+	if _, err := r.Output.Files(); err != nil {
+		return nil, 0, inputError(err)
 	}
 	fs, err := eng.Validate(ctx, r)
 	return fs, len(r.Output.Objects), err

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	flotilla "github.com/flotilla-gitops/flotilla"
+	"github.com/flotilla-gitops/flotilla/tools/bounds"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/report"
 )
@@ -149,7 +151,7 @@ func TestEvaluationIsDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets, err := PlainTargets([]string{"../../apps"})
+	targets, err := PlainTargets([]string{"../../apps"}, bounds.Input{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +202,7 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets, err := PlainTargets([]string{dir})
+	targets, err := PlainTargets([]string{dir}, bounds.Input{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,5 +284,47 @@ func TestContextOnlyTargets(t *testing.T) {
 	}
 	if len(rep.Findings) != 1 || rep.Findings[0].Rule != "PEER-001" {
 		t.Fatalf("findings %+v; want the missing peer", rep.Findings)
+	}
+}
+
+// TestPlainTargetsReadThroughTheJail: plain YAML paths are untrusted like
+// a repository — a link out of the folder named, a FIFO and a file over
+// the size bound are errors naming the file, and the good file is still
+// read.
+func TestPlainTargetsReadThroughTheJail(t *testing.T) {
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "secret.yaml")
+	if err := os.WriteFile(secret, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: leaked}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "good.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: good}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(secret, filepath.Join(dir, "leak.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "big.yaml"), []byte(strings.Repeat("#", 2048)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := PlainTargets([]string{dir}, bounds.Input{FileBytes: 1024})
+	var list diag.List
+	if !errors.As(err, &list) {
+		t.Fatalf("want a diag.List, got %v", err)
+	}
+	got := map[string]string{}
+	for _, e := range list {
+		got[filepath.Base(e.File)] = e.Msg
+	}
+	for file, want := range map[string]string{"leak.yaml": "leaves the repository", "pipe.yaml": "not a regular file", "big.yaml": "over the file size bound"} {
+		if !strings.Contains(got[file], want) {
+			t.Errorf("%s: %q, want it to say %q (all: %v)", file, got[file], want, got)
+		}
+	}
+	if len(list) != 3 {
+		t.Errorf("%d errors, want 3: %v", len(list), list)
 	}
 }

@@ -22,10 +22,11 @@ type Plain struct {
 }
 
 // LoadPlain reads every *.yaml, *.yml and *.json file under paths (files
-// or folders; hidden folders skipped). Unparsable YAML comes back as a
-// diag.List naming file and line.
-func LoadPlain(paths []string) (*Plain, error) {
-	targets, err := lint.PlainTargets(paths)
+// or folders; hidden folders skipped) through the repository jail, within
+// the engine's input bounds. Unparsable YAML comes back as a diag.List
+// naming file and line.
+func (e *Engine) LoadPlain(paths []string) (*Plain, error) {
+	targets, err := lint.PlainTargets(paths, e.Bounds)
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func FuzzPlain(f *testing.F) {
 		if err := os.WriteFile(file, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		p, err := pipeline.LoadPlain([]string{dir})
+		p, err := sharedEngine(t).LoadPlain([]string{dir})
 		if err != nil {
 			var list diag.List
 			if !errors.As(err, &list) || !strings.Contains(err.Error(), "in.yaml") {
