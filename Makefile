@@ -14,7 +14,7 @@ LINTPKGS     := $(PKGS) ./scripts/bench/...
 
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build demo test unit browser engines e2e lint fmt vet staticcheck generate bench fuzz clean
+.PHONY: all build demo test unit testtools engines e2e lint fmt vet staticcheck generate bench fuzz clean
 
 all: build
 
@@ -33,12 +33,13 @@ demo: build
 ## and race tests, then the end-to-end tests against a real local fleet
 test: lint unit e2e
 
-unit: browser
-	FLOTILLA_REQUIRE_CHROMIUM=1 $(GO) test -race -count=1 $(PKGS)
+unit: testtools
+	FLOTILLA_REQUIRE_CHROMIUM=1 FLOTILLA_REQUIRE_STRACE=1 $(GO) test -race -count=1 $(PKGS)
 
-## browser: Debian's Chromium, for the plan page's browser test
-browser:
-	./scripts/install-chromium.sh
+## testtools: Debian's Chromium (the plan page's browser test) and strace
+## (the hostile corpus' kills inside render's swap)
+testtools:
+	./scripts/install-test-tools.sh
 
 ## engines: build the local fleet's binaries from their Go modules (cached)
 engines:

@@ -294,6 +294,9 @@ func TestRenderKilledAtRandomMoments(t *testing.T) {
 func (f *fleet) straceRender(injections ...string) result {
 	f.t.Helper()
 	if _, err := exec.LookPath("strace"); err != nil {
+		if os.Getenv("FLOTILLA_REQUIRE_STRACE") != "" {
+			f.t.Fatal("strace not installed (make testtools installs it)")
+		}
 		f.t.Skip("strace not installed")
 	}
 	if err := exec.Command("strace", "-o", "/dev/null", "true").Run(); err != nil {
