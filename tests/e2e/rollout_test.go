@@ -3,8 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -343,6 +345,83 @@ func TestRolloutWaves(t *testing.T) {
 	}
 	if res, err = rollout.Start(ctx, rollout.StartOptions{Options: opts, Plane: plane, Revision: "head-4", Clusters: clusters, Objects: head}); err != nil || !strings.Contains(res.Blocked, "in progress") && !strings.Contains(res.Blocked, "progressing") {
 		t.Fatalf("start during a rollout: %v, blocked %q", err, res.Blocked)
+	}
+
+	// Two promotes at once (two CI jobs on one schedule) against the real
+	// API server: at most one releases wave 2; the other changes nothing
+	// and says why (it lost the compare-and-swap, or it saw wave 2 already
+	// released and not yet healthy); the recorded state and the gate on
+	// every policy agree.
+	waitImage(ctx, t, first, "v0.36.0")
+	for _, cl := range targets[waves[0].Wave] {
+		markHealthy(ctx, t, cl)
+	}
+	quiet := opts
+	quiet.Progress = nil
+	type outcome struct {
+		res *rollout.Result
+		err error
+	}
+	outs := make([]outcome, 2)
+	var wg sync.WaitGroup
+	for i := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := rollout.Promote(ctx, rollout.PromoteOptions{Options: quiet})
+			outs[i] = outcome{r, err}
+		}()
+	}
+	wg.Wait()
+	promoted := 0
+	for i, o := range outs {
+		switch {
+		case o.err == nil && o.res.Blocked == "":
+			promoted++
+		case errors.Is(o.err, rollout.ErrConflict):
+			t.Logf("promote %d lost the race: %v", i, o.err)
+		case o.err == nil && strings.Contains(o.res.Blocked, "wave 2 is not healthy"):
+			t.Logf("promote %d came second: %s", i, o.res.Blocked)
+		default:
+			t.Errorf("promote %d: %v, blocked %q", i, o.err, o.res.Blocked)
+		}
+	}
+	if promoted != 1 {
+		t.Fatalf("%d of two concurrent promotes released a wave, want exactly 1", promoted)
+	}
+	st, err := rollout.StatusOf(ctx, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State.Current != waves[1].Wave {
+		t.Errorf("after the race the state says wave %d, want %d", st.State.Current, waves[1].Wave)
+	}
+	held := map[string]bool{}
+	for _, cl := range waves[2].Clusters {
+		held[cl] = true
+	}
+	for _, p := range rollout.PoliciesOf(base) {
+		u := &unstructured.Unstructured{}
+		u.SetAPIVersion(policyv1alpha1.SchemeGroupVersion.String())
+		u.SetKind(p.Kind)
+		if err := host.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: p.Name}, u); err != nil {
+			t.Fatal(err)
+		}
+		gate, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "suspension", "dispatchingOnClusters", "clusterNames")
+		got := map[string]bool{}
+		for _, cl := range gate {
+			got[cl] = true
+		}
+		for cl := range held {
+			if !got[cl] {
+				t.Errorf("%s: wave-3 cluster %s is not held after the race (gate %v)", p, cl, gate)
+			}
+		}
+		for cl := range got {
+			if !held[cl] {
+				t.Errorf("%s: %s is held after the race, but the state released its wave (gate %v)", p, cl, gate)
+			}
+		}
 	}
 }
 
