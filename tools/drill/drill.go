@@ -11,6 +11,7 @@ import (
 	"time"
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
+	workv1alpha1 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha1"
 	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -237,12 +238,12 @@ func (r *runner) steps(st *State) []Step {
 	d := r.drill
 	ns := strings.Join(st.Namespaces, ", ")
 	out := []Step{
-		{PhasePreflight, fmt.Sprintf("check BackupStorageLocation %s/%s is Available on %s and %s/%s on %s", VeleroNamespace, st.Location, st.Source, VeleroNamespace, st.RecoveryLocation, st.Recovery)},
+		{PhasePreflight, fmt.Sprintf("check BackupStorageLocation %s/%s is Available on %s and %s/%s on %s; wait until %s holds every object of %s as Karmada placed it (Works applied from the templates' current generations)", VeleroNamespace, st.Location, st.Source, VeleroNamespace, st.RecoveryLocation, st.Recovery, st.Source, ns)},
 	}
 	if d.Spec.Backup == v1alpha1.DrillBackupLatestScheduled {
 		out = append(out, Step{PhaseBackup, fmt.Sprintf("pick the latest Completed scheduled backup of %s on %s", ns, st.Source)})
 	} else {
-		out = append(out, Step{PhaseBackup, fmt.Sprintf("create a Velero Backup of namespaces %s on %s (location %s) and wait until Completed", ns, st.Source, st.Location)})
+		out = append(out, Step{PhaseBackup, fmt.Sprintf("create a Velero Backup of namespaces %s on %s (location %s), wait until Completed, and check it holds every object Karmada placed there", ns, st.Source, st.Location)})
 	}
 	failure := "none: the source stays up"
 	switch d.Spec.Failure.Type {
@@ -257,7 +258,7 @@ func (r *runner) steps(st *State) []Step {
 		Step{PhaseInjectFailure, failure},
 		Step{PhaseAwaitBackup, fmt.Sprintf("wait until %s's Velero lists the backup (synced from %s)", st.Recovery, st.RecoveryLocation)},
 		Step{PhaseRestore, fmt.Sprintf("create a Velero Restore on %s%s and wait until it ends", st.Recovery, mappingText(st.NamespaceMapping))},
-		Step{PhaseVerify, fmt.Sprintf("compare every backed-up object with its restored copy on %s (server-owned fields aside)%s", st.Recovery, readyText(d))},
+		Step{PhaseVerify, fmt.Sprintf("compare every backed-up object with its restored copy on %s (server-owned fields aside; on copies Karmada placed there before, the fields it sets per member against Karmada's copy for %s)%s", st.Recovery, st.Recovery, readyText(d))},
 		Step{PhaseCleanup, cleanupText(d, st)},
 	)
 	return out
@@ -381,7 +382,7 @@ func newClient(config func(string) (*rest.Config, error), name string) (client.W
 		return nil, err
 	}
 	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, velerov1.AddToScheme, clusterv1alpha1.Install, workv1alpha2.Install} {
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, velerov1.AddToScheme, clusterv1alpha1.Install, workv1alpha1.Install, workv1alpha2.Install} {
 		if err := add(s); err != nil {
 			return nil, err
 		}
@@ -413,6 +414,9 @@ func (r *runner) locationAvailable(ctx context.Context, cluster, name string) er
 	bsl := &velerov1.BackupStorageLocation{}
 	return r.poll(ctx, fmt.Sprintf("BackupStorageLocation/%s/%s on %s Available", VeleroNamespace, name, cluster), func(ctx context.Context) (bool, error) {
 		if err := c.Get(ctx, client.ObjectKey{Namespace: VeleroNamespace, Name: name}, bsl); err != nil {
+			if apierrors.IsNotFound(err) {
+				return false, r.notThere(ctx, bsl, name, cluster, err)
+			}
 			return false, err
 		}
 		if unavailableNow(bsl, r.now()) {
@@ -459,6 +463,9 @@ func (r *runner) preflight(ctx context.Context) (string, error) {
 	// Karmada propagates the recovery copy: allow it the time to arrive.
 	err = r.poll(ctx, fmt.Sprintf("recovery side: BackupStorageLocation/%s/%s on %s", VeleroNamespace, st.RecoveryLocation, st.Recovery), func(ctx context.Context) (bool, error) {
 		if err := rc.Get(ctx, client.ObjectKey{Namespace: VeleroNamespace, Name: st.RecoveryLocation}, bsl); err != nil {
+			if apierrors.IsNotFound(err) {
+				return false, r.notThere(ctx, bsl, st.RecoveryLocation, st.Recovery, err)
+			}
 			return false, err
 		}
 		return true, nil
@@ -479,7 +486,25 @@ func (r *runner) preflight(ctx context.Context) (string, error) {
 		}
 		recovery = "ReadOnly, Available"
 	}
-	return fmt.Sprintf("%s Available on %s; %s %s on %s", st.Location, st.Source, st.RecoveryLocation, recovery, st.Recovery), nil
+	placed, err := r.awaitPlaced(ctx)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s Available on %s; %s %s on %s; %s", st.Location, st.Source, st.RecoveryLocation, recovery, st.Recovery, placed), nil
+}
+
+// notThere is a wait's answer to a location missing on a member: "not
+// yet" (err, waited on) while its template is on the control plane and
+// Karmada is still propagating it, "not there" (the wait ends, naming the
+// command that creates it) when the control plane does not have it
+// either.
+func (r *runner) notThere(ctx context.Context, bsl *velerov1.BackupStorageLocation, name, cluster string, err error) error {
+	tmpl := &velerov1.BackupStorageLocation{ObjectMeta: metav1.ObjectMeta{Namespace: VeleroNamespace, Name: name}}
+	what := fmt.Sprintf("BackupStorageLocation/%s/%s", VeleroNamespace, name)
+	if why := r.absentFromControlPlane(ctx, tmpl, what); why != "" {
+		return stop("%s is not on %s, and %s", what, cluster, why)
+	}
+	return fmt.Errorf("%s is not on %s yet (Karmada has its template: still propagating?): %w", what, cluster, err)
 }
 
 func orDefault(s, d string) string {
@@ -560,7 +585,20 @@ func (r *runner) backup(ctx context.Context) (string, error) {
 		return "", err
 	}
 	st.Unreadable = snap.unreadable
-	return fmt.Sprintf("Backup %s %s: %d items", b.Name, b.Status.Phase, st.Backup.Items), nil
+	msg := fmt.Sprintf("Backup %s %s: %d items", b.Name, b.Status.Phase, st.Backup.Items)
+	if st.Expected != nil {
+		// Everything Karmada had placed on the source must be in it: a
+		// backup of a half-propagated namespace rehearses nothing.
+		missing, err := backedUpAll(ctx, c, b.Name, st.Expected)
+		if err != nil {
+			return "", fmt.Errorf("read what Backup/%s/%s holds: %w", VeleroNamespace, b.Name, err)
+		}
+		if len(missing) > 0 {
+			return "", fmt.Errorf("%s, but %d of the %d objects Karmada placed on %s are not in it: %s", msg, len(missing), len(st.Expected), st.Source, strings.Join(missing, ", "))
+		}
+		msg += fmt.Sprintf(", the %d objects Karmada placed on %s among them", len(st.Expected), st.Source)
+	}
+	return msg, nil
 }
 
 // observed records when the drill saw Velero start and finish a Backup

@@ -43,13 +43,20 @@ type Report struct {
 	// for a backup of a second or two is most of the difference.
 	OverheadSeen float64       `json:"overheadSeen"`
 	Verification *Verification `json:"verification,omitempty"`
+	// Expected is how many objects Karmada had placed on the source when
+	// the backup was taken, every one of which the backup held (-1: not
+	// checked, no control plane).
+	Expected int `json:"expected"`
 }
 
 // NewReport computes the report of a recorded run.
 func NewReport(st *State, d *v1alpha1.DrillPlan, now time.Time) *Report {
 	rep := &Report{APIVersion: APIVersion, Drill: st.Drill, RunID: st.RunID, Source: st.Source, Recovery: st.Recovery,
 		Phases: st.Phases, Backup: st.Backup, Restore: st.Restore, Verification: st.Verification,
-		RTOObjective: d.Spec.Objectives.RTO.Duration, RPOObjective: d.Spec.Objectives.RPO.Duration}
+		RTOObjective: d.Spec.Objectives.RTO.Duration, RPOObjective: d.Spec.Objectives.RPO.Duration, Expected: -1}
+	if st.Expected != nil {
+		rep.Expected = len(st.Expected)
+	}
 	if f := st.Failed(); f != nil {
 		rep.FailedPhase, rep.Error = string(f.Phase), f.Error
 	}
@@ -149,8 +156,25 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 	b.WriteString(".\n\n")
 	if v := rep.Verification; v != nil {
 		fmt.Fprintf(&b, "Verification: %d objects backed up, %d equal after restore, %d missing, %d different.\n", v.Objects, v.Verified, len(v.Missing), len(v.Different))
+		if rep.Expected >= 0 && rep.Backup != nil {
+			fmt.Fprintf(&b, "- the backup held every one of the %d objects Karmada had placed on %s (Velero: %d items)\n", rep.Expected, rep.Source, rep.Backup.Items)
+		}
 		if len(v.Existing) > 0 {
 			fmt.Fprintf(&b, "- %d were on %s before the restore (Velero leaves an existing object as it is): %s\n", len(v.Existing), rep.Recovery, strings.Join(v.Existing, ", "))
+		}
+		for _, k := range v.Karmada {
+			var parts []string
+			for _, f := range k.Fields {
+				p := "`" + f + "`"
+				if kv, ok := k.Karmada[f]; ok {
+					p += " " + kv + " as Karmada placed it"
+					if bv, ok := k.Backup[f]; ok && bv != kv {
+						p += " (the backup holds " + bv + ", the source's)"
+					}
+				}
+				parts = append(parts, p)
+			}
+			fmt.Fprintf(&b, "- `%s`: judged against Karmada's copy for %s, not the backup: %s\n", k.Object, rep.Recovery, strings.Join(parts, ", "))
 		}
 		for _, u := range v.Unreadable {
 			fmt.Fprintf(&b, "- unreadable at backup time (not verified): %s\n", u)

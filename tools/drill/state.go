@@ -77,6 +77,22 @@ type Span struct {
 	Ended   time.Time `json:"ended"`
 }
 
+// ObjectKey names an object by API group and kind, namespace and name.
+type ObjectKey struct {
+	Group     string `json:"group,omitempty"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+}
+
+// String is Kind/ns/name, as every message names objects.
+func (k ObjectKey) String() string {
+	if k.Namespace == "" {
+		return k.Kind + "/" + k.Name
+	}
+	return k.Kind + "/" + k.Namespace + "/" + k.Name
+}
+
 // State is a drill run as recorded in its state file.
 type State struct {
 	APIVersion string `json:"apiVersion"`
@@ -111,6 +127,15 @@ type State struct {
 	// SecretDigestKey keys the digests of the snapshot's Secret values
 	// (base64); the restored copies are digested with it to compare.
 	SecretDigestKey string `json:"secretDigestKey,omitempty"`
+	// Expected are the objects of the apps' namespaces Karmada had placed
+	// on the source when preflight saw every copy there current: what
+	// the backup must hold. Nil when no control plane was reachable.
+	Expected []ObjectKey `json:"expected,omitempty"`
+	// SourceKarmadaFields are, per object (Kind/ns/name), the fields
+	// Karmada set on the source's copy (its share of a divided workload,
+	// its overrides): the backup holds the source's values, by which the
+	// recovery cluster's own copy is not judged.
+	SourceKarmadaFields map[string][]string `json:"sourceKarmadaFields,omitempty"`
 	// Unreadable are resources the source would not list for the
 	// snapshot (verification fails on them).
 	Unreadable   []string      `json:"unreadable,omitempty"`

@@ -47,6 +47,25 @@ type Verification struct {
 	Existing []string `json:"existing,omitempty"`
 	// Ready are the plan's readiness checks and their outcome.
 	Ready []ReadyResult `json:"ready,omitempty"`
+	// Karmada are the fields of existing objects judged against Karmada's
+	// copy for the recovery cluster instead of the backup: what Karmada
+	// sets per member (a divided workload's replicas, override policies).
+	Karmada []KarmadaJudged `json:"karmada,omitempty"`
+}
+
+// KarmadaJudged is an object the recovery cluster held before the restore
+// (Karmada placed it there) whose per-member fields were judged against
+// Karmada's own copy for that cluster (its Work), not against the backup,
+// which holds the source's.
+type KarmadaJudged struct {
+	Object string `json:"object"`
+	// Fields are the paths judged so: where Karmada's copy for the
+	// recovery cluster or for the source differs from the template.
+	Fields []string `json:"fields"`
+	// Backup and Karmada give each field's value in the backup (the
+	// source's copy) and in Karmada's copy for the recovery cluster.
+	Backup  map[string]string `json:"backup,omitempty"`
+	Karmada map[string]string `json:"karmada,omitempty"`
 }
 
 // Passed says whether every object came back equal and every check held.
@@ -231,7 +250,15 @@ func (r *runner) verify(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	v, err := verifyRestore(ctx, cfg, c, st.Recovery, st.Restore.Name, st.Snapshot, st.restoredNamespace, r.drill.Spec.Verify, sl)
+	var kv *karmadaView
+	if r.o.ControlPlane != "" {
+		kc, err := r.client(r.o.ControlPlane)
+		if err != nil {
+			return "", err
+		}
+		kv = &karmadaView{client: kc, sourceFields: st.SourceKarmadaFields}
+	}
+	v, err := verifyRestore(ctx, cfg, c, st.Recovery, st.Restore.Name, st.Snapshot, st.restoredNamespace, r.drill.Spec.Verify, sl, kv)
 	if err != nil {
 		return "", err
 	}
@@ -261,7 +288,7 @@ func (v *Verification) summary(cluster string) string {
 // Karmada own aside, and runs the readiness checks. Objects the restore
 // (named) did not create are listed as existing. Secrets are compared by
 // the digests of their values (sl seals both sides).
-func verifyRestore(ctx context.Context, cfg *rest.Config, c client.Client, cluster, restore string, snapshot []*unstructured.Unstructured, restoredNS func(string) string, spec v1alpha1.DrillVerify, sl sealer) (*Verification, error) {
+func verifyRestore(ctx context.Context, cfg *rest.Config, c client.Client, cluster, restore string, snapshot []*unstructured.Unstructured, restoredNS func(string) string, spec v1alpha1.DrillVerify, sl sealer, kv *karmadaView) (*Verification, error) {
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -285,10 +312,25 @@ func verifyRestore(ctx context.Context, cfg *rest.Config, c client.Client, clust
 		if err != nil {
 			return nil, fmt.Errorf("get %s on %s: %w", ref(want), cluster, err)
 		}
-		if restore != "" && got.GetLabels()[velerov1.RestoreNameLabel] != label.GetValidName(restore) {
+		existing := restore != "" && got.GetLabels()[velerov1.RestoreNameLabel] != label.GetValidName(restore)
+		var changes []semdiff.Change
+		if existing {
 			v.Existing = append(v.Existing, ref(want))
+			// Velero left it as it was: a copy Karmada placed on the
+			// recovery cluster is judged by what Karmada gives that
+			// cluster, field by field, where it differs from the backup
+			// by design.
+			var judged *KarmadaJudged
+			changes, judged, err = kv.compareExisting(ctx, want, got, cluster, ns == want.GetNamespace(), sl, opts)
+			if err != nil {
+				return nil, err
+			}
+			if judged != nil {
+				v.Karmada = append(v.Karmada, *judged)
+			}
+		} else {
+			changes = compareRestored(want, got, sl, opts)
 		}
-		changes := compareRestored(want, got, sl, opts)
 		if len(changes) == 0 {
 			v.Verified++
 			continue
@@ -303,6 +345,75 @@ func verifyRestore(ctx context.Context, cfg *rest.Config, c client.Client, clust
 		v.Ready = append(v.Ready, ready(ctx, dyn, c, chk.APIVersion, chk.Kind, restoredNS(chk.Namespace), chk.Name, chk.Condition))
 	}
 	return v, nil
+}
+
+// karmadaView is the Karmada control plane as verification asks it about
+// objects it placed on the recovery cluster.
+type karmadaView struct {
+	client client.Client
+	// sourceFields are the fields Karmada set on the source's copy of
+	// each object (State.SourceKarmadaFields).
+	sourceFields map[string][]string
+}
+
+// compareExisting compares an object the recovery cluster held before the
+// restore with the backup. Where Karmada placed it there (kv set, the
+// namespace not mapped), the fields Karmada sets per member — its copy
+// for the recovery cluster or the source's differing from the template —
+// are judged against Karmada's copy for the recovery cluster; every other
+// field against the backup.
+func (kv *karmadaView) compareExisting(ctx context.Context, want, got *unstructured.Unstructured, cluster string, sameNamespace bool, sl sealer, opts semdiff.Options) ([]semdiff.Change, *KarmadaJudged, error) {
+	if kv == nil || !sameNamespace {
+		return compareRestored(want, got, sl, opts), nil, nil
+	}
+	po, placed, err := workCopy(ctx, kv.client, want, cluster)
+	if err != nil || !placed {
+		return compareRestored(want, got, sl, opts), nil, err
+	}
+	fields := append(po.memberFields(), kv.sourceFields[ref(want)]...)
+	slices.Sort(fields)
+	fields = slices.Compact(fields)
+	if len(fields) == 0 {
+		return compareRestored(want, got, sl, opts), nil, nil
+	}
+	var out []semdiff.Change
+	for _, ch := range compareRestored(want, got, sl, opts) {
+		if !underAny(ch.Path, fields) {
+			out = append(out, ch)
+		}
+	}
+	for _, ch := range compareRestored(po.member, got, sl, opts) {
+		if underAny(ch.Path, fields) {
+			out = append(out, ch)
+		}
+	}
+	judged := &KarmadaJudged{Object: ref(want), Fields: fields, Backup: map[string]string{}, Karmada: map[string]string{}}
+	for _, f := range fields {
+		if val, ok := fieldValue(want, f); ok {
+			judged.Backup[f] = val
+		}
+		if val, ok := fieldValue(po.member, f); ok {
+			judged.Karmada[f] = val
+		}
+	}
+	return out, judged, nil
+}
+
+// fieldValue renders the value at a plain dotted path (no list
+// selectors) for the report; ok is false for paths it cannot follow.
+func fieldValue(u *unstructured.Unstructured, path string) (string, bool) {
+	if strings.ContainsAny(path, "[]\"") {
+		return "", false
+	}
+	v, found, err := unstructured.NestedFieldNoCopy(u.Object, strings.Split(path, ".")...)
+	if err != nil || !found {
+		return "", false
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return "", false
+	}
+	return string(data), true
 }
 
 // compareRestored is the difference between a backed-up object and its

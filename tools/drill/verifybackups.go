@@ -354,7 +354,7 @@ func dryRun(ctx context.Context, cl func(string) (client.WithWatch, error), t ta
 	d.Velero, err = restoreAndWait(ctx, c, t.recovery, rs, o.Timeout, o.Now, nil)
 	if err == nil {
 		// The backup's contents stay in memory: any key compares them.
-		d.Verification, err = verifyRestore(ctx, cfg, c, t.recovery, rs.Name, contents, mapped, v1alpha1.DrillVerify{}, newSealer())
+		d.Verification, err = verifyRestore(ctx, cfg, c, t.recovery, rs.Name, contents, mapped, v1alpha1.DrillVerify{}, newSealer(), nil)
 	}
 	// Whatever the restore did, it is removed.
 	removed, rerr := removeScratch(ctx, cfg, c, t.recovery, rs.Name, d.Scratch, o.Timeout)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
@@ -77,7 +78,7 @@ func waitFor[T client.Object](ctx context.Context, c client.WithWatch, key clien
 			return last, nil
 		case errors.As(err, &stop):
 			return last, stop.err
-		case err != nil && ctx.Err() == nil:
+		case err != nil && ctx.Err() == nil && !clientDeadline(err):
 			lastErr = err
 		}
 		select {
@@ -105,7 +106,7 @@ func (r *runner) poll(ctx context.Context, what string, cond func(ctx context.Co
 			return false, stop.err
 		}
 		if err != nil {
-			if ctx.Err() == nil {
+			if ctx.Err() == nil && !clientDeadline(err) {
 				last = err // not the client's own complaint about the deadline
 			}
 			return false, nil
@@ -119,6 +120,16 @@ func (r *runner) poll(ctx context.Context, what string, cond func(ctx context.Co
 		return fmt.Errorf("%s: not done after %s", what, r.o.PhaseTimeout)
 	}
 	return err
+}
+
+// clientDeadline says whether an error is the client refusing to start a
+// request the wait's deadline would cut short (client-go's rate limiter:
+// "client rate limiter Wait returned an error: rate: Wait(n=1) would
+// exceed context deadline"), or the deadline itself: the wait ending, not
+// what it waited for.
+func clientDeadline(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		strings.Contains(err.Error(), "would exceed context deadline")
 }
 
 // stopError ends a wait at once (a terminal Velero phase).
