@@ -62,8 +62,8 @@ func controlPlane(t *testing.T, works map[string]*unstructured.Unstructured, app
 	tmpl.SetGeneration(3)
 	rb := &workv1alpha2.ResourceBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "inference", Name: names.GenerateBindingName("Deployment", "paddle-inference"), Generation: 2},
-		Spec: workv1alpha2.ResourceBindingSpec{Resource: workv1alpha2.ObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "inference", Name: "paddle-inference"}},
-		Status: workv1alpha2.ResourceBindingStatus{SchedulerObservedGeneration: 2},
+		Spec:       workv1alpha2.ResourceBindingSpec{Resource: workv1alpha2.ObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "inference", Name: "paddle-inference"}},
+		Status:     workv1alpha2.ResourceBindingStatus{SchedulerObservedGeneration: 2},
 	}
 	all := []client.Object{tmpl, rb}
 	for _, cluster := range slices.Sorted(func(yield func(string) bool) {
