@@ -45,10 +45,11 @@ func newDrillCommand(g *globalOptions, streams IO) *cobra.Command {
 func newDrillRun(g *globalOptions, streams IO) *cobra.Command {
 	o := &drillOptions{}
 	cmd := &cobra.Command{
-		Use:   "run NAME",
+		Use:   "run NAME|FILE",
 		Short: "Back up, inject the failure, restore into the recovery cluster, verify, clean up (preview unless --yes)",
-		Long: `Run carries out the DrillPlan NAME (backup/drills/): preflight (both sides'
-storage locations, the recovery side's ReadOnly), a Velero backup of the
+		Long: `Run carries out a DrillPlan of backup/drills/, named or given by its file:
+preflight (both sides' storage locations, the recovery side's ReadOnly,
+every object of the apps on the source as Karmada placed it), a Velero backup of the
 apps' namespaces on the source, the declared failure, the backup reaching
 the recovery side, a Velero restore there (namespaces mapped as the plan
 says), verification of every backed-up object against its restored copy
@@ -70,6 +71,7 @@ Reports: Markdown on stdout (-o json: the whole result), and with
 --report-dir report.md, report.json, junit.xml and timeline.svg.
 Exit codes: 0 passed (or previewed), 1 failed, 2 error.`,
 		Example: `  flotilla drill run inference-eu-central
+  flotilla drill run backup/drills/inference-eu-central.yaml
   flotilla drill run inference-eu-central --yes --report-dir drill-report`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -80,14 +82,11 @@ Exit codes: 0 passed (or previewed), 1 failed, 2 error.`,
 			if err != nil {
 				return err
 			}
-			d := r.Repo.Drill(args[0])
-			if d == nil {
-				var names []string
-				for _, x := range r.Repo.Drills {
-					names = append(names, x.Name)
-				}
-				return inputError(fmt.Errorf("no DrillPlan %q in backup/drills/ (declared: %s)", args[0], orNoneList(names)))
+			name, err := resolveName(r.Repo, "DrillPlan", args[0], drillNames(r.Repo))
+			if err != nil {
+				return inputError(err)
 			}
+			d := r.Repo.Drill(name)
 			do := drill.Options{Repo: r.Repo, Drill: d, Yes: o.yes, FastSync: o.fastSync, PhaseTimeout: o.timeout, ControlPlane: o.controlPlane, CleanupOnly: o.cleanup}
 			do.StateFile = o.state
 			if do.StateFile == "" {
@@ -326,11 +325,19 @@ Exit codes: 0 every chain unbroken and every dry-run verified, 1 findings,
 			if err != nil {
 				return err
 			}
+			apps, err := resolveNames(r.Repo, "App", o.apps, appNames(r.Repo))
+			if err != nil {
+				return inputError(err)
+			}
+			clusters, err := resolveNames(r.Repo, "Cluster", o.clusters, clusterNamesOf(r.Repo))
+			if err != nil {
+				return inputError(err)
+			}
 			acc, err := reachClusters(g, streams, o.kubeconfig, r.Repo, "")
 			if err != nil {
 				return err
 			}
-			vo := drill.VerifyOptions{Repo: r.Repo, Config: acc.config, Servers: acc.servers, Apps: o.apps, Clusters: o.clusters,
+			vo := drill.VerifyOptions{Repo: r.Repo, Config: acc.config, Servers: acc.servers, Apps: apps, Clusters: clusters,
 				Chain: drill.ChainOptions{Links: o.links, Grace: o.grace}, Yes: o.yes, FastSync: o.fastSync, Timeout: o.timeout}
 			view := phaseview.New(streams.ErrOut, phaseview.Options{Title: "verify-backups", TTY: isTerminal(streams.ErrOut)})
 			defer view.Close()

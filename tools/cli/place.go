@@ -57,7 +57,13 @@ does not divide, such as DaemonSets, run on every node of those clusters);
 					return err
 				}
 			}
-			results, sched, err := eng.PlaceOn(cmd.Context(), r, o.app, snapshot, place.Options{Reasons: true, Alternatives: true})
+			app := o.app
+			if app != "" {
+				if app, err = resolveName(r.Repo, "App", app, appNames(r.Repo)); err != nil {
+					return inputError(err)
+				}
+			}
+			results, sched, err := eng.PlaceOn(cmd.Context(), r, app, snapshot, place.Options{Reasons: true, Alternatives: true})
 			if err != nil {
 				return inputError(err)
 			}
@@ -70,7 +76,7 @@ does not divide, such as DaemonSets, run on every node of those clusters);
 			return printPlacement(streams.Out, results, sched.Clusters(), termtable.Width(streams.Out))
 		},
 	}
-	cmd.Flags().StringVar(&o.app, "app", "", "only this app")
+	cmd.Flags().StringVar(&o.app, "app", "", "only this app (its name, folder or app.yaml)")
 	o.live.addFlags(cmd, "preview against the live Cluster objects (status included) of this Karmada context instead of the intent")
 	cmd.Flags().BoolVar(&o.all, "all", false, "every selected object (ConfigMaps, Services, Velero and KubeEdge objects...), not only workloads")
 	return cmd
