@@ -23,17 +23,10 @@ func TestResolveNameTakesNamesAndFiles(t *testing.T) {
 	a.Name = "web"
 	repo.Apps = []*intent.App{a}
 
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.Chdir(wd) })
 	if err := os.MkdirAll(filepath.Join(root, "backup"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chdir(filepath.Join(root, "backup")); err != nil {
-		t.Fatal(err)
-	}
+	t.Chdir(filepath.Join(root, "backup"))
 	for _, tc := range []struct {
 		kind, arg, want string
 		objects         []named
@@ -52,7 +45,7 @@ func TestResolveNameTakesNamesAndFiles(t *testing.T) {
 			t.Errorf("%s %q: %q, %v; want %q", tc.kind, tc.arg, got, err, tc.want)
 		}
 	}
-	_, err = resolveName(repo, "DrillPlan", "drills/other.yaml", drillNames(repo))
+	_, err := resolveName(repo, "DrillPlan", "drills/other.yaml", drillNames(repo))
 	if err == nil || !strings.Contains(err.Error(), `no DrillPlan named "drills/other.yaml" or declared in that file (declared: inference-eu-central)`) {
 		t.Errorf("unknown drill: %v", err)
 	}
