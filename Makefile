@@ -14,7 +14,7 @@ LINTPKGS     := $(PKGS) ./scripts/bench/...
 
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build demo test unit testtools engines e2e lint fmt vet staticcheck generate bench fuzz clean
+.PHONY: all build demo test unit testtools engines e2e e2e-soak lint fmt vet staticcheck generate bench fuzz clean
 
 all: build
 
@@ -48,6 +48,11 @@ engines:
 ## e2e: end-to-end tests against a real local Karmada fleet
 e2e: engines
 	FLOTILLA_E2E=1 $(GO) test -race -count=1 -timeout 40m -v ./tests/e2e/ 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'; test $${PIPESTATUS[0]} -eq 0
+
+## e2e-soak: the README's drill, as declared, five times in a row on one
+## fresh local fleet (not part of make test); each run's report in the log
+e2e-soak: engines
+	FLOTILLA_E2E=1 $(GO) test -count=5 -timeout 60m -v -run '^TestDrillAsDeclared$$' ./tests/e2e/ 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'; test $${PIPESTATUS[0]} -eq 0
 
 ## lint: gofmt, go vet and staticcheck (config: staticcheck.conf)
 lint: fmt vet staticcheck

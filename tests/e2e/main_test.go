@@ -38,6 +38,10 @@ var env struct {
 	rendered *pipeline.Rendered
 	fleet    *fleet.Fleet
 	engines  *engines.Set
+	// repo is a copy of the example repository whose .fleet is the
+	// fleet's folder, as `flotilla fleet up` leaves it: the CLI run there
+	// finds the local fleet exactly as a user's does.
+	repo string
 }
 
 func TestMain(m *testing.M) {
@@ -85,6 +89,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	env.repo = filepath.Join(dir, "repo")
+	if err := copyExample(env.repo); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
 	start := time.Now()
 	// With backup: the object store and Velero's CRDs in every member, for
 	// the drill tests (Velero servers are started by the tests that need
@@ -95,7 +104,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	env.fleet, err = fleet.Up(ctx, fleet.Options{
-		StateDir: filepath.Join(dir, "fleet"), Engines: set, Members: members,
+		StateDir: filepath.Join(env.repo, ".fleet"), Engines: set, Members: members,
 		HostCRDs: hostCRDs, MemberCRDs: memberCRDs, Nodes: 2, Tie: true, Backup: backup,
 	})
 	if err != nil {
@@ -119,4 +128,34 @@ func run(m *testing.M) int {
 		}
 	}
 	return code
+}
+
+// copyExample copies the example repository (its intent, policies,
+// rendered/, and the engine modules whose go.sum keys the engine cache)
+// into dst.
+func copyExample(dst string) error {
+	for _, p := range []string{"fleet.yaml", "clusters", "apps", "edge", "backup", "policies", "rendered", "scripts/engines"} {
+		from, to := filepath.Join(repoRoot, p), filepath.Join(dst, p)
+		st, err := os.Stat(from)
+		if err != nil {
+			return err
+		}
+		if !st.IsDir() {
+			data, err := os.ReadFile(from)
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(dst, 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(to, data, 0o644); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
