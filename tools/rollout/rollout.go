@@ -24,6 +24,10 @@ type Cluster struct {
 	Wave int32
 }
 
+// noRollout is what a command that needs a rollout says when none was
+// ever started: the state's ConfigMap is created only by a user's start.
+const noRollout = "no rollout recorded on this control plane (no ConfigMap " + StateNamespace + "/" + StateName + "): run `flotilla rollout start --yes` first"
+
 // Options are shared by every operation.
 type Options struct {
 	// Client reaches the Karmada API server.
@@ -257,7 +261,7 @@ func promoteOnce(ctx context.Context, store Store, o Options, assertGate bool) (
 	st := rec.State
 	res := &Result{State: st}
 	if st == nil {
-		res.Blocked = "no rollout recorded on this control plane: start one"
+		res.Blocked = noRollout
 		return res, nil, nil
 	}
 	switch st.Phase {
@@ -416,7 +420,7 @@ func SetPaused(ctx context.Context, o Options, paused bool, reason string) (*Res
 	}
 	switch {
 	case st == nil:
-		res.Blocked = "no rollout recorded on this control plane"
+		res.Blocked = noRollout
 		return res, nil
 	case st.Phase == to:
 		res.step("the rollout of %s is already %s", gitsnap.Short(st.Revision), strings.ToLower(string(to)))
