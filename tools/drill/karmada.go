@@ -104,8 +104,13 @@ func placedOn(ctx context.Context, kc, mc client.Client, cluster string, namespa
 		for i := range rbs.Items {
 			rb := &rbs.Items[i]
 			if !targets(rb, cluster) {
-				if rb.Status.SchedulerObservedGeneration != rb.Generation {
+				switch {
+				case rb.Status.SchedulerObservedGeneration != rb.Generation:
 					pl.pending = append(pl.pending, fmt.Sprintf("%s: not scheduled yet (binding generation %d, scheduled %d)", bindingRef(rb), rb.Generation, rb.Status.SchedulerObservedGeneration))
+				case slices.ContainsFunc(rb.Spec.GracefulEvictionTasks, func(t workv1alpha2.GracefulEvictionTask) bool { return t.FromCluster == cluster }):
+					// Moved off the source and still leaving it: a backup
+					// now would hold a copy on its way out.
+					pl.pending = append(pl.pending, fmt.Sprintf("%s: Karmada is still evicting it from %s (graceful eviction)", bindingRef(rb), cluster))
 				}
 				continue
 			}
@@ -131,6 +136,12 @@ func placedCopy(ctx context.Context, kc, mc client.Client, rb *workv1alpha2.Reso
 	po := placedObject{ref: bindingRef(rb)}
 	if rb.Status.SchedulerObservedGeneration != rb.Generation {
 		return po, fmt.Sprintf("not scheduled yet (binding generation %d, scheduled %d)", rb.Generation, rb.Status.SchedulerObservedGeneration), nil
+	}
+	if n := len(rb.Spec.GracefulEvictionTasks); n > 0 {
+		// A failover is still moving it (a taint, an unhealthy copy): the
+		// placement is not settled, and a backup now would hold a copy
+		// on its way out.
+		return po, fmt.Sprintf("Karmada is still evicting it from %s (graceful eviction)", rb.Spec.GracefulEvictionTasks[0].FromCluster), nil
 	}
 	tmpl := &unstructured.Unstructured{}
 	tmpl.SetAPIVersion(r.APIVersion)

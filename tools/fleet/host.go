@@ -207,6 +207,14 @@ func (b *bringUp) host(ctx context.Context) error {
 			"--cluster-lease-duration", "10s", "--cluster-monitor-period", "2s",
 			"--cluster-monitor-grace-period", "8s", "--cluster-startup-grace-period", "20s",
 			"--failover-eviction-timeout", "10s",
+			// The graceful eviction of a workload moved off a tainted or
+			// failed member ends when its new copy is healthy, or after
+			// this long. The default is 10 minutes; members without
+			// kubelets never report a new copy healthy, so every
+			// rehearsed failover (a drill's TaintNoExecute) would hold
+			// the source's copies and keep the source out of their
+			// bindings for all of it.
+			"--graceful-eviction-timeout", "30s",
 		},
 		Health: fmt.Sprintf("http://127.0.0.1:%d/healthz", cmHealth), Log: b.dir("logs", "karmada-controller-manager.log"),
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +43,10 @@ func readmeCLI(ctx context.Context, t *testing.T, args ...string) (int, string, 
 // object Karmada placed on the source, and the standby's replicas are
 // judged against Karmada's division for the DR site, not the backup's.
 // `make e2e-soak` runs it five times in a row.
+//
+// Its file sorts last (go test runs files in name order), after the
+// rollout test: the drill's TaintNoExecute makes Karmada evict the
+// source's copies, which the rollout test would see leaving.
 func TestDrillAsDeclared(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -140,6 +145,9 @@ func TestDrillBeforeApplyEndsAtOnce(t *testing.T) {
 			d := &intent.Drill{DrillPlan: *base.DrillPlan.DeepCopy(), Source: base.Source}
 			d.Spec.Failure.Type = v1alpha1.FailureNone
 			tc.setup(&repo, d)
+			// The repository's lookups are by binary search over names.
+			slices.SortFunc(repo.Apps, func(a, b *intent.App) int { return strings.Compare(a.Name, b.Name) })
+			slices.SortFunc(repo.Locations, func(a, b *intent.Location) int { return strings.Compare(a.Name, b.Name) })
 			o := drill.Options{
 				Repo: &repo, Drill: d, Config: env.fleet.RESTConfig, ControlPlane: fleet.HostName,
 				Servers: fleetServers{}, StateFile: filepath.Join(t.TempDir(), "state.json"), FastSync: true, Yes: true,
