@@ -72,6 +72,29 @@ func stopVeleros(t *testing.T) {
 			}
 		}
 	}
+	// Servers a CLI run started (the README's drill) are recorded in the
+	// fleet's state on disk, not in this process' view of the fleet.
+	if err := stopRecordedVeleros(); err != nil {
+		t.Error(err)
+	}
+}
+
+// stopRecordedVeleros stops every Velero server the fleet's state on
+// disk records: those a flotilla command run against the fleet started
+// (they outlive it, as a user's do, until fleet down).
+func stopRecordedVeleros() error {
+	disk, err := fleet.Load(env.fleet.Dir)
+	if err != nil {
+		return err
+	}
+	for _, c := range disk.Components {
+		if strings.HasPrefix(c.Name, "velero-") {
+			if err := disk.StopComponent(c.Name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // TestDrillInterruptedAndResumed: a drill whose process is interrupted

@@ -121,6 +121,9 @@ func run(m *testing.M) int {
 			fmt.Printf("e2e: failed; the fleet's logs are kept in %s\n", keep)
 		}
 	}
+	if err := stopRecordedVeleros(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: stop the Velero servers CLI runs started:", err)
+	}
 	if err := env.fleet.Down(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: fleet down:", err)
 		if code == 0 {

@@ -358,6 +358,17 @@ func TestRolloutWaves(t *testing.T) {
 	}
 	quiet := opts
 	quiet.Progress = nil
+	// Both start once Karmada has collected wave 1's health, so each
+	// could release wave 2 on its own.
+	if err := wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+		st, err := rollout.StatusOf(ctx, quiet)
+		if err != nil || st.Status == nil || len(st.Status.Waves) == 0 {
+			return false, err
+		}
+		return st.Status.Waves[0].Ready(), nil
+	}); err != nil {
+		t.Fatalf("wave 1 never healthy before the race: %v", err)
+	}
 	type outcome struct {
 		res *rollout.Result
 		err error
