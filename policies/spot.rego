@@ -318,6 +318,14 @@ _objective := input.flotilla.app.spec.spot.objective
 # _divided_kinds are the workloads an objective's division applies to.
 _divided_kinds := {"Deployment", "StatefulSet"}
 
+# _divided_app: the app has a spot division (spec.spot.division), which
+# renders its Deployment as up to three workloads (the Deployment, its
+# -on-demand and -spot-only variants), each holding only part of the app.
+# An object then cannot be judged against the objective alone; flotilla's
+# cross-checks judge the division as a whole (minReady, on-demand floor,
+# hedges, caps) before anything renders.
+_divided_app if count(input.flotilla.app.spec.spot.division) > 0
+
 _on_demand_replicas := sum([r | some c in fleet.landing; c.spec.capacity.type == "on-demand"; r := c.replicas; is_number(r)])
 
 # METADATA
@@ -326,7 +334,9 @@ _on_demand_replicas := sum([r | some c in fleet.landing; c.spec.capacity.type ==
 #   An app's spot objective says how many replicas must be ready and how
 #   many stay on on-demand clusters; Karmada's division of the workload (as
 #   the placement preview predicts it) must give at least that many, or no
-#   spot price can make the objective hold.
+#   spot price can make the objective hold. Apps with a spot division are
+#   judged by flotilla's cross-checks instead (each rendered workload holds
+#   only part of such an app).
 # related_resources:
 #   - ref: https://karmada.io/docs/userguide/scheduling/resource-propagating/#replica-scheduling
 #     description: Karmada, dividing replicas by static weights
@@ -342,6 +352,7 @@ _on_demand_replicas := sum([r | some c in fleet.landing; c.spec.capacity.type ==
 objective_unmet contains v if {
 	_obj.kind in _divided_kinds
 	_objective
+	not _divided_app
 	count(fleet.landing) > 0
 	_predicted_total < _objective.minReady
 	v := {
@@ -353,6 +364,7 @@ objective_unmet contains v if {
 objective_unmet contains v if {
 	_obj.kind in _divided_kinds
 	_objective
+	not _divided_app
 	count(fleet.landing) > 0
 	floor := object.get(_objective, "onDemandFloor", 0)
 	_on_demand_replicas < floor
@@ -373,7 +385,9 @@ _region_replicas[region] := sum([r | some c in fleet.landing; c.spec.region == r
 #   Spot reclaims and capacity shortages are correlated within a cluster and
 #   within a region; the objective's maxClusterPercent and maxRegionPercent
 #   bound how much of the app one of them may hold. Weights a rebalance (or a
-#   person) commits must keep Karmada's division within them.
+#   person) commits must keep Karmada's division within them. Apps with a
+#   spot division are judged by flotilla's cross-checks instead, on the
+#   on-demand and spot replicas of the division.
 # related_resources:
 #   - ref: https://arxiv.org/abs/2411.01438
 #     description: SkyServe (SpotHedge), spreading spot replicas over regions
@@ -389,6 +403,7 @@ _region_replicas[region] := sum([r | some c in fleet.landing; c.spec.region == r
 share_exceeded contains v if {
 	_obj.kind in _divided_kinds
 	_objective
+	not _divided_app
 	_predicted_total > 0
 	some c in fleet.landing
 	is_number(c.replicas)
@@ -403,6 +418,7 @@ share_exceeded contains v if {
 share_exceeded contains v if {
 	_obj.kind in _divided_kinds
 	_objective
+	not _divided_app
 	_predicted_total > 0
 	some region, n in _region_replicas
 	limit := object.get(_objective, "maxRegionPercent", 100)

@@ -265,3 +265,19 @@ test_spot009_within_caps_passes if {
 	inp := _placed_with([_eu_od(2), _eu_spot(1), _us_spot(3)], {"minReady": 5, "availability": "99.9", "maxClusterPercent": 50, "maxRegionPercent": 50})
 	count(spot.share_exceeded) == 0 with input as inp
 }
+
+# An app with a division: each rendered workload holds part of it, so the
+# objective is the cross-checks' to judge, not these rules'.
+_divided(inp) := object.union(inp, {"flotilla": {"app": {"spec": {"spot": {"division": [{"cluster": "us-spot", "spot": 4}]}}}}})
+
+test_spot008_skips_divided_app if {
+	inp := _placed_with([_eu_od(1), _us_spot(5)], {"minReady": 7, "availability": "99.9", "onDemandFloor": 2})
+	count(spot.objective_unmet) == 2 with input as inp
+	count(spot.objective_unmet) == 0 with input as _divided(inp)
+}
+
+test_spot009_skips_divided_app if {
+	inp := _placed_with([_eu_od(2), _eu_spot(2), _us_spot(2)], {"minReady": 5, "availability": "99.9", "maxClusterPercent": 20, "maxRegionPercent": 50})
+	count(spot.share_exceeded) > 0 with input as inp
+	count(spot.share_exceeded) == 0 with input as _divided(inp)
+}

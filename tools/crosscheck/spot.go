@@ -2,6 +2,7 @@ package crosscheck
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 
@@ -215,6 +216,10 @@ func (c *checker) division(a *intent.App, ref string, candidates []*clusterv1alp
 	if hedge > o.MaxHedge {
 		c.add(a.Source, ref, "spec.spot.division", "holds %d hedge replicas, more than objective.maxHedge (%d)", hedge, o.MaxHedge)
 	}
+	c.divisionCaps(a, ref)
+	if s := a.Spec.Scaling; s != nil && len(s.Daily) > 0 {
+		c.add(a.Source, ref, "spec.scaling.daily", "not with spec.spot.division: a CronFederatedHPA would set the divided Deployment's replicas, which the division sets cluster by cluster")
+	}
 	// The weights, when kept, must say what the division says: each
 	// cluster's weight is its total.
 	for i, w := range a.Spec.Placement.Replicas.Weights {
@@ -232,6 +237,52 @@ func (c *checker) division(a *intent.App, ref string, candidates []*clusterv1alp
 			if totals[name] > 0 {
 				c.add(a.Source, ref, "spec.placement.replicas.weights", "no weight for %s, which spec.spot.division gives %d replicas", name, totals[name])
 			}
+		}
+	}
+}
+
+// capShare is the most ready replicas a share of percent of minReady
+// allows one cluster or region, as the optimizer caps them
+// (tools/spot/optimize): at least one, whatever the share.
+func capShare(percent *int32, minReady int32) int32 {
+	if percent == nil {
+		return math.MaxInt32
+	}
+	return int32(max(1, int64(*percent)*int64(minReady)/100))
+}
+
+// divisionCaps checks the division against the objective's caps on one
+// cluster's and one region's share. The caps bind the replicas that must
+// be ready (on-demand and spot), not the hedges, which are extra: the
+// optimizer's definition, so that what rebalancing writes passes. Policy
+// SPOT-009 judges weights without a division from the placement preview;
+// with one, each rendered workload holds only part of the app, and the
+// whole is judged here.
+func (c *checker) divisionCaps(a *intent.App, ref string) {
+	o := a.Spec.Spot.Objective
+	clusterCap, regionCap := capShare(o.MaxClusterPercent, o.MinReady), capShare(o.MaxRegionPercent, o.MinReady)
+	byRegion := map[string]int32{}
+	var regions []string
+	for i, d := range a.Spec.Spot.Division {
+		cl := c.repo.Cluster(d.Cluster)
+		if cl == nil {
+			continue // reported by division
+		}
+		ready := d.OnDemand + d.Spot
+		if ready > clusterCap {
+			c.add(a.Source, ref, fmt.Sprintf("spec.spot.division[%d]", i), "%s holds %d on-demand and spot replicas; objective.maxClusterPercent (%d%% of minReady %d) allows one cluster %d",
+				d.Cluster, ready, *o.MaxClusterPercent, o.MinReady, clusterCap)
+		}
+		r := cl.Spec.Region
+		if _, ok := byRegion[r]; !ok {
+			regions = append(regions, r)
+		}
+		byRegion[r] += ready
+	}
+	for _, r := range regions {
+		if byRegion[r] > regionCap {
+			c.add(a.Source, ref, "spec.spot.division", "region %s holds %d on-demand and spot replicas; objective.maxRegionPercent (%d%% of minReady %d) allows one region %d",
+				r, byRegion[r], *o.MaxRegionPercent, o.MinReady, regionCap)
 		}
 	}
 }

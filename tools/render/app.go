@@ -80,6 +80,7 @@ func (r *renderer) buildApp(app *intent.App) appBuild {
 	}
 	slices.SortStableFunc(b.objects, func(a, c sourceObject) int { return compareObjects(a.obj, c.obj) })
 	applySpotToWorkloads(b)
+	divide(&b)
 	for i := 1; i < len(b.objects); i++ {
 		if compareObjects(b.objects[i-1].obj, b.objects[i].obj) == 0 {
 			o := b.objects[i]
@@ -173,7 +174,10 @@ func (r *renderer) app(b appBuild) diag.List {
 		// without failover. Karmada's own interpreter decides.
 		var namespaced, support, clusterScoped []policyv1alpha1.ResourceSelector
 		failover := karmadaspec.Failover(&app.App)
-		for _, so := range b.objects {
+		objects := r.planeObjects(b, plane)
+		var variants []sourceObject
+		var divided *dividedPart
+		for _, so := range objects {
 			r.add(dir, so.obj, so.origin, app.Name, plane)
 			if r.skipped.GroupVersionKindDisabled(so.obj.GroupVersionKind()) || r.skipped.GroupDisabled(so.obj.GroupVersionKind().Group) ||
 				r.skipped.GroupVersionDisabled(so.obj.GroupVersionKind().GroupVersion()) {
@@ -182,6 +186,14 @@ func (r *renderer) app(b appBuild) diag.List {
 				continue
 			}
 			sel := policyv1alpha1.ResourceSelector{APIVersion: so.obj.GetAPIVersion(), Kind: so.obj.GetKind(), Name: so.obj.GetName()}
+			switch {
+			case so.divided != nil && so.divided.capacity != "":
+				// A variant of the divided Deployment: its own policy.
+				variants = append(variants, so)
+				continue
+			case so.divided != nil:
+				divided = so.divided
+			}
 			switch {
 			case so.obj.GetNamespace() == "":
 				clusterScoped = append(clusterScoped, sel)
@@ -199,11 +211,27 @@ func (r *renderer) app(b appBuild) diag.List {
 			pp := &policyv1alpha1.PropagationPolicy{
 				TypeMeta:   metav1.TypeMeta{APIVersion: policyv1alpha1.SchemeGroupVersion.String(), Kind: policyv1alpha1.ResourceKindPropagationPolicy},
 				ObjectMeta: metav1.ObjectMeta{Name: app.Name, Namespace: app.Spec.Namespace},
-				Spec:       spec,
+				Spec:       *spec.DeepCopy(),
 			}
 			pp.Spec.ResourceSelectors = namespaced
-			o := r.add(dir, r.typed(pp, app), appOrigin("spec.placement", placementFields()), app.Name, plane)
+			fields := placementFields()
+			if divided != nil {
+				// The divided Deployment's spot replicas and hedges, per
+				// cluster: the weights the division replaces. The app's
+				// other objects have no replicas, which Karmada sends to
+				// every cluster the placement allows whatever the weights
+				// (as they do a Deployment of 0 replicas: with no spot
+				// replica in the plane it stays, empty, keeping its
+				// immutable selector for the divisions to come).
+				pp.Spec.Placement.ReplicaScheduling = staticWeights(divided.counts)
+				fields = divisionFields(fields, divided.counts)
+			}
+			o := r.add(dir, r.typed(pp, app), appOrigin("spec.placement", fields), app.Name, plane)
 			r.out.Placements[app.Name] = o
+		}
+		for _, v := range variants {
+			pp := variantPolicy(app, v, placement, failover)
+			r.add(dir, r.typed(pp, app), appOrigin("spec.spot.division", divisionFields(pointAt("spec.spot.division"), v.divided.counts)), app.Name, plane)
 		}
 		if len(support) > 0 {
 			pp := &policyv1alpha1.PropagationPolicy{
@@ -227,7 +255,7 @@ func (r *renderer) app(b appBuild) diag.List {
 				r.out.Placements[app.Name] = o
 			}
 		}
-		ops, opErrs := r.overridePolicies(b, cands)
+		ops, opErrs := r.overridePolicies(b.app, objects, cands)
 		errs = append(errs, opErrs...)
 		for _, op := range ops {
 			field := "spec.overrides"

@@ -8,6 +8,11 @@
 // deliver rendered/ — plus a preview of the Applications Argo CD's own
 // generator code expands them to.
 //
+// An app's spot division (division.go) splits its one Deployment into the
+// Deployment itself (spot replicas and hedges, preferring spot nodes), a
+// <name>-on-demand and a <name>-spot-only variant, each with its own
+// PropagationPolicy whose static weights are its per-cluster counts.
+//
 // Render is pure: the same repository gives the same bytes, whatever the
 // parallelism, and nothing is written here (see package renderfs). Every
 // rendered object remembers the intent or manifest file and line it came

@@ -103,14 +103,14 @@ func (r *renderer) checkOverrideContainers(b appBuild) diag.List {
 // distinct change, computed from the workload as written: rules never
 // depend on each other, and a reviewer sees exactly which clusters get
 // what.
-func (r *renderer) overridePolicies(b appBuild, cands []*clusterv1alpha1.Cluster) ([]*policyv1alpha1.OverridePolicy, diag.List) {
+func (r *renderer) overridePolicies(app *intent.App, objects []sourceObject, cands []*clusterv1alpha1.Cluster) ([]*policyv1alpha1.OverridePolicy, diag.List) {
 	var ops []*policyv1alpha1.OverridePolicy
 	var errs diag.List
-	targets := make([]*karmadaspec.Matcher, len(b.app.Spec.Overrides))
-	for i, o := range b.app.Spec.Overrides {
+	targets := make([]*karmadaspec.Matcher, len(app.Spec.Overrides))
+	for i, o := range app.Spec.Overrides {
 		targets[i] = karmadaspec.NewMatcher(karmadaspec.Affinity(o.Target))
 	}
-	for _, so := range b.objects {
+	for _, so := range objects {
 		p := PodSpecPath(so.obj.GroupVersionKind().GroupKind())
 		if p == nil {
 			continue
@@ -128,7 +128,7 @@ func (r *renderer) overridePolicies(b appBuild, cands []*clusterv1alpha1.Cluster
 		byKey := map[string]*variant{}
 		var order []string
 		for _, kc := range cands {
-			change, err := r.podChange(b.app, kc, &pod, targets)
+			change, err := r.podChange(app, kc, &pod, targets)
 			if err != nil {
 				errs = append(errs, err)
 				continue

@@ -56,6 +56,9 @@ func (o Origin) Locate(field string) (line, col int) {
 type sourceObject struct {
 	obj    *unstructured.Unstructured
 	origin Origin
+	// divided, for the Deployment an app's spot division splits and the
+	// variants rendered from it, is its part of the division.
+	divided *dividedPart
 }
 
 // kustomizationFiles are the names kustomize looks for.

@@ -382,6 +382,9 @@ func scaledWorkload(b appBuild) (*unstructured.Unstructured, *diag.Error) {
 	want := app.Spec.Scaling.Workload
 	var found []*unstructured.Unstructured
 	for _, so := range b.objects {
+		if so.divided != nil && so.divided.capacity != "" {
+			continue // a division's variant scales with the division
+		}
 		k := so.obj.GetKind()
 		if want != "" {
 			if k+"/"+so.obj.GetName() == want {
