@@ -194,29 +194,35 @@ func placedCopy(ctx context.Context, kc, mc client.Client, rb *workv1alpha2.Reso
 	return po, "", nil
 }
 
-// workCopy reads Karmada's copy of an object for a member (its Work's
-// manifest) and the object's template; ok is false when Karmada did not
-// place the object there.
+// workCopy reads Karmada's copy of an object for a member — its Work's
+// manifest — and the object's template; ok is false when Karmada keeps no
+// Work for the object there (it did not place it).
 func workCopy(ctx context.Context, kc client.Client, obj *unstructured.Unstructured, cluster string) (placedObject, bool, error) {
-	rb := &workv1alpha2.ResourceBinding{}
-	key := client.ObjectKey{Namespace: obj.GetNamespace(), Name: names.GenerateBindingName(obj.GetKind(), obj.GetName())}
-	if err := kc.Get(ctx, key, rb); err != nil {
+	po := placedObject{ref: ref(obj)}
+	w := &workv1alpha1.Work{}
+	key := client.ObjectKey{Namespace: names.GenerateExecutionSpaceName(cluster), Name: names.GenerateWorkName(obj.GetKind(), obj.GetName(), obj.GetNamespace())}
+	if err := kc.Get(ctx, key, w); err != nil {
 		if apierrors.IsNotFound(err) {
-			return placedObject{}, false, nil
+			return po, false, nil
 		}
-		return placedObject{}, false, fmt.Errorf("get ResourceBinding/%s/%s on the control plane: %w", key.Namespace, key.Name, err)
+		return po, false, fmt.Errorf("get Work/%s/%s on the control plane: %w", key.Namespace, key.Name, err)
 	}
-	if !targets(rb, cluster) {
-		return placedObject{}, false, nil
+	if len(w.Spec.Workload.Manifests) == 0 {
+		return po, false, nil
 	}
-	// The member's client is not needed: the caller holds the live copy.
-	po, why, err := placedCopy(ctx, kc, nil, rb, cluster)
-	switch {
-	case err != nil:
-		return po, false, err
-	case po.member == nil:
-		return po, false, fmt.Errorf("%s on %s: %s", po.ref, cluster, why)
+	member := &unstructured.Unstructured{}
+	if err := json.Unmarshal(w.Spec.Workload.Manifests[0].Raw, &member.Object); err != nil {
+		return po, false, fmt.Errorf("decode the manifest of Work/%s/%s: %w", key.Namespace, key.Name, err)
 	}
+	tmpl := &unstructured.Unstructured{}
+	tmpl.SetGroupVersionKind(obj.GroupVersionKind())
+	if err := kc.Get(ctx, client.ObjectKeyFromObject(obj), tmpl); err != nil {
+		if apierrors.IsNotFound(err) {
+			return po, false, nil
+		}
+		return po, false, fmt.Errorf("get the template of %s: %w", po.ref, err)
+	}
+	po.template, po.member = tmpl, member
 	return po, true, nil
 }
 

@@ -110,7 +110,7 @@ func TestExistingCopyIsJudgedByKarmada(t *testing.T) {
 	sl := newSealer()
 
 	t.Run("equal by design", func(t *testing.T) {
-		changes, judged, err := kv.compareExisting(context.Background(), backup, deployment(1, "registry/paddle:2.6", nil), "dr", true, sl, verifyOptions())
+		changes, judged, err := kv.compareExisting(context.Background(), backup, deployment(1, "registry/paddle:2.6", nil), "dr", true, sl, verifyOptions(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +122,7 @@ func TestExistingCopyIsJudgedByKarmada(t *testing.T) {
 		}
 	})
 	t.Run("Karmada's fields still judged", func(t *testing.T) {
-		changes, _, err := kv.compareExisting(context.Background(), backup, deployment(3, "registry/paddle:2.6", nil), "dr", true, sl, verifyOptions())
+		changes, _, err := kv.compareExisting(context.Background(), backup, deployment(3, "registry/paddle:2.6", nil), "dr", true, sl, verifyOptions(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestExistingCopyIsJudgedByKarmada(t *testing.T) {
 		}
 	})
 	t.Run("other fields against the backup", func(t *testing.T) {
-		changes, _, err := kv.compareExisting(context.Background(), backup, deployment(1, "registry/paddle:2.5", nil), "dr", true, sl, verifyOptions())
+		changes, _, err := kv.compareExisting(context.Background(), backup, deployment(1, "registry/paddle:2.5", nil), "dr", true, sl, verifyOptions(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,8 +139,43 @@ func TestExistingCopyIsJudgedByKarmada(t *testing.T) {
 			t.Errorf("changes %v, want the image only", changes)
 		}
 	})
+	t.Run("a failover still reaching the member is waited for", func(t *testing.T) {
+		// Karmada's copy for the DR site says 2 (the source's replicas
+		// moving there); the member still runs 1, then catches up.
+		kc := controlPlane(t, map[string]*unstructured.Unstructured{"src": memberCopy(4), "dr": memberCopy(2)}, true)
+		moving := &karmadaView{client: kc, sourceFields: kv.sourceFields, settle: func(ctx context.Context, _ string, cond func(context.Context) (bool, error)) error {
+			for range 3 {
+				if ok, err := cond(ctx); ok || err != nil {
+					return err
+				}
+			}
+			return errors.New("not settled")
+		}}
+		reads := 0
+		reread := func(context.Context) (*unstructured.Unstructured, error) {
+			reads++
+			return deployment(2, "registry/paddle:2.6", nil), nil
+		}
+		changes, judged, err := moving.compareExisting(context.Background(), backup, deployment(1, "registry/paddle:2.6", nil), "dr", true, sl, verifyOptions(), reread)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(changes) != 0 || reads == 0 || judged.Karmada["spec.replicas"] != "2" {
+			t.Errorf("changes %v after %d re-reads, judged %+v; want the member's copy to have caught up", changes, reads, judged)
+		}
+		stuck := func(context.Context) (*unstructured.Unstructured, error) {
+			return deployment(1, "registry/paddle:2.6", nil), nil
+		}
+		changes, _, err = moving.compareExisting(context.Background(), backup, deployment(1, "registry/paddle:2.6", nil), "dr", true, sl, verifyOptions(), stuck)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(changes) != 1 || changes[0].Path != "spec.replicas" {
+			t.Errorf("a member that never catches up: changes %v, want spec.replicas 2 → 1", changes)
+		}
+	})
 	t.Run("not placed by Karmada: compared in full", func(t *testing.T) {
-		changes, judged, err := kv.compareExisting(context.Background(), backup, deployment(1, "registry/paddle:2.6", nil), "elsewhere", true, sl, verifyOptions())
+		changes, judged, err := kv.compareExisting(context.Background(), backup, deployment(1, "registry/paddle:2.6", nil), "elsewhere", true, sl, verifyOptions(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +184,7 @@ func TestExistingCopyIsJudgedByKarmada(t *testing.T) {
 		}
 	})
 	t.Run("restored under another namespace: compared in full", func(t *testing.T) {
-		changes, judged, err := kv.compareExisting(context.Background(), backup, deployment(1, "registry/paddle:2.6", nil), "dr", false, sl, verifyOptions())
+		changes, judged, err := kv.compareExisting(context.Background(), backup, deployment(1, "registry/paddle:2.6", nil), "dr", false, sl, verifyOptions(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -256,7 +256,12 @@ func (r *runner) verify(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		kv = &karmadaView{client: kc, sourceFields: st.SourceKarmadaFields}
+		// A failover Karmada is carrying out is given a while to reach
+		// the recovery cluster, not the whole phase: a copy that stays
+		// different is reported.
+		settle := *r
+		settle.o.PhaseTimeout = min(r.o.PhaseTimeout, 2*time.Minute)
+		kv = &karmadaView{client: kc, sourceFields: st.SourceKarmadaFields, settle: settle.poll}
 	}
 	v, err := verifyRestore(ctx, cfg, c, st.Recovery, st.Restore.Name, st.Snapshot, st.restoredNamespace, r.drill.Spec.Verify, sl, kv)
 	if err != nil {
@@ -321,7 +326,10 @@ func verifyRestore(ctx context.Context, cfg *rest.Config, c client.Client, clust
 			// cluster, field by field, where it differs from the backup
 			// by design.
 			var judged *KarmadaJudged
-			changes, judged, err = kv.compareExisting(ctx, want, got, cluster, ns == want.GetNamespace(), sl, opts)
+			reread := func(ctx context.Context) (*unstructured.Unstructured, error) {
+				return dyn.Resource(m.Resource).Namespace(ns).Get(ctx, want.GetName(), metav1.GetOptions{})
+			}
+			changes, judged, err = kv.compareExisting(ctx, want, got, cluster, ns == want.GetNamespace(), sl, opts, reread)
 			if err != nil {
 				return nil, err
 			}
@@ -351,6 +359,8 @@ func verifyRestore(ctx context.Context, cfg *rest.Config, c client.Client, clust
 // objects it placed on the recovery cluster.
 type karmadaView struct {
 	client client.Client
+	// settle waits (bounded) until cond holds; nil never waits.
+	settle func(ctx context.Context, what string, cond func(context.Context) (bool, error)) error
 	// sourceFields are the fields Karmada set on the source's copy of
 	// each object (State.SourceKarmadaFields).
 	sourceFields map[string][]string
@@ -361,8 +371,12 @@ type karmadaView struct {
 // namespace not mapped), the fields Karmada sets per member — its copy
 // for the recovery cluster or the source's differing from the template —
 // are judged against Karmada's copy for the recovery cluster; every other
-// field against the backup.
-func (kv *karmadaView) compareExisting(ctx context.Context, want, got *unstructured.Unstructured, cluster string, sameNamespace bool, sl sealer, opts semdiff.Options) ([]semdiff.Change, *KarmadaJudged, error) {
+// field against the backup. A failover may be moving those fields as the
+// drill verifies (the declared failure taints the source, and Karmada
+// divides its replicas anew): a difference in them is waited on, within
+// kv's settle bound, for Karmada's copy to reach the member (reread reads
+// the member's copy again).
+func (kv *karmadaView) compareExisting(ctx context.Context, want, got *unstructured.Unstructured, cluster string, sameNamespace bool, sl sealer, opts semdiff.Options, reread func(context.Context) (*unstructured.Unstructured, error)) ([]semdiff.Change, *KarmadaJudged, error) {
 	if kv == nil || !sameNamespace {
 		return compareRestored(want, got, sl, opts), nil, nil
 	}
@@ -370,23 +384,45 @@ func (kv *karmadaView) compareExisting(ctx context.Context, want, got *unstructu
 	if err != nil || !placed {
 		return compareRestored(want, got, sl, opts), nil, err
 	}
-	fields := append(po.memberFields(), kv.sourceFields[ref(want)]...)
-	slices.Sort(fields)
-	fields = slices.Compact(fields)
-	if len(fields) == 0 {
+	fieldsOf := func(po placedObject) []string {
+		fields := append(po.memberFields(), kv.sourceFields[ref(want)]...)
+		slices.Sort(fields)
+		return slices.Compact(fields)
+	}
+	karmadaChanges := func(po placedObject, live *unstructured.Unstructured) []semdiff.Change {
+		var out []semdiff.Change
+		for _, ch := range compareRestored(po.member, live, sl, opts) {
+			if underAny(ch.Path, fieldsOf(po)) {
+				out = append(out, ch)
+			}
+		}
+		return out
+	}
+	if len(fieldsOf(po)) == 0 {
 		return compareRestored(want, got, sl, opts), nil, nil
 	}
+	if len(karmadaChanges(po, got)) > 0 && kv.settle != nil && reread != nil {
+		_ = kv.settle(ctx, fmt.Sprintf("%s on %s as Karmada's copy for it says", ref(want), cluster), func(ctx context.Context) (bool, error) {
+			next, ok, err := workCopy(ctx, kv.client, want, cluster)
+			if err != nil || !ok {
+				return false, err
+			}
+			live, err := reread(ctx)
+			if err != nil {
+				return false, err
+			}
+			po, got = next, live
+			return len(karmadaChanges(po, got)) == 0, nil
+		})
+	}
+	fields := fieldsOf(po)
 	var out []semdiff.Change
 	for _, ch := range compareRestored(want, got, sl, opts) {
 		if !underAny(ch.Path, fields) {
 			out = append(out, ch)
 		}
 	}
-	for _, ch := range compareRestored(po.member, got, sl, opts) {
-		if underAny(ch.Path, fields) {
-			out = append(out, ch)
-		}
-	}
+	out = append(out, karmadaChanges(po, got)...)
 	judged := &KarmadaJudged{Object: ref(want), Fields: fields, Backup: map[string]string{}, Karmada: map[string]string{}}
 	for _, f := range fields {
 		if val, ok := fieldValue(want, f); ok {
