@@ -24,7 +24,47 @@ _spot_clusters := sort([c.name |
 	c.spec.capacity.type in {"spot", "mixed"}
 ])
 
-_on_spot if count(_spot_clusters) > 0
+_on_spot if {
+	count(_spot_clusters) > 0
+	not _never_on_spot
+}
+
+# _never_on_spot: the pod can only run on on-demand nodes wherever it
+# lands — a node selector for on-demand capacity, or every required node
+# affinity term ruling spot out (the <name>-on-demand workload flotilla
+# renders for a spot division) — so spot reclaims never reach it.
+_never_on_spot if {
+	some key, value in _on_demand_labels
+	_pod.spec.nodeSelector[key] == value
+}
+
+_never_on_spot if {
+	terms := _pod.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms
+	count(terms) > 0
+	every term in terms {
+		_term_excludes_spot(term)
+	}
+}
+
+# _on_demand_labels are the node labels that say on-demand, by
+# autoscaler: Karpenter's, and EKS managed node groups'.
+_on_demand_labels := {"karpenter.sh/capacity-type": "on-demand", "eks.amazonaws.com/capacityType": "ON_DEMAND"}
+
+_spot_values := {"karpenter.sh/capacity-type": "spot", "eks.amazonaws.com/capacityType": "SPOT"}
+
+_term_excludes_spot(term) if {
+	some req in term.matchExpressions
+	spot := _spot_values[req.key]
+	req.operator == "NotIn"
+	spot in req.values
+}
+
+_term_excludes_spot(term) if {
+	some req in term.matchExpressions
+	spot := _spot_values[req.key]
+	req.operator == "In"
+	not spot in req.values
+}
 
 _where := concat(", ", _spot_clusters)
 

@@ -281,3 +281,38 @@ test_spot009_skips_divided_app if {
 	count(spot.share_exceeded) > 0 with input as inp
 	count(spot.share_exceeded) == 0 with input as _divided(inp)
 }
+
+# --- On-demand-only pods are not on spot ------------------------------------------
+
+_pinned(spec_extra) := _deploy(3, object.union(fx.good_pod_spec([fx.container("api", {"lifecycle": {}})]), spec_extra))
+
+test_spot_on_demand_node_selector_is_not_on_spot if {
+	inp := fx.placed(_pinned({"nodeSelector": {"karpenter.sh/capacity-type": "on-demand"}}), {"clusters": [_mixed("eu-mixed", 3)]})
+	count(spot.prestop_missing) == 0 with input as inp
+	count(spot.pdb_missing) == 0 with input as inp
+}
+
+test_spot_required_affinity_without_spot_is_not_on_spot if {
+	term := {"matchExpressions": [
+		{"key": "karpenter.sh/capacity-type", "operator": "NotIn", "values": ["spot"]},
+		{"key": "eks.amazonaws.com/capacityType", "operator": "NotIn", "values": ["SPOT"]},
+	]}
+	aff := {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}}
+	inp := fx.placed(_pinned(aff), {"clusters": [_mixed("eu-mixed", 3)]})
+	count(spot.prestop_missing) == 0 with input as inp
+}
+
+test_spot_in_on_demand_affinity_is_not_on_spot if {
+	term := {"matchExpressions": [{"key": "eks.amazonaws.com/capacityType", "operator": "In", "values": ["ON_DEMAND"]}]}
+	aff := {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}}
+	inp := fx.placed(_pinned(aff), {"clusters": [_mixed("eu-mixed", 3)]})
+	count(spot.prestop_missing) == 0 with input as inp
+}
+
+test_spot_one_term_allowing_spot_is_on_spot if {
+	no_spot := {"matchExpressions": [{"key": "karpenter.sh/capacity-type", "operator": "NotIn", "values": ["spot"]}]}
+	any := {"matchExpressions": [{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}]}
+	aff := {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [no_spot, any]}}}}
+	inp := fx.placed(_pinned(aff), {"clusters": [_mixed("eu-mixed", 3)]})
+	count(spot.prestop_missing) == 1 with input as inp
+}
