@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	appsv1alpha1 "github.com/karmada-io/karmada/pkg/apis/apps/v1alpha1"
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha1"
 	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
@@ -382,7 +383,7 @@ func newClient(config func(string) (*rest.Config, error), name string) (client.W
 		return nil, err
 	}
 	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, velerov1.AddToScheme, clusterv1alpha1.Install, workv1alpha1.Install, workv1alpha2.Install} {
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, velerov1.AddToScheme, clusterv1alpha1.Install, workv1alpha1.Install, workv1alpha2.Install, appsv1alpha1.Install} {
 		if err := add(s); err != nil {
 			return nil, err
 		}
@@ -752,11 +753,11 @@ func (r *runner) evictions(ctx context.Context) string {
 	if err != nil {
 		return ""
 	}
-	n := 0
-	count := func(tasks []workv1alpha2.GracefulEvictionTask) {
+	var moved []appsv1alpha1.ObjectReference
+	add := func(res workv1alpha2.ObjectReference, tasks []workv1alpha2.GracefulEvictionTask) {
 		for _, t := range tasks {
 			if t.FromCluster == r.st.Source && t.Reason == workv1alpha2.EvictionReasonTaintUntolerated {
-				n++
+				moved = append(moved, appsv1alpha1.ObjectReference{APIVersion: res.APIVersion, Kind: res.Kind, Namespace: res.Namespace, Name: res.Name})
 				return
 			}
 		}
@@ -767,15 +768,51 @@ func (r *runner) evictions(ctx context.Context) string {
 		return ""
 	}
 	for _, b := range rbs.Items {
-		count(b.Spec.GracefulEvictionTasks)
+		add(b.Spec.Resource, b.Spec.GracefulEvictionTasks)
 	}
 	for _, b := range crbs.Items {
-		count(b.Spec.GracefulEvictionTasks)
+		add(b.Spec.Resource, b.Spec.GracefulEvictionTasks)
 	}
-	if n == 0 {
+	if len(moved) == 0 {
 		return " (Karmada evicted nothing from it)"
 	}
-	return fmt.Sprintf(" (Karmada is evicting %d workload(s) from it, which stay where it rescheduled them: Karmada does not move them back by itself)", n)
+	return fmt.Sprintf(" (Karmada moved %d workload(s) off it)%s", len(moved), r.moveBack(ctx, c, moved))
+}
+
+// moveBack asks Karmada to schedule the workloads the drill's taint moved
+// afresh (a WorkloadRebalancer), now that the source takes them again:
+// Karmada does not move them back by itself, and a rehearsal must not
+// leave the fleet divided otherwise than it declares.
+func (r *runner) moveBack(ctx context.Context, c client.WithWatch, moved []appsv1alpha1.ObjectReference) string {
+	slices.SortFunc(moved, func(a, b appsv1alpha1.ObjectReference) int {
+		return strings.Compare(a.Kind+"/"+a.Namespace+"/"+a.Name, b.Kind+"/"+b.Namespace+"/"+b.Name)
+	})
+	wr := &appsv1alpha1.WorkloadRebalancer{
+		ObjectMeta: metav1.ObjectMeta{Name: r.st.RunID, Labels: map[string]string{LabelRun: r.st.RunID}},
+		Spec:       appsv1alpha1.WorkloadRebalancerSpec{Workloads: moved, TTLSecondsAfterFinished: ptrInt32(3600)},
+	}
+	if err := c.Create(ctx, wr); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Sprintf("; asking Karmada to move them back failed (WorkloadRebalancer/%s: %v): they stay where it rescheduled them", wr.Name, err)
+	}
+	got, err := waitFor(ctx, c, client.ObjectKeyFromObject(wr), &appsv1alpha1.WorkloadRebalancerList{}, min(r.o.PhaseTimeout, 2*time.Minute), "WorkloadRebalancer/"+wr.Name,
+		func(w *appsv1alpha1.WorkloadRebalancer) (bool, error) { return w.Status.FinishTime != nil, nil })
+	if err != nil {
+		return fmt.Sprintf("; WorkloadRebalancer/%s asked Karmada to schedule them afresh: %v", wr.Name, err)
+	}
+	ok := 0
+	var failed []string
+	for _, o := range got.Status.ObservedWorkloads {
+		if o.Result == appsv1alpha1.RebalanceSuccessful {
+			ok++
+		} else {
+			failed = append(failed, fmt.Sprintf("%s/%s/%s: %s %s", o.Workload.Kind, o.Workload.Namespace, o.Workload.Name, o.Result, o.Reason))
+		}
+	}
+	msg := fmt.Sprintf("; WorkloadRebalancer/%s had Karmada schedule %d of them afresh, onto %s again where their placement says so", wr.Name, ok, r.st.Source)
+	if len(failed) > 0 {
+		msg += " (not: " + strings.Join(failed, "; ") + ")"
+	}
+	return msg
 }
 
 // clusterReady waits until Karmada sees a member Ready again.
@@ -1050,5 +1087,6 @@ func (r *runner) deleteBackup(ctx context.Context) error {
 }
 
 func ptrBool(b bool) *bool                   { return &b }
+func ptrInt32(i int32) *int32                { return &i }
 func ptrTime(t time.Time) *time.Time         { return &t }
 func ptrMetaTime(t metav1.Time) *metav1.Time { return &t }
