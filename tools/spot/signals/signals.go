@@ -25,6 +25,37 @@ type Signals struct {
 	// OS is the operating system the figures are for.
 	OS    string
 	Pools []Pool // sorted by cluster, zone, instance type
+	// OnDemandClusters are the clusters whose on-demand instance type
+	// the file names, sorted by cluster.
+	OnDemandClusters []OnDemandCluster
+	// OnDemand are the on-demand prices, sorted by region and instance
+	// type.
+	OnDemand []OnDemandPrice
+}
+
+// OnDemandUSD returns the on-demand price of an instance type in a
+// region, per instance-hour.
+func (s *Signals) OnDemandUSD(region, instanceType string) (float64, bool) {
+	i, ok := sort.Find(len(s.OnDemand), func(i int) int {
+		if c := strings.Compare(region, s.OnDemand[i].Region); c != 0 {
+			return c
+		}
+		return strings.Compare(instanceType, s.OnDemand[i].InstanceType)
+	})
+	if !ok {
+		return 0, false
+	}
+	return s.OnDemand[i].USDPerHour, true
+}
+
+// OnDemandCluster is the instance type a cluster buys on demand, and its
+// price.
+type OnDemandCluster struct {
+	Cluster, Region, InstanceType string
+	// OnDemandUSD is the on-demand price per instance-hour.
+	OnDemandUSD float64
+	// Source is where the entry is declared (file:line).
+	Source string
 }
 
 // Pool is one spot pool and its signals. A signal the file does not give
@@ -297,7 +328,15 @@ func (r *resolver) resolve() *Signals {
 			continue
 		}
 		od[k], odLine[k] = p.USDPerHour, line
+		s.OnDemand = append(s.OnDemand, p)
 	}
+	sort.Slice(s.OnDemand, func(i, j int) bool {
+		a, b := s.OnDemand[i], s.OnDemand[j]
+		if a.Region != b.Region {
+			return a.Region < b.Region
+		}
+		return a.InstanceType < b.InstanceType
+	})
 
 	// Sources: read each once.
 	var advisor *Advisor
@@ -409,6 +448,28 @@ func (r *resolver) resolve() *Signals {
 		p.Preemption = r.trace(field+".preemption", ps, ps.Preemption, Preemption, traces)
 		s.Pools = append(s.Pools, p)
 	}
+
+	odClusters := map[string]int{}
+	for i, oc := range spec.OnDemandClusters {
+		field := fmt.Sprintf("spec.onDemandClusters[%d]", i)
+		if !(r.need(field+".cluster", oc.Cluster) && r.need(field+".region", oc.Region) && r.need(field+".instanceType", oc.InstanceType)) {
+			continue
+		}
+		line, _ := r.doc.Locate(field)
+		if first, dup := odClusters[oc.Cluster]; dup {
+			r.errf(field+".cluster", "a second on-demand instance type for cluster %s (first at line %d)", oc.Cluster, first)
+			continue
+		}
+		odClusters[oc.Cluster] = line
+		price, ok := od[odKey{oc.Region, oc.InstanceType}]
+		if !ok {
+			r.errf(field, "no on-demand price for %s in %s: add it to spec.onDemand", oc.InstanceType, oc.Region)
+			continue
+		}
+		s.OnDemandClusters = append(s.OnDemandClusters, OnDemandCluster{Cluster: oc.Cluster, Region: oc.Region, InstanceType: oc.InstanceType,
+			OnDemandUSD: price, Source: fmt.Sprintf("%s:%d", r.file, line)})
+	}
+	sort.Slice(s.OnDemandClusters, func(i, j int) bool { return s.OnDemandClusters[i].Cluster < s.OnDemandClusters[j].Cluster })
 
 	byKey := map[poolKey]*Pool{}
 	for i := range s.Pools {
