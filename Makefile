@@ -90,6 +90,7 @@ fuzz:
 	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz FuzzReadPriceHistoryJSON
 	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz FuzzReadPriceHistoryTSV
 	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz '^FuzzParse$$'
+	$(GO) test ./tools/spot/intentedit $(FUZZFLAGS) -fuzz FuzzDivision
 
 clean:
 	rm -rf bin
