@@ -286,8 +286,8 @@ func TestSpotRebalanceRefusesAndWritesNothing(t *testing.T) {
 				"    - cluster: cloud-eu-central-1\n      region: eu-central-1\n      zone: eu-central-1d\n")
 			replaceIn(t, filepath.Join(repo, "spot", "signals.yaml"), "{cluster: dr-us-east-2,", "{cluster: dr-us-east-3,")
 		}, []string{"--write"}, ExitInput, []string{
-			"SpotSignals/example-fleet: spec.pools: cluster cloud-eu-central-1 has no spot pool with c6i.4xlarge in eu-central-1d",
-			"SpotSignals/example-fleet: spec.onDemandClusters: cluster \"dr-us-east-3\" is not in the repository",
+			"spot/signals.yaml:81:7: SpotSignals/example-fleet: spec.pools[8]: cluster cloud-eu-central-1 has no spot pool with c6i.4xlarge in eu-central-1d",
+			"spot/signals.yaml:31:7: SpotSignals/example-fleet: spec.onDemandClusters[1].cluster: cluster \"dr-us-east-3\" is not in the repository",
 			"apps/paddle-inference/app.yaml:11:3: App/paddle-inference: spec.placement: cluster dr-us-east-2, which the placement admits, has no on-demand price",
 		}},
 		{"impossible objective", func(t *testing.T, repo string) {

@@ -135,9 +135,11 @@ func Objective(sp v1alpha1.SpotTolerance, riskSlack float64) (optimize.Objective
 	if err != nil || !(target > 0 && target <= 100) {
 		return optimize.Objective{}, fmt.Errorf("availability %q is not a percentage in (0, 100]", o.Availability)
 	}
+	// 99.9/100 is 0.9990000000000001 in binary: divide a whole number.
+	share := math.Round(target*1e8) / 1e10
 	pct := func(p *int32, def int32) float64 { return float64(ptr.Deref(p, def)) / 100 }
 	out := optimize.Objective{
-		Replicas: int(o.MinReady), Availability: target / 100,
+		Replicas: int(o.MinReady), Availability: share,
 		MaxClusterShare: pct(o.MaxClusterPercent, 100), MaxRegionShare: pct(o.MaxRegionPercent, 100),
 		OnDemandFloor: int(o.OnDemandFloor), MaxHedge: int(o.MaxHedge),
 		Limits: optimize.Limits{MinSaving: 0.05, MinInterval: time.Hour, MaxMovesPerDay: 6, RiskSlack: riskSlack},

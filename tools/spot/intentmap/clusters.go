@@ -170,16 +170,16 @@ func (m *mapper) clusters() {
 	repo := m.in.Repo
 	for name, pools := range byCluster {
 		if c := repo.Cluster(name); c == nil {
-			m.signalErr(pools[0].Source, "spec.pools", "cluster %q is not in the repository", name)
+			m.signalErr(pools[0].Line, pools[0].Column, pools[0].Field+".cluster", "cluster %q is not in the repository", name)
 		} else if c.Spec.Spot == nil {
-			m.signalErr(pools[0].Source, "spec.pools", "cluster %s has no spot pools in %s (spec.spot)", name, c.File())
+			m.signalErr(pools[0].Line, pools[0].Column, pools[0].Field+".cluster", "cluster %s has no spot pools in %s (spec.spot)", name, c.File())
 		}
 	}
 	for _, oc := range sig.OnDemandClusters {
 		if c := repo.Cluster(oc.Cluster); c == nil {
-			m.signalErr(oc.Source, "spec.onDemandClusters", "cluster %q is not in the repository", oc.Cluster)
+			m.signalErr(oc.Line, oc.Column, oc.Field+".cluster", "cluster %q is not in the repository", oc.Cluster)
 		} else if oc.Region != c.Spec.Region {
-			m.signalErr(oc.Source, "spec.onDemandClusters", "cluster %s is in %s, not %s", oc.Cluster, c.Spec.Region, oc.Region)
+			m.signalErr(oc.Line, oc.Column, oc.Field+".region", "cluster %s is in %s, not %s", oc.Cluster, c.Spec.Region, oc.Region)
 		}
 	}
 	for _, c := range repo.Clusters {
@@ -188,23 +188,10 @@ func (m *mapper) clusters() {
 	}
 }
 
-// signalErr reports a problem of the signals file at a pool's or entry's
-// source (file:line).
-func (m *mapper) signalErr(source, field, format string, args ...any) {
-	file, line := splitSource(source)
-	m.errs = append(m.errs, &diag.Error{File: file, Line: line, Object: signals.Kind + "/" + m.in.Signals.Name, Field: field, Msg: fmt.Sprintf(format, args...)})
-}
-
-func splitSource(s string) (string, int) {
-	i := strings.LastIndexByte(s, ':')
-	if i < 0 {
-		return s, 0
-	}
-	var line int
-	if _, err := fmt.Sscanf(s[i+1:], "%d", &line); err != nil {
-		return s, 0
-	}
-	return s[:i], line
+// signalErr reports a problem of the signals file at an entry's
+// position.
+func (m *mapper) signalErr(line, col int, field, format string, args ...any) {
+	m.errs = append(m.errs, &diag.Error{File: m.in.Signals.File, Line: line, Column: col, Object: signals.Kind + "/" + m.in.Signals.Name, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (m *mapper) cluster(c *intent.Cluster, pools []*signals.Pool, odEntry map[string]signals.OnDemandCluster) *Cluster {
@@ -260,10 +247,10 @@ func (m *mapper) cluster(c *intent.Cluster, pools []*signals.Pool, odEntry map[s
 	for _, p := range pools {
 		switch {
 		case p.Region != c.Spec.Region:
-			m.signalErr(p.Source, "spec.pools", "pool %s/%s is in region %s, but cluster %s is in %s", p.Zone, p.InstanceType, p.Region, c.Name, c.Spec.Region)
+			m.signalErr(p.Line, p.Column, p.Field+".region", "pool %s/%s is in region %s, but cluster %s is in %s", p.Zone, p.InstanceType, p.Region, c.Name, c.Spec.Region)
 			continue
 		case !pairs[[2]string{p.Zone, p.InstanceType}]:
-			m.signalErr(p.Source, "spec.pools", "cluster %s has no spot pool with %s in %s (%s spec.spot.pools)", c.Name, p.InstanceType, p.Zone, c.File())
+			m.signalErr(p.Line, p.Column, p.Field, "cluster %s has no spot pool with %s in %s (%s spec.spot.pools)", c.Name, p.InstanceType, p.Zone, c.File())
 			continue
 		}
 		listed++

@@ -54,8 +54,11 @@ type OnDemandCluster struct {
 	Cluster, Region, InstanceType string
 	// OnDemandUSD is the on-demand price per instance-hour.
 	OnDemandUSD float64
-	// Source is where the entry is declared (file:line).
-	Source string
+	// Source is where the entry is declared (file:line); Field, Line
+	// and Column its entry (spec.onDemandClusters[i]) and position.
+	Source       string
+	Field        string
+	Line, Column int
 }
 
 // Pool is one spot pool and its signals. A signal the file does not give
@@ -74,8 +77,11 @@ type Pool struct {
 	Preemption   *Series
 	// Notices are the interruption notices received, sorted.
 	Notices []time.Time
-	// Source is where the pool is declared (file:line).
-	Source string
+	// Source is where the pool is declared (file:line); Field, Line and
+	// Column its entry (spec.pools[i]) and position, for errors about it.
+	Source       string
+	Field        string
+	Line, Column int
 }
 
 // Unknown lists the signals the pool lacks: "spot price" when no price is
@@ -374,7 +380,7 @@ func (r *resolver) resolve() *Signals {
 		if !ok {
 			continue
 		}
-		line, _ := r.doc.Locate(field)
+		line, col := r.doc.Locate(field)
 		k := poolKey{ps.Cluster, ps.Zone, ps.InstanceType}
 		if first, dup := seen[k]; dup {
 			r.errf(field, "pool %s/%s/%s is declared twice (first at line %d)", ps.Cluster, ps.Zone, ps.InstanceType, first)
@@ -394,7 +400,7 @@ func (r *resolver) resolve() *Signals {
 			}
 		}
 		p := Pool{Cluster: ps.Cluster, Region: ps.Region, Zone: ps.Zone, ZoneID: ps.ZoneID, InstanceType: ps.InstanceType,
-			Source: fmt.Sprintf("%s:%d", r.file, line)}
+			Source: fmt.Sprintf("%s:%d", r.file, line), Field: field, Line: line, Column: col}
 		odPrice, hasOD := od[odKey{ps.Region, ps.InstanceType}]
 		if !hasOD {
 			r.errf(field, "no on-demand price for %s in %s: add it to spec.onDemand (a saving needs both prices)", ps.InstanceType, ps.Region)
@@ -455,7 +461,7 @@ func (r *resolver) resolve() *Signals {
 		if !(r.need(field+".cluster", oc.Cluster) && r.need(field+".region", oc.Region) && r.need(field+".instanceType", oc.InstanceType)) {
 			continue
 		}
-		line, _ := r.doc.Locate(field)
+		line, col := r.doc.Locate(field)
 		if first, dup := odClusters[oc.Cluster]; dup {
 			r.errf(field+".cluster", "a second on-demand instance type for cluster %s (first at line %d)", oc.Cluster, first)
 			continue
@@ -467,7 +473,7 @@ func (r *resolver) resolve() *Signals {
 			continue
 		}
 		s.OnDemandClusters = append(s.OnDemandClusters, OnDemandCluster{Cluster: oc.Cluster, Region: oc.Region, InstanceType: oc.InstanceType,
-			OnDemandUSD: price, Source: fmt.Sprintf("%s:%d", r.file, line)})
+			OnDemandUSD: price, Source: fmt.Sprintf("%s:%d", r.file, line), Field: field, Line: line, Column: col})
 	}
 	sort.Slice(s.OnDemandClusters, func(i, j int) bool { return s.OnDemandClusters[i].Cluster < s.OnDemandClusters[j].Cluster })
 
