@@ -96,9 +96,20 @@ fuzz:
 	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz FuzzReadPriceHistoryJSON
 	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz FuzzReadPriceHistoryTSV
 	$(GO) test ./tools/spot/signals $(FUZZFLAGS) -fuzz '^FuzzParse$$'
+	$(GO) test ./tools/spot/intentedit $(FUZZFLAGS) -fuzz FuzzDivision
 
 clean:
 	rm -rf bin
+
+## spot-report: replay the 9-zone V100 availability traces of ../shared/data/spot
+## (200 apps, the seven policies and flotilla at six more targets) and write
+## tools/spot/report/report.md and report.svg for the README. One run of
+## several minutes; not part of `make test`.
+.PHONY: spot-report
+spot-report:
+	@test -d ../shared/data/spot || { echo "spot-report: ../shared/data/spot not found (the real traces live beside the repository)"; exit 1; }
+	FLOTILLA_SPOT_REPORT=$(CURDIR)/tools/spot/report $(GO) test ./tools/spot/simreport -run '^TestReport$$' -count=1 -v -timeout 60m
+	rm -f tools/spot/report/report.json
 
 ## bench-check: `flotilla check` vs kubeconform + conftest on synthetic
 ## fleets of ~1k, 10k and 50k rendered objects (scripts/bench/check-vs-peers.sh;

@@ -229,6 +229,7 @@ Exit codes: 0 ok, 1 findings, 2 usage or input error.`,
 		newDrillCommand(g, streams),
 		newVersionCommand(g, streams),
 		newDevCommand(g, streams),
+		newSpotCommand(g, streams),
 	)
 	return root
 }

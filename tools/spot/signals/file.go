@@ -48,6 +48,11 @@ type Spec struct {
 	OnDemand []OnDemandPrice `json:"onDemand"`
 	// Pools are the fleet's spot pools.
 	Pools []PoolSpec `json:"pools"`
+	// OnDemandClusters name the instance type a cluster buys on demand,
+	// priced by OnDemand: needed for clusters without spot pools (whose
+	// intent names no instance type), and for a cluster with pools whose
+	// on-demand capacity is of another type than its fall-back's.
+	OnDemandClusters []OnDemandClusterSpec `json:"onDemandClusters,omitempty"`
 	// InterruptionNotices are spot interruption notices received.
 	InterruptionNotices []NoticeSpec `json:"interruptionNotices,omitempty"`
 }
@@ -57,6 +62,13 @@ type OnDemandPrice struct {
 	Region       string  `json:"region"`
 	InstanceType string  `json:"instanceType"`
 	USDPerHour   float64 `json:"usdPerHour"`
+}
+
+// OnDemandClusterSpec is the instance type one cluster buys on demand.
+type OnDemandClusterSpec struct {
+	Cluster      string `json:"cluster"`
+	Region       string `json:"region"`
+	InstanceType string `json:"instanceType"`
 }
 
 // PoolSpec maps one spot pool of a cluster (a zone and an instance type its

@@ -25,6 +25,40 @@ type Signals struct {
 	// OS is the operating system the figures are for.
 	OS    string
 	Pools []Pool // sorted by cluster, zone, instance type
+	// OnDemandClusters are the clusters whose on-demand instance type
+	// the file names, sorted by cluster.
+	OnDemandClusters []OnDemandCluster
+	// OnDemand are the on-demand prices, sorted by region and instance
+	// type.
+	OnDemand []OnDemandPrice
+}
+
+// OnDemandUSD returns the on-demand price of an instance type in a
+// region, per instance-hour.
+func (s *Signals) OnDemandUSD(region, instanceType string) (float64, bool) {
+	i, ok := sort.Find(len(s.OnDemand), func(i int) int {
+		if c := strings.Compare(region, s.OnDemand[i].Region); c != 0 {
+			return c
+		}
+		return strings.Compare(instanceType, s.OnDemand[i].InstanceType)
+	})
+	if !ok {
+		return 0, false
+	}
+	return s.OnDemand[i].USDPerHour, true
+}
+
+// OnDemandCluster is the instance type a cluster buys on demand, and its
+// price.
+type OnDemandCluster struct {
+	Cluster, Region, InstanceType string
+	// OnDemandUSD is the on-demand price per instance-hour.
+	OnDemandUSD float64
+	// Source is where the entry is declared (file:line); Field, Line
+	// and Column its entry (spec.onDemandClusters[i]) and position.
+	Source       string
+	Field        string
+	Line, Column int
 }
 
 // Pool is one spot pool and its signals. A signal the file does not give
@@ -43,8 +77,11 @@ type Pool struct {
 	Preemption   *Series
 	// Notices are the interruption notices received, sorted.
 	Notices []time.Time
-	// Source is where the pool is declared (file:line).
-	Source string
+	// Source is where the pool is declared (file:line); Field, Line and
+	// Column its entry (spec.pools[i]) and position, for errors about it.
+	Source       string
+	Field        string
+	Line, Column int
 }
 
 // Unknown lists the signals the pool lacks: "spot price" when no price is
@@ -297,7 +334,15 @@ func (r *resolver) resolve() *Signals {
 			continue
 		}
 		od[k], odLine[k] = p.USDPerHour, line
+		s.OnDemand = append(s.OnDemand, p)
 	}
+	sort.Slice(s.OnDemand, func(i, j int) bool {
+		a, b := s.OnDemand[i], s.OnDemand[j]
+		if a.Region != b.Region {
+			return a.Region < b.Region
+		}
+		return a.InstanceType < b.InstanceType
+	})
 
 	// Sources: read each once.
 	var advisor *Advisor
@@ -335,7 +380,7 @@ func (r *resolver) resolve() *Signals {
 		if !ok {
 			continue
 		}
-		line, _ := r.doc.Locate(field)
+		line, col := r.doc.Locate(field)
 		k := poolKey{ps.Cluster, ps.Zone, ps.InstanceType}
 		if first, dup := seen[k]; dup {
 			r.errf(field, "pool %s/%s/%s is declared twice (first at line %d)", ps.Cluster, ps.Zone, ps.InstanceType, first)
@@ -355,7 +400,7 @@ func (r *resolver) resolve() *Signals {
 			}
 		}
 		p := Pool{Cluster: ps.Cluster, Region: ps.Region, Zone: ps.Zone, ZoneID: ps.ZoneID, InstanceType: ps.InstanceType,
-			Source: fmt.Sprintf("%s:%d", r.file, line)}
+			Source: fmt.Sprintf("%s:%d", r.file, line), Field: field, Line: line, Column: col}
 		odPrice, hasOD := od[odKey{ps.Region, ps.InstanceType}]
 		if !hasOD {
 			r.errf(field, "no on-demand price for %s in %s: add it to spec.onDemand (a saving needs both prices)", ps.InstanceType, ps.Region)
@@ -409,6 +454,28 @@ func (r *resolver) resolve() *Signals {
 		p.Preemption = r.trace(field+".preemption", ps, ps.Preemption, Preemption, traces)
 		s.Pools = append(s.Pools, p)
 	}
+
+	odClusters := map[string]int{}
+	for i, oc := range spec.OnDemandClusters {
+		field := fmt.Sprintf("spec.onDemandClusters[%d]", i)
+		if !(r.need(field+".cluster", oc.Cluster) && r.need(field+".region", oc.Region) && r.need(field+".instanceType", oc.InstanceType)) {
+			continue
+		}
+		line, col := r.doc.Locate(field)
+		if first, dup := odClusters[oc.Cluster]; dup {
+			r.errf(field+".cluster", "a second on-demand instance type for cluster %s (first at line %d)", oc.Cluster, first)
+			continue
+		}
+		odClusters[oc.Cluster] = line
+		price, ok := od[odKey{oc.Region, oc.InstanceType}]
+		if !ok {
+			r.errf(field, "no on-demand price for %s in %s: add it to spec.onDemand", oc.InstanceType, oc.Region)
+			continue
+		}
+		s.OnDemandClusters = append(s.OnDemandClusters, OnDemandCluster{Cluster: oc.Cluster, Region: oc.Region, InstanceType: oc.InstanceType,
+			OnDemandUSD: price, Source: fmt.Sprintf("%s:%d", r.file, line), Field: field, Line: line, Column: col})
+	}
+	sort.Slice(s.OnDemandClusters, func(i, j int) bool { return s.OnDemandClusters[i].Cluster < s.OnDemandClusters[j].Cluster })
 
 	byKey := map[poolKey]*Pool{}
 	for i := range s.Pools {

@@ -395,3 +395,42 @@ func TestZoneIDPrefix(t *testing.T) {
 		t.Error("mars-1 has a prefix")
 	}
 }
+
+func TestOnDemandClusters(t *testing.T) {
+	doc := `apiVersion: flotilla.io/v1alpha1
+kind: SpotSignals
+metadata:
+  name: od
+spec:
+  onDemand:
+    - {region: eu-west-1, instanceType: m6i.4xlarge, usdPerHour: 0.856}
+    - {region: eu-west-1, instanceType: c6i.4xlarge, usdPerHour: 0.76}
+  pools: []
+  onDemandClusters:
+    - {cluster: primary, region: eu-west-1, instanceType: m6i.4xlarge}
+    - {cluster: primary, region: eu-west-1, instanceType: c6i.4xlarge}
+    - {cluster: dr, region: us-east-2, instanceType: m6i.4xlarge}
+    - {cluster: edge, region: eu-west-1}
+`
+	_, err := Load("s.yaml", files(map[string]string{"s.yaml": doc}))
+	wantErrors(t, err,
+		"s.yaml:12:8: SpotSignals/od: spec.onDemandClusters[1].cluster: a second on-demand instance type for cluster primary (first at line 11)",
+		"s.yaml:13:7: SpotSignals/od: spec.onDemandClusters[2]: no on-demand price for m6i.4xlarge in us-east-2: add it to spec.onDemand",
+		"s.yaml:14:7: SpotSignals/od: spec.onDemandClusters[3].instanceType: missing",
+	)
+	good := strings.Replace(strings.Replace(doc, "    - {cluster: primary, region: eu-west-1, instanceType: c6i.4xlarge}\n", "", 1), "    - {cluster: edge, region: eu-west-1}\n", "", 1)
+	good = strings.Replace(good, "cluster: dr, region: us-east-2", "cluster: dr, region: eu-west-1", 1)
+	s, err := Load("s.yaml", files(map[string]string{"s.yaml": good}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.OnDemandClusters) != 2 || s.OnDemandClusters[0].Cluster != "dr" || s.OnDemandClusters[1].OnDemandUSD != 0.856 || s.OnDemandClusters[1].Source != "s.yaml:11" {
+		t.Errorf("on-demand clusters %+v", s.OnDemandClusters)
+	}
+	if p, ok := s.OnDemandUSD("eu-west-1", "c6i.4xlarge"); !ok || p != 0.76 {
+		t.Errorf("OnDemandUSD(eu-west-1, c6i.4xlarge) = %v %v", p, ok)
+	}
+	if _, ok := s.OnDemandUSD("eu-west-1", "r6i.4xlarge"); ok {
+		t.Error("an unpriced type has a price")
+	}
+}
