@@ -91,7 +91,7 @@ func TestDrillTaintsTheSourceNoExecute(t *testing.T) {
 	}
 	// The report says what the failure left behind.
 	cl := res.State.Phases[len(res.State.Phases)-1]
-	if !strings.Contains(cl.Message, "taint lifted from "+drillSource+" (Karmada moved") || !strings.Contains(cl.Message, "had Karmada schedule") {
+	if !strings.Contains(cl.Message, "taint lifted from "+drillSource+" (Karmada moved") || !strings.Contains(cl.Message, "had Karmada schedule them afresh") {
 		t.Errorf("cleanup: %s", cl.Message)
 	}
 	t.Logf("cleanup: %s", cl.Message)

@@ -14,6 +14,7 @@ import (
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
 	workv1alpha1 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha1"
 	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
+	"github.com/karmada-io/karmada/pkg/util/names"
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -799,20 +800,64 @@ func (r *runner) moveBack(ctx context.Context, c client.WithWatch, moved []appsv
 	if err != nil {
 		return fmt.Sprintf("; WorkloadRebalancer/%s asked Karmada to schedule them afresh: %v", wr.Name, err)
 	}
-	ok := 0
+	var rescheduled []appsv1alpha1.ObjectReference
 	var failed []string
 	for _, o := range got.Status.ObservedWorkloads {
 		if o.Result == appsv1alpha1.RebalanceSuccessful {
-			ok++
+			rescheduled = append(rescheduled, o.Workload)
 		} else {
 			failed = append(failed, fmt.Sprintf("%s/%s/%s: %s %s", o.Workload.Kind, o.Workload.Namespace, o.Workload.Name, o.Result, o.Reason))
 		}
 	}
-	msg := fmt.Sprintf("; WorkloadRebalancer/%s had Karmada schedule %d of them afresh, onto %s again where their placement says so", wr.Name, ok, r.st.Source)
+	// The rebalancer only triggers the scheduler: wait until it has
+	// scheduled each binding since, so the fleet is settled when the
+	// drill ends (a next drill's preflight would otherwise see it moving).
+	back := 0
+	settle := *r
+	settle.o.PhaseTimeout = min(r.o.PhaseTimeout, 2*time.Minute)
+	err = settle.poll(ctx, fmt.Sprintf("Karmada rescheduling what WorkloadRebalancer/%s names", wr.Name), func(ctx context.Context) (bool, error) {
+		back = 0
+		for _, w := range rescheduled {
+			spec, st, gen, err := bindingOf(ctx, c, w)
+			if err != nil {
+				return false, err
+			}
+			scheduledSince := st.LastScheduledTime != nil && !st.LastScheduledTime.Before(&got.CreationTimestamp)
+			if !scheduledSince || st.SchedulerObservedGeneration != gen {
+				return false, nil
+			}
+			if slices.ContainsFunc(spec.Clusters, func(tc workv1alpha2.TargetCluster) bool { return tc.Name == r.st.Source }) {
+				back++
+			}
+		}
+		return true, nil
+	})
+	msg := fmt.Sprintf("; WorkloadRebalancer/%s had Karmada schedule them afresh: %d of %d on %s again", wr.Name, back, len(rescheduled), r.st.Source)
+	if err != nil {
+		msg = fmt.Sprintf("; WorkloadRebalancer/%s asked Karmada to schedule them afresh: %v", wr.Name, err)
+	}
 	if len(failed) > 0 {
 		msg += " (not: " + strings.Join(failed, "; ") + ")"
 	}
 	return msg
+}
+
+// bindingOf reads the (Cluster)ResourceBinding of a workload: its spec,
+// status and generation.
+func bindingOf(ctx context.Context, c client.Client, w appsv1alpha1.ObjectReference) (*workv1alpha2.ResourceBindingSpec, *workv1alpha2.ResourceBindingStatus, int64, error) {
+	name := names.GenerateBindingName(w.Kind, w.Name)
+	if w.Namespace == "" {
+		crb := &workv1alpha2.ClusterResourceBinding{}
+		if err := c.Get(ctx, client.ObjectKey{Name: name}, crb); err != nil {
+			return nil, nil, 0, fmt.Errorf("get ClusterResourceBinding/%s: %w", name, err)
+		}
+		return &crb.Spec, &crb.Status, crb.Generation, nil
+	}
+	rb := &workv1alpha2.ResourceBinding{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: w.Namespace, Name: name}, rb); err != nil {
+		return nil, nil, 0, fmt.Errorf("get ResourceBinding/%s/%s: %w", w.Namespace, name, err)
+	}
+	return &rb.Spec, &rb.Status, rb.Generation, nil
 }
 
 // clusterReady waits until Karmada sees a member Ready again.
