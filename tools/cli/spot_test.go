@@ -291,11 +291,12 @@ func TestSpotRebalanceRefusesAndWritesNothing(t *testing.T) {
 			"apps/paddle-inference/app.yaml:11:3: App/paddle-inference: spec.placement: cluster dr-us-east-2, which the placement admits, has no on-demand price",
 		}},
 		{"impossible objective", func(t *testing.T, repo string) {
-			// 13 ready at most 30 % per cluster: 3 in each of 4 clusters.
+			// 13 ready at most 30 % per cluster: 3 in each of the 3
+			// clusters planned (the DR site's standby is not).
 			replaceIn(t, filepath.Join(repo, "apps", "paddle-inference", "app.yaml"), "      minReady: 12\n", "      minReady: 13\n")
 			replaceIn(t, filepath.Join(repo, "apps", "paddle-inference", "app.yaml"), "      maxClusterPercent: 60\n", "      maxClusterPercent: 30\n")
 		}, []string{"--write"}, ExitFindings, []string{
-			"apps/paddle-inference/app.yaml:76:5: App/paddle-inference: spec.spot.objective: the objective cannot be met: 13 replicas, but its 4 known clusters hold at most 12 under the caps",
+			"apps/paddle-inference/app.yaml:76:5: App/paddle-inference: spec.spot.objective: the objective cannot be met: 13 replicas, but its 3 known clusters hold at most 9 under the caps",
 		}},
 	}
 	for _, c := range cases {

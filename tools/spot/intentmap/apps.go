@@ -75,6 +75,12 @@ type App struct {
 	// for this app's replicas.
 	Optimize optimize.App
 	Clusters []optimize.Cluster
+	// Standby are the app's replicas on DR sites (clusters others recover
+	// into), by cluster: a warm standby the app keeps there on purpose,
+	// which rebalancing neither plans nor counts toward the objective —
+	// the cheapest division would drop it. They stay in the division as
+	// on-demand replicas, as they are.
+	Standby map[string]int
 }
 
 // NeedsPlacement lists the apps with a spot objective and no division:
@@ -204,6 +210,7 @@ func (m *mapper) app(a *intent.App) *App {
 		return nil
 	}
 	// Current.
+	defer m.standby(out)
 	if len(sp.Division) > 0 {
 		out.CurrentFrom = "spec.spot.division"
 		for _, d := range sp.Division {
@@ -238,6 +245,35 @@ func (m *mapper) app(a *intent.App) *App {
 		}
 	}
 	return out
+}
+
+// standby takes the app's replicas on DR sites out of what the optimizer
+// plans (its clusters and current division) into App.Standby.
+func (m *mapper) standby(out *App) {
+	if out == nil {
+		return
+	}
+	// A standby site: the app's recovery cluster, or a DR site others
+	// recover into that has no recovery target of its own (as backup
+	// decides where standby copies live: intent.Repo.BackupSkips).
+	repo := m.in.Repo
+	dr := func(name string) bool {
+		if b := out.Intent.Spec.Backup; b != nil && b.RecoveryCluster != "" {
+			return name == b.RecoveryCluster
+		}
+		c := repo.Cluster(name)
+		return c != nil && c.Spec.DRPartner == "" && repo.IsDRSite(name)
+	}
+	out.Standby = map[string]int{}
+	out.Optimize.Current = slices.DeleteFunc(out.Optimize.Current, func(as optimize.Assignment) bool {
+		if dr(as.Cluster) {
+			out.Standby[as.Cluster] += as.Replicas()
+			return true
+		}
+		return false
+	})
+	out.Optimize.Clusters = slices.DeleteFunc(out.Optimize.Clusters, dr)
+	out.Clusters = slices.DeleteFunc(out.Clusters, func(c optimize.Cluster) bool { return dr(c.Name) })
 }
 
 func diagRef(u *unstructured.Unstructured) string {

@@ -2,7 +2,9 @@ package rebalance
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,6 +57,9 @@ func Message(r *Result) string {
 			fmt.Fprintf(&b, "- %s\n", m)
 		}
 		fmt.Fprintf(&b, "division: %s\n", Division(p.Assignments))
+		for _, c := range slices.Sorted(maps.Keys(a.Standby)) {
+			fmt.Fprintf(&b, "standby kept: %s %d on-demand (a DR site's warm copy, not planned)\n", c, a.Standby[c])
+		}
 	}
 	b.WriteString("\n")
 	for _, a := range moved {

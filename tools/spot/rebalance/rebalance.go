@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -148,6 +149,9 @@ type AppReport struct {
 	// Current is the division the plan starts from.
 	Current []optimize.Assignment `json:"current"`
 	Plan    optimize.Plan         `json:"plan"`
+	// Standby are the replicas kept on DR sites as they are (not planned,
+	// not counted toward the objective), by cluster.
+	Standby map[string]int `json:"standby,omitempty"`
 	// Division is the division written (when the plan changed).
 	Division []v1alpha1.SpotShare `json:"-"`
 }
@@ -497,11 +501,18 @@ func planApps(ctx context.Context, fleet *intentmap.Fleet, model intentmap.Model
 		line, col := a.Intent.Source.Doc.Locate("spec.spot.objective")
 		ar := AppReport{Name: a.Name, File: a.Intent.File(), Objective: a.Intent.File() + ":" + strconv.Itoa(line) + ":" + strconv.Itoa(col),
 			Workload: a.Workload, CurrentFrom: a.CurrentFrom, PodCPU: a.PodCPU,
-			Target: a.Optimize.Objective.Availability, Replicas: a.Optimize.Objective.Replicas, Plan: p, Current: a.Optimize.Current}
+			Target: a.Optimize.Objective.Availability, Replicas: a.Optimize.Objective.Replicas, Plan: p, Current: a.Optimize.Current, Standby: a.Standby}
 		if p.Changed {
 			for _, as := range p.Assignments {
 				ar.Division = append(ar.Division, v1alpha1.SpotShare{Cluster: as.Cluster, OnDemand: int32(as.OnDemand), Spot: int32(as.Spot), Hedge: int32(as.Hedge), HedgeSpotOnly: int32(as.HedgeSpotOnly)})
 			}
+			// DR standby replicas stay as they are, on-demand.
+			for _, c := range slices.Sorted(maps.Keys(a.Standby)) {
+				if n := a.Standby[c]; n > 0 {
+					ar.Division = append(ar.Division, v1alpha1.SpotShare{Cluster: c, OnDemand: int32(n)})
+				}
+			}
+			slices.SortFunc(ar.Division, func(x, y v1alpha1.SpotShare) int { return strings.Compare(x.Cluster, y.Cluster) })
 		}
 		res.Apps = append(res.Apps, ar)
 	}

@@ -3,6 +3,8 @@ package rebalance
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -54,6 +56,9 @@ func WriteText(w io.Writer, r *Result, o ReportOptions) error {
 	for _, a := range r.Apps {
 		p.f("\n%s (%s): %d ready %s of minutes; replica %s\n", a.Name, a.File, a.Replicas, pct(a.Target, 1), replica(a))
 		p.f("  current division from %s\n", a.CurrentFrom)
+		for _, c := range slices.Sorted(maps.Keys(a.Standby)) {
+			p.f("  standby: %s %d on-demand, kept as it is (a DR site's warm copy: not planned, not counted toward the objective)\n", c, a.Standby[c])
+		}
 		pl := a.Plan
 		if valid(pl.CurrentCost) {
 			p.f("  before: %s, risk %s   %s\n", usd(pl.CurrentCost), pct(pl.CurrentRisk, 3), Division(a.Current))
