@@ -788,6 +788,30 @@ func (r *runner) moveBack(ctx context.Context, c client.WithWatch, moved []appsv
 	slices.SortFunc(moved, func(a, b appsv1alpha1.ObjectReference) int {
 		return strings.Compare(a.Kind+"/"+a.Namespace+"/"+a.Name, b.Kind+"/"+b.Namespace+"/"+b.Name)
 	})
+	// Karmada's scheduler keeps a cluster out of a binding while it is
+	// evicting the binding's copy from it (graceful eviction: until the
+	// new copies are healthy, or its timeout): a rescheduling before that
+	// ends would leave the source out again.
+	settle := *r
+	settle.o.PhaseTimeout = min(r.o.PhaseTimeout, 2*time.Minute)
+	evicting := 0
+	waitErr := settle.poll(ctx, fmt.Sprintf("Karmada ending its graceful evictions from %s", r.st.Source), func(ctx context.Context) (bool, error) {
+		evicting = 0
+		for _, w := range moved {
+			spec, _, _, err := bindingOf(ctx, c, w)
+			if err != nil {
+				return false, err
+			}
+			if slices.ContainsFunc(spec.GracefulEvictionTasks, func(t workv1alpha2.GracefulEvictionTask) bool { return t.FromCluster == r.st.Source }) {
+				evicting++
+			}
+		}
+		return evicting == 0, nil
+	})
+	note := ""
+	if waitErr != nil {
+		note = fmt.Sprintf(" (%d still being evicted from %s when it was asked)", evicting, r.st.Source)
+	}
 	wr := &appsv1alpha1.WorkloadRebalancer{
 		ObjectMeta: metav1.ObjectMeta{Name: r.st.RunID, Labels: map[string]string{LabelRun: r.st.RunID}},
 		Spec:       appsv1alpha1.WorkloadRebalancerSpec{Workloads: moved, TTLSecondsAfterFinished: ptrInt32(3600)},
@@ -813,8 +837,6 @@ func (r *runner) moveBack(ctx context.Context, c client.WithWatch, moved []appsv
 	// scheduled each binding since, so the fleet is settled when the
 	// drill ends (a next drill's preflight would otherwise see it moving).
 	back := 0
-	settle := *r
-	settle.o.PhaseTimeout = min(r.o.PhaseTimeout, 2*time.Minute)
 	err = settle.poll(ctx, fmt.Sprintf("Karmada rescheduling what WorkloadRebalancer/%s names", wr.Name), func(ctx context.Context) (bool, error) {
 		back = 0
 		for _, w := range rescheduled {
@@ -832,7 +854,7 @@ func (r *runner) moveBack(ctx context.Context, c client.WithWatch, moved []appsv
 		}
 		return true, nil
 	})
-	msg := fmt.Sprintf("; WorkloadRebalancer/%s had Karmada schedule them afresh: %d of %d on %s again", wr.Name, back, len(rescheduled), r.st.Source)
+	msg := fmt.Sprintf("; WorkloadRebalancer/%s had Karmada schedule them afresh%s: %d of %d on %s again", wr.Name, note, back, len(rescheduled), r.st.Source)
 	if err != nil {
 		msg = fmt.Sprintf("; WorkloadRebalancer/%s asked Karmada to schedule them afresh: %v", wr.Name, err)
 	}
