@@ -137,7 +137,7 @@ func run(m *testing.M) int {
 // rendered/, and the engine modules whose go.sum keys the engine cache)
 // into dst.
 func copyExample(dst string) error {
-	for _, p := range []string{"fleet.yaml", "clusters", "apps", "edge", "backup", "policies", "rendered", "scripts/engines"} {
+	for _, p := range []string{"fleet.yaml", "clusters", "apps", "edge", "backup", "policies", "spot", "rendered", "scripts/engines"} {
 		from, to := filepath.Join(repoRoot, p), filepath.Join(dst, p)
 		st, err := os.Stat(from)
 		if err != nil {
