@@ -251,6 +251,7 @@ _predicted(name) := 0 if not name in fleet.landing_names
 #         kinds: [Deployment, ReplicaSet, StatefulSet]
 standby_without_replicas contains v if {
 	_obj.kind in k8s.replicated_kinds
+	not _divided
 	_has_predictions
 	some i, w in k8s.as_array(_app.spec.placement.replicas.weights)
 	sites := karmada.selected(fleet.selection_affinity(w))
@@ -265,3 +266,32 @@ standby_without_replicas contains v if {
 		"field": "spec.replicas",
 	}
 }
+
+# With a spot division the app's Deployment renders as up to three
+# workloads, each holding part of the standby's share: the division itself
+# is judged, once, on the Deployment that keeps the app's name.
+standby_without_replicas contains v if {
+	_obj.kind == "Deployment"
+	_divided
+	not _obj.metadata.labels["flotilla.io/capacity"]
+	some i, w in k8s.as_array(_app.spec.placement.replicas.weights)
+	sites := karmada.selected(fleet.selection_affinity(w))
+	count(sites) > 0
+	every s in sites {
+		s in fleet.dr_sites
+	}
+	some site in sites
+	_division_total(site) < 1
+	v := {
+		"msg": sprintf("app %q declares DR site %q as a standby (weights[%d]) but its spot division gives it no replica", [_app.metadata.name, site, i]),
+		"field": "spec.replicas",
+	}
+}
+
+_divided if count(k8s.as_array(object.get(_app.spec.spot, "division", []))) > 0
+
+_division_total(site) := sum([n |
+	some d in k8s.as_array(_app.spec.spot.division)
+	d.cluster == site
+	n := ((object.get(d, "onDemand", 0) + object.get(d, "spot", 0)) + object.get(d, "hedge", 0)) + object.get(d, "hedgeSpotOnly", 0)
+])

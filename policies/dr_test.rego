@@ -198,6 +198,30 @@ test_dr004_weight_with_non_dr_cluster_is_not_standby if {
 	count(dr.standby_without_replicas) == 0 with input as inp with data.flotilla.fleet as _fleet
 }
 
+_divided_app(division) := object.union(_app(_backup, _weights), {"spec": {"spot": {"allowed": true, "division": division}}})
+
+test_dr004_division_keeps_the_standby if {
+	app := _divided_app([{"cluster": "eu-1", "spot": 3}, {"cluster": "us-dr", "onDemand": 1}])
+	clusters := [fx.cluster("eu-1", _eu1, 3)]
+	inp := fx.placed(_deploy, {"app": app, "clusters": clusters})
+	count(dr.standby_without_replicas) == 0 with input as inp with data.flotilla.fleet as _fleet
+}
+
+test_dr004_division_without_the_standby if {
+	app := _divided_app([{"cluster": "eu-1", "spot": 3}])
+	inp := fx.placed(_deploy, {"app": app, "clusters": [fx.cluster("eu-1", _eu1, 3)]})
+	vs := dr.standby_without_replicas with input as inp with data.flotilla.fleet as _fleet
+	some v in vs
+	contains(v.msg, "its spot division gives it no replica")
+}
+
+test_dr004_division_judged_once_on_the_main_deployment if {
+	app := _divided_app([{"cluster": "eu-1", "spot": 3}])
+	variant := object.union(_deploy, {"metadata": {"labels": {"flotilla.io/capacity": "on-demand"}}})
+	inp := fx.placed(variant, {"app": app, "clusters": [fx.cluster("eu-1", _eu1, 3)]})
+	count(dr.standby_without_replicas) == 0 with input as inp with data.flotilla.fleet as _fleet
+}
+
 test_dr004_silent_without_flotilla if {
 	count(dr.standby_without_replicas) == 0 with input as fx.review(_deploy)
 }

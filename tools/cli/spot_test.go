@@ -215,6 +215,12 @@ func TestSpotRebalanceCommit(t *testing.T) {
 	if code, out, _ := run(t, "render", "--repo", first, "--check"); code != ExitOK {
 		t.Errorf("render --check after the commit: exit %d\n%s", code, out)
 	}
+	// The commit passes the CI gate: its division renders as the three
+	// workloads, which validate and lint clean (DR standby kept, caps and
+	// floor judged on the division).
+	if code, out, _ := run(t, "check", "--repo", first); code != ExitOK {
+		t.Errorf("check after the commit: exit %d\n%s", code, out)
+	}
 	// Two hours later nothing moves: no commit.
 	code, out, errOut := run(t, "spot", "rebalance", "--repo", first, "--signals", filepath.Join(first, "spot", "signals.yaml"), "--now", "2025-03-04T14:00:00Z", "--commit")
 	if code != ExitOK || !strings.Contains(out, "no app moves") || git(t, first, "rev-parse", "HEAD") != hashes[0] {
