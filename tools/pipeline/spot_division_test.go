@@ -154,17 +154,7 @@ func divisionFleet(t *testing.T) string {
 func TestSpotDivisionRender(t *testing.T) {
 	eng := sharedEngine(t)
 	ctx := context.Background()
-	r, err := eng.Render(ctx, divisionFleet(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	findings, err := eng.Validate(ctx, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range findings {
-		t.Errorf("finding: %s", f.Error())
-	}
+	r := renderValid(ctx, t, eng, divisionFleet(t))
 	byRef := map[string]*render.Object{}
 	var policies []*policyv1alpha1.PropagationPolicy
 	for _, o := range r.Output.Objects {

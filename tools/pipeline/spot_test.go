@@ -150,17 +150,7 @@ func TestSpotRender(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r, err := eng.Render(ctx, root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	findings, err := eng.Validate(ctx, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range findings {
-		t.Errorf("finding: %s", f.Error())
-	}
+	r := renderValid(ctx, t, eng, root)
 	byRef := map[string]*render.Object{}
 	for _, o := range r.Output.Objects {
 		if o.Template() {
@@ -287,4 +277,21 @@ func TestSpotRender(t *testing.T) {
 	if got := str(pp, "spec", "placement", "replicaScheduling", "replicaSchedulingType"); got != "Duplicated" {
 		t.Errorf("ScaledObject propagation %q, want Duplicated", got)
 	}
+}
+
+// renderValid renders a fleet and fails the test on any schema finding.
+func renderValid(ctx context.Context, t *testing.T, eng *pipeline.Engine, root string) *pipeline.Rendered {
+	t.Helper()
+	r, err := eng.Render(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings, err := eng.Validate(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range findings {
+		t.Errorf("finding: %s", f.Error())
+	}
+	return r
 }

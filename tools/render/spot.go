@@ -25,6 +25,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
+	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
 
 // Spot capacity's fast path, rendered per cluster: what answers a reclaim
@@ -141,10 +142,8 @@ func (r *renderer) karpenterPools(dir, plane string, c *intent.Cluster) {
 		}
 		name := SpotNodePoolName(c.Name, p.Name)
 		np := nodePool(name, karpv1.CapacityTypeSpot, slices.Clone(p.InstanceTypes), slices.Clone(zones), minTypes, p.MaxCPU, map[string]string{LabelSpotPool: p.Name}, spotPoolWeight)
-		u := nodePoolObject(np)
-		stamp(u, c.File(), "", nil)
 		field := fmt.Sprintf("spec.spot.pools[%d]", i)
-		r.add(dir, u, Origin{File: c.File(), Line: c.Line(field), Doc: c.Doc, Fields: pointAt(field)}, "", plane)
+		r.addFromCluster(dir, plane, nodePoolObject(np), c, field, pointAt(field))
 		names = append(names, name)
 		allTypes = append(allTypes, p.InstanceTypes...)
 	}
@@ -166,9 +165,7 @@ func (r *renderer) karpenterPools(dir, plane string, c *intent.Cluster) {
 		zones = slices.Compact(zones)
 		name := OnDemandNodePoolName(c.Name)
 		np := nodePool(name, karpv1.CapacityTypeOnDemand, types, zones, 1, fb.MaxCPU, nil, onDemandPoolWeight)
-		u := nodePoolObject(np)
-		stamp(u, c.File(), "", nil)
-		r.add(dir, u, Origin{File: c.File(), Line: c.Line("spec.spot.onDemandFallback"), Doc: c.Doc, Fields: pointAt("spec.spot.onDemandFallback")}, "", plane)
+		r.addFromCluster(dir, plane, nodePoolObject(np), c, "spec.spot.onDemandFallback", pointAt("spec.spot.onDemandFallback"))
 		names = append(names, name)
 	}
 	var sels []policyv1alpha1.ResourceSelector
@@ -188,9 +185,7 @@ func (r *renderer) karpenterPools(dir, plane string, c *intent.Cluster) {
 			},
 		},
 	}
-	u := toUnstructuredObject(cpp)
-	stamp(u, c.File(), "", nil)
-	r.add(dir, u, Origin{File: c.File(), Line: c.Line("spec.spot"), Doc: c.Doc, Fields: pointAt("spec.spot")}, "", plane)
+	r.addFromCluster(dir, plane, toUnstructuredObject(cpp), c, "spec.spot", pointAt("spec.spot"))
 }
 
 // nodePoolObject converts a NodePool through its JSON encoding: Karpenter's
@@ -211,6 +206,14 @@ func nodePoolObject(np *karpv1.NodePool) *unstructured.Unstructured {
 	return u
 }
 
+// addFromCluster adds an object rendered from a cluster's spot intent,
+// stamped with the cluster's file, its origin the intent field it derives
+// from (fields maps its own fields there).
+func (r *renderer) addFromCluster(dir, plane string, u *unstructured.Unstructured, c *intent.Cluster, field string, fields yamldoc.FieldMap) {
+	stamp(u, c.File(), "", nil)
+	r.add(dir, u, Origin{File: c.File(), Line: c.Line(field), Doc: c.Doc, Fields: fields}, "", plane)
+}
+
 // karmadaCluster is the Karmada Cluster object of a cluster of a plane.
 func (r *renderer) karmadaCluster(plane, name string) *clusterv1alpha1.Cluster {
 	for _, kc := range r.planeClusters(plane) {
@@ -228,17 +231,13 @@ func (r *renderer) karmadaCluster(plane, name string) *clusterv1alpha1.Cluster {
 func (r *renderer) priorityExpander(dir, plane string, clusters []*intent.Cluster) {
 	ns := ClusterAutoscalerNamespace
 	first := clusters[0]
-	nsObj := newObject("v1", "Namespace", "", ns)
-	stamp(nsObj, first.File(), "", nil)
-	r.add(dir, nsObj, Origin{File: first.File(), Line: first.Line("spec.spot.autoscaler"), Doc: first.Doc, Fields: pointAt("spec.spot.autoscaler")}, "", plane)
+	r.addFromCluster(dir, plane, newObject("v1", "Namespace", "", ns), first, "spec.spot.autoscaler", pointAt("spec.spot.autoscaler"))
 	cm := &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{Name: PriorityExpanderConfigMap, Namespace: ns},
 		Data:       map[string]string{"priorities": priorities(first.Spec.Spot)},
 	}
-	u := toUnstructuredObject(cm)
-	stamp(u, first.File(), "", nil)
-	r.add(dir, u, Origin{File: first.File(), Line: first.Line("spec.spot"), Doc: first.Doc, Fields: pointAt("spec.spot.pools")}, "", plane)
+	r.addFromCluster(dir, plane, toUnstructuredObject(cm), first, "spec.spot", pointAt("spec.spot.pools"))
 	op := &policyv1alpha1.OverridePolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: policyv1alpha1.SchemeGroupVersion.String(), Kind: policyv1alpha1.ResourceKindOverridePolicy},
 		ObjectMeta: metav1.ObjectMeta{Name: PriorityExpanderConfigMap, Namespace: ns},
@@ -256,9 +255,7 @@ func (r *renderer) priorityExpander(dir, plane string, clusters []*intent.Cluste
 			}}},
 		})
 	}
-	u = toUnstructuredObject(op)
-	stamp(u, first.File(), "", nil)
-	r.add(dir, u, Origin{File: first.File(), Line: first.Line("spec.spot"), Doc: first.Doc, Fields: pointAt("spec.spot.pools")}, "", plane)
+	r.addFromCluster(dir, plane, toUnstructuredObject(op), first, "spec.spot", pointAt("spec.spot.pools"))
 	pp := &policyv1alpha1.PropagationPolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: policyv1alpha1.SchemeGroupVersion.String(), Kind: policyv1alpha1.ResourceKindPropagationPolicy},
 		ObjectMeta: metav1.ObjectMeta{Name: PriorityExpanderConfigMap, Namespace: ns},
@@ -271,9 +268,7 @@ func (r *renderer) priorityExpander(dir, plane string, clusters []*intent.Cluste
 			},
 		},
 	}
-	u = toUnstructuredObject(pp)
-	stamp(u, first.File(), "", nil)
-	r.add(dir, u, Origin{File: first.File(), Line: first.Line("spec.spot"), Doc: first.Doc, Fields: pointAt("spec.spot")}, "", plane)
+	r.addFromCluster(dir, plane, toUnstructuredObject(pp), first, "spec.spot", pointAt("spec.spot"))
 }
 
 // priorities is the priority expander's configuration for one cluster:
