@@ -52,7 +52,7 @@ e2e: engines
 ## e2e-soak: the README's drill, as declared, five times in a row on one
 ## fresh local fleet (not part of make test); each run's report in the log
 e2e-soak: engines
-	FLOTILLA_E2E=1 $(GO) test -count=5 -timeout 60m -v -run '^TestDrillAsDeclared$$' ./tests/e2e/ 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'; test $${PIPESTATUS[0]} -eq 0
+	FLOTILLA_E2E=1 $(GO) test -count=5 -timeout 80m -v -run '^TestDrillAsDeclared$$' ./tests/e2e/ 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'; test $${PIPESTATUS[0]} -eq 0
 
 ## lint: gofmt, go vet and staticcheck (config: staticcheck.conf)
 lint: fmt vet staticcheck

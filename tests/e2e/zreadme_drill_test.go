@@ -48,7 +48,9 @@ func readmeCLI(ctx context.Context, t *testing.T, args ...string) (int, string, 
 // rollout test: the drill's TaintNoExecute makes Karmada evict the
 // source's copies, which the rollout test would see leaving.
 func TestDrillAsDeclared(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	// Longer than the drill's own phase timeout (10 minutes), so a phase
+	// that waits it out reports what it waited for.
+	ctx, cancel := context.WithTimeout(context.Background(), 13*time.Minute)
 	defer cancel()
 	defer stopVeleros(t)
 	t.Chdir(env.repo)
