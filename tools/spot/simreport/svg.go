@@ -100,20 +100,24 @@ func scatter(b *bytes.Buffer, r *sim.Result, top, h int) {
 		}
 		fmt.Fprintf(b, `<polyline points="%s" fill="none" stroke="#222" stroke-width="1.5" stroke-dasharray="6 3"/>`+"\n", strings.Join(pts, " "))
 	}
-	// Flotilla's own curve, when variants were run.
-	var curve []sim.PolicyResult
-	for _, p := range r.Policies {
-		if strings.HasPrefix(string(p.Policy), string(sim.Flotilla)) {
-			curve = append(curve, p)
+	// Each flotilla policy's own curve, when it ran at other targets: the
+	// policy and its variants (policy@target).
+	for _, base := range []sim.Policy{sim.Flotilla, sim.FlotillaDynamicHedge} {
+		var curve []sim.PolicyResult
+		for _, p := range r.Policies {
+			if p.Policy == base || strings.HasPrefix(string(p.Policy), string(base)+"@") {
+				curve = append(curve, p)
+			}
 		}
-	}
-	if len(curve) > 1 {
+		if len(curve) <= 1 {
+			continue
+		}
 		sort.SliceStable(curve, func(i, j int) bool { return curve[i].ReadyShare < curve[j].ReadyShare })
 		var pts []string
 		for _, p := range curve {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", xOf(1-p.ReadyShare), yOf(p.CostVsOnDemand)))
 		}
-		fmt.Fprintf(b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="1.5"/>`+"\n", strings.Join(pts, " "), colour(r, sim.Flotilla))
+		fmt.Fprintf(b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="1.5"/>`+"\n", strings.Join(pts, " "), colour(r, base))
 	}
 	// Points and legend.
 	lx, ly := x0+float64(plotW)+20, y1+8
