@@ -52,8 +52,15 @@ const (
 	Oracle Policy = "oracle"
 )
 
-// AllPolicies lists every policy in report order.
-var AllPolicies = []Policy{OnDemand, Static, Karpenter, Dynamic, SpotHedge, Flotilla, FlotillaDynamicHedge, Oracle}
+// AllPolicies lists the seven policies in report order: what a
+// Run without Options.Policies replays.
+var AllPolicies = []Policy{OnDemand, Static, Karpenter, Dynamic, SpotHedge, Flotilla, Oracle}
+
+// WithTrials lists AllPolicies and the flotilla variants under trial
+// (FlotillaDynamicHedge), each after flotilla, in report order.
+func WithTrials() []Policy {
+	return []Policy{OnDemand, Static, Karpenter, Dynamic, SpotHedge, Flotilla, FlotillaDynamicHedge, Oracle}
+}
 
 // Options set the replay and the model's delays. Every duration is rounded
 // to whole minutes (the tick).

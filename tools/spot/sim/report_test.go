@@ -15,6 +15,7 @@ func TestNineZoneReplay(t *testing.T) {
 	f := nineZoneFleet(t, 30)
 	o := DefaultOptions()
 	o.FlotillaTargets = []float64{0.99}
+	o.Policies = WithTrials()
 	o.TimelineApp = "app-002"
 	res, err := Run(t.Context(), f, o)
 	if err != nil {

@@ -185,6 +185,7 @@ func TestReport(t *testing.T) {
 	}
 	o := sim.DefaultOptions()
 	o.TimelineApp = "app-002"
+	o.Policies = sim.WithTrials()
 	o.FlotillaTargets = []float64{0.9, 0.95, 0.97, 0.98, 0.99, 0.995}
 	start := time.Now()
 	res, err := sim.Run(t.Context(), f, o)
