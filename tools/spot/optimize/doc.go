@@ -38,6 +38,24 @@
 // transitions within the budget (the objective's MaxHedge, overlapping
 // reclaims).
 //
+// # The dynamic hedge
+//
+// An app may instead have its hedge run as Karmada's fast path runs it
+// (App.DynamicHedge): a workload of its own, spot only, divided by
+// Karmada's dynamic weights, with the karmada-descheduler moving replicas
+// that a cluster without spot cannot run. The plan gives the primaries per
+// cluster and the hedge as a count; Karmada places the hedge. A replica
+// costs spot where it runs and nothing while no cluster has spot. Its
+// availability is what the fast path gives it: lost with its zone's reclaim
+// (replaced in another zone, as a primary is), lost for the descheduler's
+// reaction (Options.HedgeReactionMinutes) when its cluster's whole spot
+// goes, and waiting while no cluster has spot. Where it sits is modelled in
+// distribution: replicas leave a cluster at its outage rate and land where
+// spot is, so they drift toward the clusters that keep their spot (a
+// stationary share π ∝ a·(A − a)/rate), and a cluster losing its spot holds
+// θ = π/a of them — the hedge a reclaim takes together with the primaries
+// it should cover. dynamic.go says how the risk is convolved.
+//
 // # The search
 //
 // Replicas go first to the cheapest options under the caps (greedy is
@@ -48,7 +66,11 @@
 // completes the repair, once always by risk per dollar. Then steps that
 // save money without breaking the budget are taken back (hedges removed,
 // moved or made spot-only, on-demand above the floor returned to spot,
-// replicas moved to cheaper clusters). Every choice breaks ties by cluster name, so
+// replicas moved to cheaper clusters). With the dynamic hedge the starts
+// hold the primaries alone (and also spot gathered in one domain with the
+// rest on on-demand), each tried with every hedge count up to MaxHedge,
+// and the steps add or remove a replica of the count instead of placing
+// hedges. Every choice breaks ties by cluster name, so
 // the same input gives the same plan at any parallelism.
 //
 // # Hysteresis

@@ -180,6 +180,22 @@ func (p *problem) explain(before, after []Assignment) []Move {
 // spotOnlyHedge names the hedge replicas that never run on on-demand.
 const spotOnlyHedge = "spot-only hedge"
 
+// dynamicHedge names the replicas of the dynamic hedge workload.
+const dynamicHedge = "dynamic hedge"
+
+// explainDynamic is the change of the dynamic hedge's count, with a
+// replica's expected cost and the chance that some cluster has spot for
+// it.
+func (p *problem) explainDynamic(before, after int) []Move {
+	switch {
+	case after > before:
+		return []Move{{Kind: "add", Replicas: after - before, What: dynamicHedge, ToCost: p.eDyn, ToAvailability: 1 - p.allDark}}
+	case after < before:
+		return []Move{{Kind: "remove", Replicas: before - after, What: dynamicHedge, FromWhat: dynamicHedge, FromCost: p.eDyn, FromAvailability: 1 - p.allDark}}
+	}
+	return nil
+}
+
 // String says what a move does with its figures, for a commit message.
 func (m Move) String() string {
 	money := func(v float64) string { return fmt.Sprintf("$%.3f/h", v) }
@@ -196,8 +212,14 @@ func (m Move) String() string {
 		return fmt.Sprintf("%d %s replica(s) %s → %s (%s → %s per replica; spot available %s → %s)",
 			m.Replicas, what, m.From, m.To, money(m.FromCost), money(m.ToCost), pct(m.FromAvailability), pct(m.ToAvailability))
 	case "add":
+		if m.What == dynamicHedge {
+			return fmt.Sprintf("add %d %s replica(s), spot only, placed by Karmada where spot is (%s per replica; spot in some cluster %s)", m.Replicas, m.What, money(m.ToCost), pct(m.ToAvailability))
+		}
 		return fmt.Sprintf("add %d %s replica(s) in %s (%s per replica; spot available %s)", m.Replicas, m.What, m.To, money(m.ToCost), pct(m.ToAvailability))
 	case "remove":
+		if m.What == dynamicHedge {
+			return fmt.Sprintf("remove %d %s replica(s) (%s per replica; spot in some cluster %s)", m.Replicas, m.What, money(m.FromCost), pct(m.FromAvailability))
+		}
 		return fmt.Sprintf("remove %d %s replica(s) from %s (%s per replica; spot available %s)", m.Replicas, m.What, m.From, money(m.FromCost), pct(m.FromAvailability))
 	}
 	return m.Kind

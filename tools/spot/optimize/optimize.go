@@ -76,7 +76,7 @@ func Optimize(ctx context.Context, clusters []Cluster, apps []App, opts Options)
 		probs[c] = p
 		buf := p.scratch()
 		best := p.solve(buf)
-		optima[c] = optimum{assignments: p.assignments(best), cost: p.cost(best), risk: p.risk(best, buf), meets: p.meetsWithin(best, buf, p.target)}
+		optima[c] = optimum{assignments: p.assignments(best), hedges: best.dyn, cost: p.cost(best), risk: p.risk(best, buf), meets: p.meetsWithin(best, buf, p.target)}
 	}); err != nil {
 		return nil, err
 	}
@@ -144,6 +144,10 @@ type cand struct {
 	eHedge   float64 // expected USD/h of a hedge replica
 	eWait    float64 // expected USD/h of a spot-only hedge replica
 	pOD      float64
+	pSpot    float64
+	// lossRate is the rate (per hour) of reclaims that take all the
+	// cluster's spot: the descheduler then moves its dynamic hedges.
+	lossRate float64
 }
 
 // domainRisk are a failure domain's probabilities at a random minute.
@@ -151,6 +155,11 @@ type domainRisk struct {
 	recovering float64 // a zone's reclaim in progress: its share of the spot replicas is unready
 	outage     float64 // a reclaim of all the domain's spot in progress: every spot replica is unready
 	down       float64 // spot gone: spot and hedge replicas wait where there is no fall-back
+	// react is the chance that the domain's whole spot went less than
+	// the descheduler's reaction ago, but more than the primaries'
+	// recovery: its dynamic hedges are still unready, its primaries are
+	// back on the fall-back.
+	react float64
 }
 
 // problem is one app's planning problem.
@@ -166,6 +175,23 @@ type problem struct {
 	dest []int
 	// pos finds a candidate by cluster name.
 	pos map[string]int
+
+	// dynamic says the hedge is the app's dynamic workload
+	// (App.DynamicHedge): a count, state.dyn, placed by Karmada.
+	dynamic bool
+	// hedgeTake is, per domain, the expected share of the dynamic hedge
+	// its clusters hold when the domain's whole spot goes (at most 1),
+	// and hedgeZoneTake the share a reclaim of one of its zones takes.
+	hedgeTake, hedgeZoneTake []float64
+	// allDark is the chance that no cluster the hedge may use has spot:
+	// the dynamic hedge waits then.
+	allDark float64
+	// eDyn is the expected USD/h of a dynamic hedge replica: spot where
+	// Karmada holds it, nothing while it waits.
+	eDyn float64
+	// hedgeCache holds the hedge-only loss distribution for each count
+	// of the dynamic hedge up to maxHedge (hedgeOnly).
+	hedgeCache []hedgeDist
 }
 
 // state is a division of one app. Besides the counts per cluster it keeps
@@ -190,17 +216,20 @@ type state struct {
 	// expFull is what an outage of the whole domain takes.
 	expFull []int
 	h       int
+	// dyn is the dynamic hedge's replicas (problem.dynamic).
+	dyn int
 }
 
 func (s *state) clone() *state {
 	return &state{od: slices.Clone(s.od), spot: slices.Clone(s.spot), hedge: slices.Clone(s.hedge), wait: slices.Clone(s.wait), regionUsed: slices.Clone(s.regionUsed),
 		expLo: slices.Clone(s.expLo), expHi: slices.Clone(s.expHi), expDown: slices.Clone(s.expDown), expFrac: slices.Clone(s.expFrac),
-		tookLo: slices.Clone(s.tookLo), tookHi: slices.Clone(s.tookHi), frac: slices.Clone(s.frac), expFull: slices.Clone(s.expFull), h: s.h}
+		tookLo: slices.Clone(s.tookLo), tookHi: slices.Clone(s.tookHi), frac: slices.Clone(s.frac), expFull: slices.Clone(s.expFull), h: s.h, dyn: s.dyn}
 }
 
 func (s *state) total(i int) int { return s.od[i] + s.spot[i] + s.hedge[i] + s.wait[i] }
 
-func (s *state) hedges() int { return s.h }
+// hedges counts the hedges of every sort, the dynamic one's included.
+func (s *state) hedges() int { return s.h + s.dyn }
 
 // add changes cluster i's counts by the deltas, keeping the rest in step.
 func (p *problem) add(s *state, i, od, spot, hedge int) { p.change(s, i, od, spot, hedge, 0) }
@@ -259,7 +288,7 @@ func (p *problem) cost(s *state) float64 {
 	for i, c := range p.cands {
 		sum += float64(s.od[i])*c.pOD + float64(s.spot[i])*c.eSpot + float64(s.hedge[i])*c.eHedge + float64(s.wait[i])*c.eWait
 	}
-	return sum
+	return sum + float64(s.dyn)*p.eDyn
 }
 
 // risk is the expected share of time with fewer than N ready: the chance
@@ -277,6 +306,9 @@ func (p *problem) risk(s *state, buf []float64) float64 {
 // where one step does not change the risk (a domain stays exposed until
 // its last spot replica leaves it).
 func (p *problem) riskShortfall(s *state, buf []float64) (float64, float64) {
+	if p.dynamic {
+		return p.riskDynamic(s, buf)
+	}
 	h := s.h
 	top := 0
 	for d, x := range s.expFull {
@@ -350,7 +382,8 @@ func buildProblem(clusters []Cluster, idx map[string]int, app *App, opts Options
 	// The plan is made with the hysteresis margin inside the objective:
 	// its risk at most (1 − target)/RiskSlack, so that the estimates may
 	// rise by that factor before the division misses the target.
-	p := &problem{n: o.Replicas, maxHedge: max(o.MaxHedge, 0), target: 1 - o.Availability, budget: (1 - o.Availability) / max(o.Limits.RiskSlack, 1)}
+	p := &problem{n: o.Replicas, maxHedge: max(o.MaxHedge, 0), target: 1 - o.Availability, budget: (1 - o.Availability) / max(o.Limits.RiskSlack, 1),
+		dynamic: app.DynamicHedge}
 	p.floor = min(o.Replicas, max(o.OnDemandFloor, int(math.Ceil(o.OnDemandFloorShare*float64(o.Replicas)-1e-9))))
 	names := slices.Clone(app.Clusters)
 	sort.Strings(names)
@@ -364,6 +397,10 @@ func buildProblem(clusters []Cluster, idx map[string]int, app *App, opts Options
 	if opts.OutageRecoveryMinutes > 0 {
 		outageRecovery = opts.OutageRecoveryMinutes / 60
 	}
+	// A dynamic hedge replica whose cluster lost all its spot is unready
+	// for the descheduler's reaction; the primaries there for the
+	// outage's recovery, which the domain's outage already counts.
+	hedgeReaction := max(opts.HedgeReactionMinutes/60, outageRecovery)
 	var missing []string
 	for _, name := range names {
 		ci, ok := idx[name]
@@ -403,8 +440,17 @@ func buildProblem(clusters []Cluster, idx map[string]int, app *App, opts Options
 		}
 		dr.outage = min(1-dr.down, max(dr.outage, outages*outageRecovery))
 		dr.recovering = min(1-dr.down-dr.outage, max(dr.recovering, rate*partial))
+		// Reclaims that take all the cluster's spot: its outages, and
+		// every reclaim of a cluster whose reclaim takes all.
+		lossRate := outages
+		if c.ReclaimShare <= 0 || c.ReclaimShare >= 1 {
+			lossRate += rate
+		}
+		if p.dynamic {
+			dr.react = max(dr.react, lossRate*(hedgeReaction-outageRecovery))
+		}
 		k := cand{name: c.Name, cap: clusterCap, region: r, domain: d, spotOK: c.SpotKnown && c.SpotPrice < c.OnDemandPrice,
-			fallback: c.Fallback, share: c.ReclaimShare, a: a, pOD: c.OnDemandPrice}
+			fallback: c.Fallback, share: c.ReclaimShare, a: a, pOD: c.OnDemandPrice, pSpot: c.SpotPrice, lossRate: lossRate}
 		k.capacity = math.MaxInt32
 		if c.Capacity > 0 {
 			k.capacity = c.Capacity
@@ -446,6 +492,19 @@ func buildProblem(clusters []Cluster, idx map[string]int, app *App, opts Options
 	for i, c := range p.cands {
 		p.pos[c.name] = i
 	}
+	hasSpot := p.dynamicShares()
+	if p.dynamic {
+		for d := range p.domains {
+			r := &p.domains[d]
+			r.react = max(0, min(r.react, 1-r.down-r.outage-r.recovering))
+		}
+		if !hasSpot {
+			p.maxHedge = 0 // nowhere to run a spot-only hedge
+		}
+		for dyn := 0; dyn <= p.maxHedge; dyn++ {
+			p.hedgeCache = append(p.hedgeCache, p.hedgeDistribution(dyn, p.n+p.maxHedge+1))
+		}
+	}
 	return p, nil
 }
 
@@ -457,11 +516,21 @@ func finish(p *problem, app *App, opt *optimum, opts Options) Plan {
 	plan := Plan{App: app.Name}
 	buf := p.scratch()
 	plan.Optimum = opt.assignments
+	plan.OptimumHedgeReplicas = opt.hedges
 	plan.OptimumCost, plan.OptimumRisk = opt.cost, opt.risk
 	optMeets := opt.meets
 	current := normalize(app.Current)
+	plan.CurrentHedgeReplicas = app.CurrentHedgeReplicas
 
 	cur, curValid := p.fromAssignments(app.Current)
+	if app.CurrentHedgeReplicas < 0 {
+		curValid = false
+	}
+	if p.dynamic {
+		// Without the dynamic hedge (the app moves off it), its current
+		// replicas are not counted: the plan removes them.
+		cur.dyn = max(0, app.CurrentHedgeReplicas)
+	}
 	curMeets := false
 	if curValid {
 		plan.CurrentCost, plan.CurrentRisk = p.cost(cur), p.risk(cur, buf)
@@ -477,13 +546,19 @@ func finish(p *problem, app *App, opt *optimum, opts Options) Plan {
 
 	apply := func() {
 		plan.Assignments, plan.Cost, plan.Risk, plan.MeetsObjective = plan.Optimum, plan.OptimumCost, plan.OptimumRisk, optMeets
+		plan.HedgeReplicas = plan.OptimumHedgeReplicas
 	}
 	keep := func(why string) {
 		plan.Held = why
 		plan.Assignments = current
+		if p.dynamic {
+			// Without the dynamic hedge the app renders none: its
+			// current replicas go whatever else is kept.
+			plan.HedgeReplicas = plan.CurrentHedgeReplicas
+		}
 		plan.Cost, plan.Risk, plan.MeetsObjective = plan.CurrentCost, plan.CurrentRisk, curMeets
 	}
-	same := curValid && slices.Equal(plan.Optimum, current)
+	same := curValid && slices.Equal(plan.Optimum, current) && plan.OptimumHedgeReplicas == plan.CurrentHedgeReplicas
 	recent, last := 0, time.Time{}
 	for _, t := range app.Moves {
 		if t.After(opts.Now.Add(-24*time.Hour)) && !t.After(opts.Now) {
@@ -511,9 +586,10 @@ func finish(p *problem, app *App, opt *optimum, opts Options) Plan {
 	default:
 		apply()
 	}
-	plan.Changed = !slices.Equal(plan.Assignments, current)
+	plan.Changed = !slices.Equal(plan.Assignments, current) || plan.HedgeReplicas != plan.CurrentHedgeReplicas
 	if plan.Changed {
 		plan.Moves = p.explain(app.Current, plan.Assignments)
+		plan.Moves = append(plan.Moves, p.explainDynamic(plan.CurrentHedgeReplicas, plan.HedgeReplicas)...)
 	}
 	for _, a := range plan.Assignments {
 		plan.Weights = append(plan.Weights, Weight{Cluster: a.Cluster, Weight: a.Replicas()})
@@ -525,7 +601,7 @@ func finish(p *problem, app *App, opt *optimum, opts Options) Plan {
 // scratch is a buffer for the risk: the exposure never exceeds N plus the
 // hedge.
 func (p *problem) scratch() []float64 {
-	return make([]float64, 2*(p.n+p.maxHedge+2))
+	return make([]float64, 3*(p.n+p.maxHedge+2))
 }
 
 // meets says a state meets the objective: N primaries, the floor, the
@@ -751,18 +827,23 @@ func (p *problem) solve(buf []float64) *state {
 			}
 		}
 	}
+	// With the dynamic hedge, the starts are the primaries' alone: each is
+	// tried with every hedge count below (Karmada places the hedge).
+	perClusterHedge := p.maxHedge > 0 && !p.dynamic
 	var starts []*state
 	for _, spread := range []bool{false, true} {
 		s := p.empty()
 		greedy(s, p.floor, true, false)
 		greedy(s, p.n-p.floor, false, spread)
 		starts = append(starts, s)
-		h := s.clone()
-		addHedges(h)
-		starts = append(starts, h)
-		if p.maxHedge > 0 {
+		if !p.dynamic {
+			h := s.clone()
+			addHedges(h)
+			starts = append(starts, h)
+		}
+		if perClusterHedge {
 			for _, waits := range []bool{false, true} {
-				h = s.clone()
+				h := s.clone()
 				cheapHedges(h, waits)
 				starts = append(starts, h)
 			}
@@ -799,7 +880,22 @@ func (p *problem) solve(buf []float64) *state {
 		}
 		greedy(s, left, false, false)
 		starts = append(starts, s)
-		if p.maxHedge > 0 {
+		if p.dynamic {
+			// Spot there only, the rest (the floor included) on
+			// on-demand: spot where the dynamic hedge is seldom, which
+			// can then cover it.
+			r := p.empty()
+			left := p.n - p.floor
+			for _, i := range p.dest {
+				for left > 0 && p.cands[i].domain == d && p.cands[i].spotOK && p.room(r, i) {
+					put(r, i, false)
+					left--
+				}
+			}
+			greedy(r, p.n-(p.n-p.floor-left), true, false)
+			starts = append(starts, r)
+		}
+		if perClusterHedge {
 			h := s.clone()
 			for h.hedges() < p.maxHedge && p.roomHedge(h, first) {
 				p.apply(h, step{kind: 0, to: first})
@@ -815,6 +911,18 @@ func (p *problem) solve(buf []float64) *state {
 			cheapHedges(h, true)
 			starts = append(starts, h)
 		}
+	}
+
+	if p.dynamic {
+		var all []*state
+		for dyn := 0; dyn <= p.maxHedge; dyn++ {
+			for _, s := range starts {
+				x := s.clone()
+				x.dyn = dyn
+				all = append(all, x)
+			}
+		}
+		starts = all
 	}
 
 	var best *state
@@ -855,7 +963,8 @@ type step struct {
 	// elsewhere, 8 a spot replica moves to on-demand elsewhere, 9 an
 	// on-demand replica (from) turns to spot with a hedge added at to, 10
 	// a hedge becomes spot-only in place, 11 a spot-only hedge gets the
-	// fall-back in place.
+	// fall-back in place, 12 the dynamic hedge gains a replica, 13 it
+	// loses one.
 	kind     int
 	from, to int
 	// waits says the hedge the step adds, moves or removes is spot-only.
@@ -908,6 +1017,10 @@ func (p *problem) apply(s *state, st step) {
 		p.change(s, st.from, 0, 0, -1, 1)
 	case 11:
 		p.change(s, st.from, 0, 0, 1, -1)
+	case 12:
+		s.dyn++
+	case 13:
+		s.dyn--
 	}
 }
 
@@ -942,6 +1055,10 @@ func (p *problem) undo(s *state, st step) {
 		p.apply(s, step{kind: 11, from: st.from})
 	case 11:
 		p.apply(s, step{kind: 10, from: st.from})
+	case 12:
+		s.dyn--
+	case 13:
+		s.dyn++
 	}
 }
 
@@ -989,6 +1106,10 @@ func (p *problem) stepCost(st step) float64 {
 		return c(st.from).eWait - c(st.from).eHedge
 	case 11:
 		return c(st.from).eHedge - c(st.from).eWait
+	case 12:
+		return p.eDyn
+	case 13:
+		return -p.eDyn
 	}
 	return 0
 }
@@ -1002,8 +1123,14 @@ func (p *problem) repair(s *state, buf []float64, patient bool) {
 	for iter := 0; risk > p.budget && iter < 8*(p.n+p.maxHedge)+16; iter++ {
 		var steps []step
 		h := s.hedges()
+		// The dynamic hedge's count is fixed during a repair: only the
+		// primaries move (the search tries every count).
+		addHedge := h < p.maxHedge && !p.dynamic
+		if p.dynamic && h < p.maxHedge {
+			steps = append(steps, step{kind: 12})
+		}
 		for _, to := range p.dest {
-			if h < p.maxHedge && p.cands[to].spotOK && p.roomHedge(s, to) {
+			if addHedge && p.cands[to].spotOK && p.roomHedge(s, to) {
 				steps = append(steps, step{kind: 0, to: to})
 				if p.cands[to].fallback {
 					steps = append(steps, step{kind: 0, to: to, waits: true})
@@ -1028,7 +1155,7 @@ func (p *problem) repair(s *state, buf []float64, patient bool) {
 					if p.movable(s, from, to) {
 						steps = append(steps, step{kind: 8, from: from, to: to})
 					}
-					if h < p.maxHedge && to != from && p.room(s, to) {
+					if addHedge && to != from && p.room(s, to) {
 						steps = append(steps, step{kind: 7, from: from, to: to})
 						if p.cands[from].fallback {
 							steps = append(steps, step{kind: 7, from: from, to: to, waits: true})
@@ -1100,6 +1227,9 @@ func (p *problem) prune(s *state, buf []float64) {
 		for i := range p.cands {
 			odTotal += s.od[i]
 		}
+		if s.dyn > 0 {
+			steps = append(steps, step{kind: 13})
+		}
 		for from, c := range p.cands {
 			if s.hedge[from] > 0 {
 				steps = append(steps, step{kind: 4, from: from})
@@ -1122,7 +1252,7 @@ func (p *problem) prune(s *state, buf []float64) {
 			}
 			if s.od[from] > 0 && odTotal > p.floor && c.spotOK {
 				steps = append(steps, step{kind: 5, from: from})
-				if s.hedges() < p.maxHedge {
+				if s.hedges() < p.maxHedge && !p.dynamic {
 					for _, to := range p.dest {
 						if p.cands[to].spotOK && p.roomHedge(s, to) {
 							steps = append(steps, step{kind: 9, from: from, to: to})
@@ -1190,6 +1320,9 @@ func (p *problem) key(s *state) string {
 			fmt.Fprintf(&b, "%d:%d/%d/%d/%d;", i, s.od[i], s.spot[i], s.hedge[i], s.wait[i])
 		}
 	}
+	if s.dyn > 0 {
+		fmt.Fprintf(&b, "dyn:%d", s.dyn)
+	}
 	return b.String()
 }
 
@@ -1200,6 +1333,8 @@ func (p *problem) stepCapsOK(s *state, st step) bool {
 		return p.capsOK(s, st.to)
 	case 1, 4, 5, 10, 11:
 		return p.capsOK(s, st.from)
+	case 12, 13:
+		return true // the hedge is outside the caps, Karmada places it
 	}
 	return p.capsOK(s, st.from) && p.capsOK(s, st.to)
 }
@@ -1219,6 +1354,9 @@ func classKey(clusters []Cluster, idx map[string]int, app *App) string {
 	b = strconv.AppendInt(b, int64(o.OnDemandFloor), 10)
 	b = append(b, '|')
 	b = strconv.AppendInt(b, int64(o.MaxHedge), 10)
+	if app.DynamicHedge {
+		b = append(b, "|dynamic"...)
+	}
 	b = append(b, '|')
 	names := app.Clusters
 	if !slices.IsSorted(names) {
@@ -1248,6 +1386,7 @@ func classKey(clusters []Cluster, idx map[string]int, app *App) string {
 // optimum is a class's best division and its figures.
 type optimum struct {
 	assignments []Assignment
+	hedges      int // the dynamic hedge's replicas
 	cost, risk  float64
 	meets       bool
 }

@@ -228,10 +228,14 @@ func TestWeightsMatchKarmada(t *testing.T) {
 }
 
 // TestDeterministic plans the same fleet with clusters and placements in
-// another order and at another parallelism: the plans are identical.
+// another order and at another parallelism: the plans are identical. A
+// third of the apps have the dynamic hedge.
 func TestDeterministic(t *testing.T) {
 	clusters, apps := synthetic(60, 40, 3)
-	a, err := Optimize(context.Background(), clusters, apps, Options{Now: now, RecoveryMinutes: 3, Parallelism: 1})
+	for i := range apps {
+		apps[i].DynamicHedge = i%3 == 0
+	}
+	a, err := Optimize(context.Background(), clusters, apps, Options{Now: now, RecoveryMinutes: 3, HedgeReactionMinutes: 9, Parallelism: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,14 +249,19 @@ func TestDeterministic(t *testing.T) {
 			apps2[i].Clusters[x], apps2[i].Clusters[y] = apps2[i].Clusters[y], apps2[i].Clusters[x]
 		})
 	}
-	b, err := Optimize(context.Background(), shuffled, apps2, Options{Now: now, RecoveryMinutes: 3, Parallelism: 8})
+	b, err := Optimize(context.Background(), shuffled, apps2, Options{Now: now, RecoveryMinutes: 3, HedgeReactionMinutes: 9, Parallelism: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
+	dynamic := 0
 	for i := range a {
-		if !slices.Equal(a[i].Assignments, b[i].Assignments) || a[i].Cost != b[i].Cost || !slices.Equal(a[i].Moves, b[i].Moves) {
+		dynamic += a[i].HedgeReplicas
+		if !slices.Equal(a[i].Assignments, b[i].Assignments) || a[i].HedgeReplicas != b[i].HedgeReplicas || a[i].Cost != b[i].Cost || !slices.Equal(a[i].Moves, b[i].Moves) {
 			t.Fatalf("%s: %+v\nvs %+v", a[i].App, a[i].Assignments, b[i].Assignments)
 		}
+	}
+	if dynamic == 0 {
+		t.Error("no dynamic hedge planned: the dynamic apps were not exercised")
 	}
 }
 

@@ -61,6 +61,22 @@ func BenchmarkOptimize(b *testing.B) {
 	}
 }
 
+// BenchmarkOptimizeDynamic is BenchmarkOptimize with every app's hedge
+// the dynamic workload (its count tried at each value up to MaxHedge).
+func BenchmarkOptimizeDynamic(b *testing.B) {
+	clusters, apps := synthetic(1000, 200, 1)
+	for i := range apps {
+		apps[i].DynamicHedge = true
+	}
+	opts := Options{Now: time.Date(2023, 2, 20, 0, 0, 0, 0, time.UTC), RecoveryMinutes: 3, OutageRecoveryMinutes: 4, HedgeReactionMinutes: 9}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Optimize(context.Background(), clusters, apps, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkOptimizeNineZones plans one app over nine single-zone clusters:
 // the call the simulator makes at every rebalance round.
 func BenchmarkOptimizeNineZones(b *testing.B) {

@@ -132,6 +132,18 @@ type App struct {
 	// Moves are the times of the app's past moves (for MinInterval and
 	// MaxMovesPerDay); older than a day may be left out.
 	Moves []time.Time
+	// DynamicHedge says the app's hedge is a workload of its own
+	// (<name>-hedge): spot only, divided over the app's clusters by
+	// Karmada's dynamic weights (the replicas each cluster's spot can
+	// take), its replicas left without spot evicted by the
+	// karmada-descheduler and placed again where spot is — Karmada's fast
+	// path, no commit. The plan then gives the hedge as a count
+	// (Plan.HedgeReplicas), Karmada its placement; Assignments hold the
+	// primaries (on-demand and spot with the fall-back) only. Outside the
+	// caps as every hedge.
+	DynamicHedge bool
+	// CurrentHedgeReplicas is that workload's current replicas.
+	CurrentHedgeReplicas int
 }
 
 // Options configure Optimize.
@@ -148,6 +160,13 @@ type Options struct {
 	// ReclaimShare 0, and are counted with RecoveryMinutes unless
 	// OutageRecoveryMinutes is set.
 	RecoveryMinutes, OutageRecoveryMinutes float64
+	// HedgeReactionMinutes is how long a dynamic hedge replica
+	// (App.DynamicHedge) is unready when its cluster loses all its spot:
+	// the karmada-descheduler's unschedulable threshold, half its
+	// interval (the wait for its next run) and the start-up in another
+	// cluster, less the notice. Less than OutageRecoveryMinutes counts as
+	// that (the hedge cannot be back before the primaries' fall-back).
+	HedgeReactionMinutes float64
 	// Parallelism bounds the apps planned at once; 0 is GOMAXPROCS.
 	Parallelism int
 }
@@ -170,6 +189,11 @@ type Plan struct {
 	Weights []Weight
 	// Replicas is the total of Assignments (N plus hedge).
 	Replicas int
+	// HedgeReplicas is the dynamic hedge workload's replicas
+	// (App.DynamicHedge), beside Assignments; OptimumHedgeReplicas and
+	// CurrentHedgeReplicas the same of the optimum and of the current
+	// division. 0 without a dynamic hedge.
+	HedgeReplicas, OptimumHedgeReplicas, CurrentHedgeReplicas int
 	// Changed says the plan moves replicas or changes a split.
 	Changed bool
 	// Held says why the optimum was not applied ("" when it was, or when
@@ -202,9 +226,10 @@ type Move struct {
 	From, To string
 	// Replicas is how many replicas the move concerns.
 	Replicas int
-	// What is which replicas: "spot", "on-demand", "hedge" or "spot-only
-	// hedge" (at To, for a split or move); FromWhat what they were at
-	// From.
+	// What is which replicas: "spot", "on-demand", "hedge", "spot-only
+	// hedge" (at To, for a split or move) or "dynamic hedge" (added to or
+	// removed from the <name>-hedge workload: no cluster, Karmada places
+	// them); FromWhat what they were at From.
 	What, FromWhat string
 	// FromCost and ToCost are the expected USD per replica-hour at each
 	// end; FromAvailability and ToAvailability the spot availability.

@@ -171,3 +171,65 @@ func TestFlotillaHedges(t *testing.T) {
 		}
 	}
 }
+
+// Flotilla's dynamic hedge on Karmada's fast path: Karmada puts the hedge
+// where spot is (both clusters can take it: the first by position); zone a
+// goes at 10, the hedge there gets the notice and waits for spot from
+// then; the descheduler's first run past its 5 min threshold (every 2
+// min) at 16 evicts it and Karmada places it in b, ready at 21 — away
+// 12 to 21. The primaries stay where Git put them: in b, never short; in
+// a, the primary falls back to on-demand (ready at 16, short from 12) and
+// the hedge, lost with it, cannot cover it.
+func TestFlotillaDynamicHedge(t *testing.T) {
+	f := &Fleet{Traces: []Trace{pattern(t, "a", "10x1 90x0"), pattern(t, "b", "100x1")},
+		Clusters: []Cluster{{Name: "ca", Region: "r1", OnDemandPrice: 3, Pools: []Pool{{Zone: "a", Trace: "a", SpotPrice: 1}}},
+			{Name: "cb", Region: "r2", OnDemandPrice: 3, Pools: []Pool{{Zone: "b", Trace: "b", SpotPrice: 1}}}},
+		Apps: []App{oneApp(1, []string{"ca", "cb"}, 0)}}
+	w, err := newWorld(f, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		primary string
+		commits []commit
+		// below and belowHedgeDown are minutes; cost is dollar-minutes.
+		below, belowHedgeDown   int64
+		hedgeWanted, hedgeReady int64
+		cost, hedgeCost         float64
+		moves, withHedge        int
+	}{
+		// The primary in b (spot 0–100, moved there from a, where the
+		// declared weights put it, by the commit at 0) and the hedge,
+		// removed by the commit at 50: spot in a 0–12 and in b 16–50.
+		{"cb", []commit{{at: 0, plan: []optimize.Assignment{{Cluster: "cb", Spot: 1}}, hedges: 1}, {at: 50, plan: []optimize.Assignment{{Cluster: "cb", Spot: 1}}}},
+			0, 0, 50, 12 + 29, 100 + 12 + 34, 12 + 34, 2, 0},
+		// The primary in a: spot 0–12, on-demand from 10 (requested at
+		// the notice, ready at 16 after the failed spot launch); the
+		// hedge as above, kept.
+		{"ca", []commit{{at: 0, plan: []optimize.Assignment{{Cluster: "ca", Spot: 1}}, hedges: 1}},
+			4, 4, 100, 12 + 79, 12 + 90*3 + 12 + 84, 12 + 84, 1, 1},
+	} {
+		s := newAppSim(w, &f.Apps[0], &flotillaPolicy{commits: tc.commits, dynamic: true})
+		s.fallback, s.consolidate, s.noticeReplace, s.hedgeDescheduler = true, true, true, true
+		s.run()
+		m := s.m
+		if m.below != tc.below || m.belowHedgeDown != tc.belowHedgeDown || m.hedgeWanted != tc.hedgeWanted || m.hedgeReady != tc.hedgeReady || m.moves != tc.moves || m.withHedge != tc.withHedge {
+			t.Errorf("primary in %s: below %d (hedge down %d), hedge wanted %d ready %d, moves %d, reclaims with the hedge %d; want %d (%d), %d, %d, %d, %d",
+				tc.primary, m.below, m.belowHedgeDown, m.hedgeWanted, m.hedgeReady, m.moves, m.withHedge, tc.below, tc.belowHedgeDown, tc.hedgeWanted, tc.hedgeReady, tc.moves, tc.withHedge)
+		}
+		sum := int64(0)
+		for _, x := range m.costByKind {
+			sum += x
+		}
+		if sum != m.costMicro {
+			t.Errorf("primary in %s: the cost's kinds sum to %d, the cost is %d", tc.primary, sum, m.costMicro)
+		}
+		if want := tc.cost / 60; !near(m.usd(), want) {
+			t.Errorf("primary in %s: cost %.4f, want %.4f", tc.primary, m.usd(), want)
+		}
+		hedgeCost := float64(m.costByKind[costHedgeSpot]+m.costByKind[costHedgeOnDemand]) / 60 / 1e6
+		if m.costByKind[costHedgeOnDemand] != 0 || !near(hedgeCost, tc.hedgeCost/60) {
+			t.Errorf("primary in %s: the hedge ran on on-demand or cost %.4f (want spot only, %.4f)", tc.primary, hedgeCost, tc.hedgeCost/60)
+		}
+	}
+}

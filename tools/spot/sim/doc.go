@@ -17,9 +17,10 @@
 // a cluster whose replicas stay unready past the app's toleration and
 // divides the app again (static weights ignore capacity, dynamic weights
 // follow available replicas); the karmada-descheduler moves replicas left
-// unschedulable. Flotilla's rebalance runs on a schedule over the whole
-// fleet, reads only the past of the traces, and its commits take effect
-// after the Git → Argo CD → Karmada delay.
+// unschedulable (a workload divided by dynamic weights: karmada-dynamic's,
+// and flotilla-dynamic-hedge's hedge). Flotilla's rebalance runs on a
+// schedule over the whole fleet, reads only the past of the traces, and
+// its commits take effect after the Git → Argo CD → Karmada delay.
 //
 // The replay jumps from one change to the next (a trace change, a replica
 // ready or reclaimed, a timer) instead of visiting every minute; a test

@@ -85,6 +85,12 @@ type appSim struct {
 	evictEnd       []int // -1, or when the graceful eviction ends at the latest
 	pendingSince   []int
 	descheduler    bool
+	// hedgeDescheduler runs the descheduler on the spot-only hedges as a
+	// workload of their own, divided by dynamic weights (flotilla's
+	// dynamic hedge); hedgePendingSince is since when a cluster has had
+	// hedges waiting for spot, or -1.
+	hedgeDescheduler  bool
+	hedgePendingSince []int
 	// lastChange is the last minute a pool of the app changed;
 	// deschedChecked the last descheduler tick.
 	lastChange, deschedChecked int
@@ -107,6 +113,33 @@ type appSim struct {
 	tl                    *timelineRec
 }
 
+// costKind is what a replica is and where it runs, for the cost's
+// breakdown.
+type costKind int
+
+const (
+	costPinnedOnDemand  costKind = iota // pinned to on-demand
+	costPrimarySpot                     // one of the N on spot
+	costPrimaryOnDemand                 // one of the N on on-demand for want of spot (the fall-back)
+	costHedgeSpot                       // a hedge on spot
+	costHedgeOnDemand                   // a hedge on on-demand for want of spot
+	costKinds
+)
+
+func kindOf(in *inst) costKind {
+	switch {
+	case in.role == roleOD:
+		return costPinnedOnDemand
+	case in.role.hedge() && in.pool >= 0:
+		return costHedgeSpot
+	case in.role.hedge():
+		return costHedgeOnDemand
+	case in.pool >= 0:
+		return costPrimarySpot
+	}
+	return costPrimaryOnDemand
+}
+
 type interruption struct {
 	end      int
 	absorbed bool
@@ -114,8 +147,18 @@ type interruption struct {
 
 type appMetrics struct {
 	// costMicro is USD per hour times 10^6 times minutes: integers, so
-	// that the sum does not depend on how the minutes are grouped.
-	costMicro     int64
+	// that the sum does not depend on how the minutes are grouped;
+	// costByKind the same by the kind of replica and capacity
+	// (costKind).
+	costMicro  int64
+	costByKind [costKinds]int64
+	// hedgeWanted and hedgeReady are hedge replica-minutes wanted and
+	// ready (at most the wanted); belowHedgeDown the minutes below N
+	// with fewer hedges ready than wanted.
+	hedgeWanted, hedgeReady, belowHedgeDown int64
+	// withHedge are the reclaims that took one of the N and a hedge
+	// replica at once (the hedge lost with what it should cover).
+	withHedge     int
 	minutes       int64
 	below         int64 // minutes with fewer than N ready
 	lost          int64 // replica-minutes below N
@@ -144,6 +187,7 @@ func newAppSim(w *world, app *App, pol policy) *appSim {
 	s.unhealthySince = fill(k, -1)
 	s.evictEnd = fill(k, -1)
 	s.pendingSince = fill(k, -1)
+	s.hedgePendingSince = fill(k, -1)
 	s.failoverAfter = mins(app.FailoverAfter)
 	seen := map[int]bool{}
 	for li, ci := range s.cl {
@@ -246,14 +290,19 @@ func (s *appSim) zoneChanges(t int) {
 		}
 		// Reclaim the youngest first (the newest capacity goes first).
 		excess := used - capacity
-		hit := false
+		hit, primary, hedge := false, false, false
 		for j := len(s.insts) - 1; j >= 0 && excess > 0; j-- {
 			in := &s.insts[j]
 			if in.pool == int32(pi) && in.reclaimAt < 0 {
 				in.reclaimAt = int32(t + s.w.d.notice)
 				excess--
 				hit = true
+				primary = primary || !in.role.hedge()
+				hedge = hedge || in.role.hedge()
 			}
+		}
+		if primary && hedge {
+			s.m.withHedge++
 		}
 		if hit {
 			s.m.interruptions++
@@ -572,7 +621,7 @@ func (s *appSim) karmada(t int) {
 			}
 		}
 	}
-	if s.descheduler && t%s.w.d.deschedule == 0 {
+	if (s.descheduler || s.hedgeDescheduler) && t%s.w.d.deschedule == 0 {
 		s.deschedule(t)
 		s.deschedChecked = t
 	}
@@ -598,15 +647,36 @@ func (s *appSim) countMoves(before []int) {
 	s.m.moves += moved
 }
 
-// deschedule moves primaries that have waited for spot longer than the
-// threshold to clusters with spot, divided by their available replicas.
+// deschedule moves replicas that have waited for spot longer than the
+// threshold to clusters with spot, divided by their available replicas:
+// the primaries of a workload divided by dynamic weights (karmada-dynamic)
+// and the dynamic hedge (flotilla's), each by its own division.
 func (s *appSim) deschedule(t int) {
+	if s.descheduler {
+		s.m.moves += s.evictPending(t, s.pendingSince, rolePrimary)
+	}
+	if s.hedgeDescheduler {
+		s.m.moves += s.evictPending(t, s.hedgePendingSince, roleHedgeSpotOnly)
+	}
+}
+
+// wantOf is the want of a local cluster's replicas of a role.
+func (s *appSim) wantOf(k int, r role) *int {
+	if r == roleHedgeSpotOnly {
+		return &s.want[k].spotOnly
+	}
+	return &s.want[k].spot
+}
+
+// evictPending moves the replicas of one role pending since before the
+// threshold, and returns how many it moved.
+func (s *appSim) evictPending(t int, since []int, r role) int {
 	moved := 0
 	for k := range s.cl {
-		if s.pendingSince[k] < 0 || t-s.pendingSince[k] < s.w.d.unschedulable {
+		if since[k] < 0 || t-since[k] < s.w.d.unschedulable {
 			continue
 		}
-		p := s.want[k].spot - s.active(k, rolePrimary)
+		p := *s.wantOf(k, r) - s.active(k, r)
 		if p <= 0 {
 			continue
 		}
@@ -619,14 +689,20 @@ func (s *appSim) deschedule(t int) {
 		if !any {
 			continue
 		}
-		s.want[k].spot -= p
+		*s.wantOf(k, r) -= p
+		// Karmada divides by the workload's own last division.
 		last := s.totals()
+		if r == roleHedgeSpotOnly {
+			for j := range last {
+				last[j] = s.want[j].spotOnly
+			}
+		}
 		for j, x := range divide(p, avail, last) {
-			s.want[j].spot += x
+			*s.wantOf(j, r) += x
 		}
 		moved += p
 	}
-	s.m.moves += moved
+	return moved
 }
 
 // available is Karmada's estimate of the replicas each local cluster can
@@ -676,6 +752,15 @@ func (s *appSim) bookkeep(t int) {
 		case !pending:
 			s.pendingSince[k] = -1
 		}
+		if s.hedgeDescheduler {
+			pending := s.want[k].spotOnly > s.active(k, roleHedgeSpotOnly)
+			switch {
+			case pending && s.hedgePendingSince[k] < 0:
+				s.hedgePendingSince[k] = t
+			case !pending:
+				s.hedgePendingSince[k] = -1
+			}
+		}
 	}
 }
 
@@ -711,10 +796,17 @@ func (s *appSim) next(t int) int {
 		// The descheduler's first tick once replicas have waited past its
 		// threshold; later ticks change nothing until something else
 		// does, and then the tick after that change.
-		if s.descheduler && s.pendingSince[k] >= 0 {
+		for _, c := range []struct {
+			on    bool
+			since []int
+		}{{s.descheduler, s.pendingSince}, {s.hedgeDescheduler, s.hedgePendingSince}} {
+			since := c.since
+			if !c.on || since[k] < 0 {
+				continue
+			}
 			iv := s.w.d.deschedule
-			at := max(t+1, s.pendingSince[k]+s.w.d.unschedulable)
-			if s.lastChange > s.deschedChecked || s.pendingSince[k]+s.w.d.unschedulable > s.deschedChecked {
+			at := max(t+1, since[k]+s.w.d.unschedulable)
+			if s.lastChange > s.deschedChecked || since[k]+s.w.d.unschedulable > s.deschedChecked {
 				n = min(n, (at+iv-1)/iv*iv)
 			}
 		}
@@ -726,8 +818,9 @@ func (s *appSim) next(t int) int {
 // account adds the minutes [t, end) with the state of minute t.
 func (s *appSim) account(t, end int) {
 	d := int64(end - t)
-	ready, readySpot := 0, 0
+	ready, readySpot, readyHedge := 0, 0, 0
 	var perHour int64
+	var perKind [costKinds]int64
 	var perCluster []int
 	if s.clusterCap < never || s.regionCap < never {
 		perCluster = s.scratchCount[:len(s.cl)]
@@ -735,12 +828,16 @@ func (s *appSim) account(t, end int) {
 	}
 	for i := range s.insts {
 		in := &s.insts[i]
+		price := s.w.clusters[s.cl[in.k]].odMicro
 		if in.pool >= 0 {
-			perHour += s.w.pools[in.pool].micro
-		} else {
-			perHour += s.w.clusters[s.cl[in.k]].odMicro
+			price = s.w.pools[in.pool].micro
 		}
+		perHour += price
+		perKind[kindOf(in)] += price
 		if int(in.readyAt) <= t {
+			if in.role.hedge() {
+				readyHedge++
+			}
 			ready++
 			if in.pool >= 0 {
 				readySpot++
@@ -751,9 +848,22 @@ func (s *appSim) account(t, end int) {
 		}
 	}
 	s.m.costMicro += perHour * d
+	for k, x := range perKind {
+		s.m.costByKind[k] += x * d
+	}
+	wantHedge := 0
+	for _, w := range s.want {
+		wantHedge += w.hedge + w.spotOnly
+	}
+	readyHedge = min(readyHedge, wantHedge)
+	s.m.hedgeWanted += int64(wantHedge) * d
+	s.m.hedgeReady += int64(readyHedge) * d
 	s.m.minutes += d
 	if ready < s.n {
 		s.m.below += d
+		if readyHedge < wantHedge {
+			s.m.belowHedgeDown += d
+		}
 		s.m.lost += int64(s.n-ready) * d
 		for i := range s.events {
 			if s.events[i].end > t {

@@ -54,6 +54,7 @@ func TestSkippingEqualsEveryMinute(t *testing.T) {
 		f := randomFleet(seed, 2000)
 		o := DefaultOptions()
 		o.TimelineApp = "app-1"
+		o.Policies = WithTrials()
 		a, err := Run(context.Background(), f, o)
 		if err != nil {
 			t.Fatal(err)
@@ -81,6 +82,7 @@ func TestDeterministic(t *testing.T) {
 	f := randomFleet(9, 3000)
 	o := DefaultOptions()
 	o.Parallelism = 1
+	o.Policies = WithTrials()
 	a, err := Run(context.Background(), f, o)
 	if err != nil {
 		t.Fatal(err)

@@ -38,6 +38,13 @@ const (
 	// replicas and hedges; spot-only hedges wait for spot) and Karmada's
 	// failover.
 	Flotilla Policy = "flotilla"
+	// FlotillaDynamicHedge is flotilla with its hedges on Karmada's fast
+	// path: the primaries' static division and splits as Flotilla
+	// commits them, and the hedge a workload of its own whose count the
+	// rebalance commits, spot only, divided by Karmada's dynamic weights
+	// (available replicas) and moved by the karmada-descheduler when its
+	// cluster has no spot (optimize.App.DynamicHedge).
+	FlotillaDynamicHedge Policy = "flotilla-dynamic-hedge"
 	// Oracle knows the future: N replicas on the cheapest capacity each
 	// minute within the caps, never a replica lost to a reclaim or a
 	// start-up, leaving out the most expensive minutes the objective lets
@@ -45,8 +52,15 @@ const (
 	Oracle Policy = "oracle"
 )
 
-// AllPolicies lists every policy in report order.
+// AllPolicies lists the seven policies in report order: what a
+// Run without Options.Policies replays.
 var AllPolicies = []Policy{OnDemand, Static, Karpenter, Dynamic, SpotHedge, Flotilla, Oracle}
+
+// WithTrials lists AllPolicies and the flotilla variants under trial
+// (FlotillaDynamicHedge), each after flotilla, in report order.
+func WithTrials() []Policy {
+	return []Policy{OnDemand, Static, Karpenter, Dynamic, SpotHedge, Flotilla, FlotillaDynamicHedge, Oracle}
+}
 
 // Options set the replay and the model's delays. Every duration is rounded
 // to whole minutes (the tick).
@@ -99,8 +113,9 @@ type Options struct {
 
 	// Policies to compare; all when empty.
 	Policies []Policy
-	// FlotillaTargets adds flotilla at other availability targets (every
-	// app's objective set to each), to draw its cost/availability curve.
+	// FlotillaTargets adds each flotilla policy of Policies at other
+	// availability targets (every app's objective set to each), to draw
+	// its cost/availability curve.
 	FlotillaTargets []float64
 	// TimelineApp names the app whose minute-by-minute readiness the
 	// result keeps (bucketed by TimelineBucket).

@@ -227,16 +227,25 @@ func (p *spotHedge) reschedule(*appSim, int, []bool) {}
 type commit struct {
 	at   int // minute it takes effect
 	plan []optimize.Assignment
+	// hedges is the dynamic hedge's replicas (flotillaPolicy.dynamic).
+	hedges int
 }
 
 // flotillaPolicy applies the rebalance commits (computed for the whole
 // fleet beforehand: the rebalance reads Git and the signals, never the
-// clusters) over the Karpenter fast path.
+// clusters) over the Karpenter fast path. With dynamic, the hedge is the
+// app's <name>-hedge workload: its count comes from Git, its division
+// from Karmada's dynamic weights (the replicas each cluster's spot can
+// take, at each scheduling), spot only, with the karmada-descheduler
+// moving the replicas a cluster without spot leaves pending (the engine's
+// hedgeDescheduler); the primaries keep the static division.
 type flotillaPolicy struct {
 	commits []commit
 	next0   int
 	weights []int // the weights in Git, per local cluster
 	plan    []want
+	dynamic bool
+	hedges  int // the dynamic hedge's replicas in Git
 }
 
 func (p *flotillaPolicy) init(s *appSim) {
@@ -265,20 +274,78 @@ func (p *flotillaPolicy) step(s *appSim, t int) {
 			excluded[k] = s.evictEnd[k] >= 0
 		}
 		p.apply(s, excluded)
+		if p.dynamic {
+			p.hedges = c.hedges
+			p.scaleDown(s)
+		}
 		s.countMoves(before)
+	}
+	if p.dynamic {
+		p.scaleUp(s, t)
+	}
+}
+
+// scaleDown is Karmada's scale-down of a workload divided by dynamic
+// weights: the new count divided by the current division's replicas.
+func (p *flotillaPolicy) scaleDown(s *appSim) {
+	cur := make([]int, len(s.cl))
+	sum := 0
+	for k := range s.want {
+		cur[k] = s.want[k].spotOnly
+		sum += cur[k]
+	}
+	if sum <= p.hedges {
+		return
+	}
+	for k, x := range divide(p.hedges, cur, cur) {
+		s.want[k].spotOnly = x
+	}
+}
+
+// scaleUp is Karmada's scheduling of the replicas the dynamic hedge's
+// binding lacks (a scale-up, or replicas the descheduler evicted): divided
+// by the replicas each cluster can take now, on top of the current
+// division; when the clusters cannot take them all, the scheduling fails
+// and is retried at the next change.
+func (p *flotillaPolicy) scaleUp(s *appSim, t int) {
+	missing := p.hedges
+	last := make([]int, len(s.cl))
+	for k, w := range s.want {
+		missing -= w.spotOnly
+		last[k] = w.spotOnly
+	}
+	if missing <= 0 {
+		return
+	}
+	avail := s.available(t)
+	room := 0
+	for _, a := range avail {
+		room += a
+	}
+	if room < missing {
+		return
+	}
+	for k, x := range divide(missing, avail, last) {
+		s.want[k].spotOnly += x
 	}
 }
 
 // apply sets the wants of the plan in Git; Karmada gives the replicas of
 // clusters it excludes (under eviction) to the others by their weights.
+// The dynamic hedge is another binding: neither the plan nor the
+// primaries' failover moves it.
 func (p *flotillaPolicy) apply(s *appSim, excluded []bool) {
 	moved := 0
 	for k := range s.want {
+		hedge := s.want[k].spotOnly
 		if excluded[k] {
 			moved += p.plan[k].primaries()
 			s.want[k] = want{}
 		} else {
 			s.want[k] = p.plan[k]
+		}
+		if p.dynamic {
+			s.want[k].spotOnly = hedge
 		}
 	}
 	if moved > 0 {

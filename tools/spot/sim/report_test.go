@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"testing"
 )
 
@@ -14,6 +15,7 @@ func TestNineZoneReplay(t *testing.T) {
 	f := nineZoneFleet(t, 30)
 	o := DefaultOptions()
 	o.FlotillaTargets = []float64{0.99}
+	o.Policies = WithTrials()
 	o.TimelineApp = "app-002"
 	res, err := Run(t.Context(), f, o)
 	if err != nil {
@@ -25,10 +27,14 @@ func TestNineZoneReplay(t *testing.T) {
 	for _, p := range res.Policies {
 		t.Logf("%-15s cost %5.1f %% of on-demand, N ready %.3f %% (worst app %.3f %%), lost %.3f %%, absorbed %d of %d, %.1f commits/day, %.1f moves/day",
 			p.Policy, 100*p.CostVsOnDemand, 100*p.ReadyShare, 100*p.WorstAppReadyShare, 100*p.LostShare, p.Absorbed, p.Interruptions, p.CommitsPerDay, p.MovesPerDay)
-		if p.Absorbed > p.Interruptions {
-			t.Errorf("%s: absorbed %d of %d interruptions", p.Policy, p.Absorbed, p.Interruptions)
+		if p.Absorbed > p.Interruptions || p.ReclaimsWithHedge > p.Interruptions {
+			t.Errorf("%s: absorbed %d and %d with a hedge, of %d interruptions", p.Policy, p.Absorbed, p.ReclaimsWithHedge, p.Interruptions)
 		}
-		_, isFlotilla := flotillaTarget(p.Policy)
+		b := p.CostBreakdown
+		if sum := b.PinnedOnDemand + b.PrimarySpot + b.PrimaryOnDemand + b.HedgeSpot + b.HedgeOnDemand; p.Policy != Oracle && math.Abs(sum-p.CostVsOnDemand) > 1e-9 {
+			t.Errorf("%s: the cost's breakdown sums to %v, the cost is %v of on-demand", p.Policy, sum, p.CostVsOnDemand)
+		}
+		_, _, isFlotilla := flotillaVariant(p.Policy)
 		if (p.Commits > 0) != isFlotilla && p.Policy != Oracle {
 			t.Errorf("%s: %d commits", p.Policy, p.Commits)
 		}

@@ -72,12 +72,37 @@ type PolicyResult struct {
 	// MinutesOverCaps are app-minutes with more ready replicas in a
 	// cluster or region than the objective's caps allow.
 	MinutesOverCaps int64 `json:"minutesOverCaps"`
+	// CostBreakdown is Cost by the kind of replica and capacity, each as
+	// a share of the on-demand policy's cost.
+	CostBreakdown CostBreakdown `json:"costBreakdown"`
+	// HedgeReadyShare is the hedge replica-minutes ready over those
+	// wanted (1 without hedges); MinutesBelowNHedgeDown the app-minutes
+	// below N with fewer hedges ready than wanted; ReclaimsWithHedge the
+	// reclaims that took one of the N and a hedge replica at once.
+	HedgeReadyShare        float64 `json:"hedgeReadyShare"`
+	MinutesBelowNHedgeDown int64   `json:"minutesBelowNHedgeDown"`
+	ReclaimsWithHedge      int     `json:"reclaimsWithHedge"`
 	// OracleAtReadyShare is the oracle's cost at this policy's own
 	// availability, app by app: what perfect foresight pays for the same
 	// minutes of N ready.
 	OracleAtReadyShare float64 `json:"oracleAtReadyShareUSD"`
 	// Apps are the per-app figures.
 	Apps []AppResult `json:"-"`
+}
+
+// CostBreakdown is a policy's cost by what runs where, as shares of the
+// on-demand policy's cost.
+type CostBreakdown struct {
+	// PinnedOnDemand: replicas pinned to on-demand (SpotHedge's
+	// on-demand replicas too).
+	PinnedOnDemand float64 `json:"pinnedOnDemand"`
+	// PrimarySpot and PrimaryOnDemand: the N on spot, and on on-demand
+	// for want of spot (the fall-back).
+	PrimarySpot     float64 `json:"primarySpot"`
+	PrimaryOnDemand float64 `json:"primaryOnDemand"`
+	// HedgeSpot and HedgeOnDemand: the hedges, likewise.
+	HedgeSpot     float64 `json:"hedgeSpot"`
+	HedgeOnDemand float64 `json:"hedgeOnDemand"`
 }
 
 // AppResult is one app's figures under one policy.

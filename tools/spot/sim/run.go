@@ -39,8 +39,14 @@ func Run(ctx context.Context, f *Fleet, o Options) (*Result, error) {
 	// its commits, planned for the whole fleet beforehand.
 	if len(o.FlotillaTargets) > 0 {
 		var variants []Policy
-		for _, target := range o.FlotillaTargets {
-			variants = append(variants, FlotillaAt(target))
+		for _, p := range policies {
+			if base, target, ok := flotillaVariant(p); !ok || target > 0 {
+				continue
+			} else {
+				for _, target := range o.FlotillaTargets {
+					variants = append(variants, VariantAt(base, target))
+				}
+			}
 		}
 		var with []Policy
 		for _, p := range policies {
@@ -55,7 +61,7 @@ func Run(ctx context.Context, f *Fleet, o Options) (*Result, error) {
 	commits := map[Policy][][]commit{}
 	rounds := map[Policy]int{}
 	for _, p := range policies {
-		target, ok := flotillaTarget(p)
+		base, target, ok := flotillaVariant(p)
 		if !ok {
 			continue
 		}
@@ -66,7 +72,7 @@ func Run(ctx context.Context, f *Fleet, o Options) (*Result, error) {
 				apps[i].Objective.Availability = target
 			}
 		}
-		commits[p], rounds[p], err = flotillaCommits(ctx, w, apps, par)
+		commits[p], rounds[p], err = flotillaCommits(ctx, w, apps, base == FlotillaDynamicHedge, par)
 		if err != nil {
 			return nil, err
 		}
@@ -144,13 +150,12 @@ func Run(ctx context.Context, f *Fleet, o Options) (*Result, error) {
 					s.pol = &spotHedge{}
 					s.noticeReplace = false
 					s.failoverAfter = 0 // not Karmada's
-				case Flotilla:
-					s.pol = &flotillaPolicy{commits: commits[p][ai]}
-					s.fallback, s.consolidate = true, true
 				default:
-					if _, ok := flotillaTarget(p); ok {
-						s.pol = &flotillaPolicy{commits: commits[p][ai]}
+					if base, _, ok := flotillaVariant(p); ok {
+						dynamic := base == FlotillaDynamicHedge
+						s.pol = &flotillaPolicy{commits: commits[p][ai], dynamic: dynamic}
 						s.fallback, s.consolidate = true, true
+						s.hedgeDescheduler = dynamic
 						break
 					}
 					return fmt.Errorf("unknown policy %q", p)
@@ -226,6 +231,8 @@ func Run(ctx context.Context, f *Fleet, o Options) (*Result, error) {
 		pi := indexOf(simulated, p)
 		r.WorstAppReadyShare = 1
 		moves := 0
+		var byKind [costKinds]int64
+		var hedgeWanted, hedgeReady int64
 		for ai, s := range slots[pi] {
 			m := s.m
 			r.Cost += m.usd()
@@ -235,6 +242,13 @@ func Run(ctx context.Context, f *Fleet, o Options) (*Result, error) {
 			r.Absorbed += m.absorbed
 			r.Failovers += m.failovers
 			r.MinutesOverCaps += m.overCaps
+			r.MinutesBelowNHedgeDown += m.belowHedgeDown
+			r.ReclaimsWithHedge += m.withHedge
+			hedgeWanted += m.hedgeWanted
+			hedgeReady += m.hedgeReady
+			for k, x := range m.costByKind {
+				byKind[k] += x
+			}
 			moves += m.moves
 			share := 1 - float64(m.below)/float64(w.minutes)
 			r.WorstAppReadyShare = min(r.WorstAppReadyShare, share)
@@ -251,6 +265,15 @@ func Run(ctx context.Context, f *Fleet, o Options) (*Result, error) {
 		}
 		r.Commits = rounds[p]
 		r.MovesPerDay = float64(moves) / w.days
+		r.HedgeReadyShare = 1
+		if hedgeWanted > 0 {
+			r.HedgeReadyShare = float64(hedgeReady) / float64(hedgeWanted)
+		}
+		if odCost > 0 {
+			share := func(k costKind) float64 { return float64(byKind[k]) / 60 / 1e6 / odCost }
+			r.CostBreakdown = CostBreakdown{PinnedOnDemand: share(costPinnedOnDemand), PrimarySpot: share(costPrimarySpot), PrimaryOnDemand: share(costPrimaryOnDemand),
+				HedgeSpot: share(costHedgeSpot), HedgeOnDemand: share(costHedgeOnDemand)}
+		}
 		finish(&r)
 		res.Policies = append(res.Policies, r)
 	}
@@ -288,16 +311,17 @@ func indexOf(ps []Policy, p Policy) int {
 // flotillaCommits runs `flotilla spot rebalance` on its schedule over the
 // whole fleet: at each round, the optimizer plans every app from the
 // estimates the traces allow so far; a changed plan is a commit that takes
-// effect after the commit delay. It returns the commits per app and the
+// effect after the commit delay. With dynamic, every app's hedge is the
+// dynamic workload (a count). It returns the commits per app and the
 // number of rounds that committed (one commit each).
-func flotillaCommits(ctx context.Context, w *world, fleetApps []App, par int) ([][]commit, int, error) {
+func flotillaCommits(ctx context.Context, w *world, fleetApps []App, dynamic bool, par int) ([][]commit, int, error) {
 	f := w.fleet
 	apps := make([]optimize.App, len(fleetApps))
 	for i := range fleetApps {
 		a := &fleetApps[i]
 		s := newAppSim(w, a, nil)
 		d := divide(s.n, declared(s), make([]int, len(s.cl)))
-		apps[i] = optimize.App{Name: a.Name, Objective: a.Objective, Clusters: a.Clusters}
+		apps[i] = optimize.App{Name: a.Name, Objective: a.Objective, Clusters: a.Clusters, DynamicHedge: dynamic}
 		for k, x := range d {
 			if x > 0 {
 				apps[i].Current = append(apps[i].Current, optimize.Assignment{Cluster: w.clusters[s.cl[k]].name, Spot: x})
@@ -311,11 +335,16 @@ func flotillaCommits(ctx context.Context, w *world, fleetApps []App, par int) ([
 	// failed spot launch when no zone is left.
 	recovery := float64(max(0, w.d.startup-w.d.notice))
 	outageRecovery := float64(max(0, w.d.fallback+w.d.startup-w.d.notice))
+	// A dynamic hedge replica whose cluster lost its spot: pending from
+	// the notice, moved at the descheduler's first run past its threshold
+	// (half an interval later on average), then started elsewhere; it
+	// served through the notice.
+	hedgeReaction := float64(w.d.unschedulable) + float64(w.d.deschedule)/2 + float64(w.d.startup) - float64(w.d.notice)
 	out := make([][]commit, len(apps))
 	rounds := 0
 	// settle holds, per app, the plan to commit at the next round after a
 	// surge (make before break).
-	settle := make([][]optimize.Assignment, len(apps))
+	settle := make([]*commit, len(apps))
 	clusters := make([]optimize.Cluster, len(w.clusters))
 	for t := 0; t < w.minutes; t += every {
 		for ci, c := range w.clusters {
@@ -354,7 +383,9 @@ func flotillaCommits(ctx context.Context, w *world, fleetApps []App, par int) ([
 		var index []int
 		for i := range apps {
 			if settle[i] != nil {
-				out[i] = append(out[i], commit{at: t + w.d.commit, plan: settle[i]})
+				c := *settle[i]
+				c.at = t + w.d.commit
+				out[i] = append(out[i], c)
 				settle[i] = nil
 				changed = true
 				continue
@@ -362,7 +393,8 @@ func flotillaCommits(ctx context.Context, w *world, fleetApps []App, par int) ([
 			plan = append(plan, apps[i])
 			index = append(index, i)
 		}
-		plans, err := optimize.Optimize(ctx, clusters, plan, optimize.Options{Now: now, RecoveryMinutes: recovery, OutageRecoveryMinutes: outageRecovery, Parallelism: par})
+		plans, err := optimize.Optimize(ctx, clusters, plan, optimize.Options{Now: now, RecoveryMinutes: recovery, OutageRecoveryMinutes: outageRecovery,
+			HedgeReactionMinutes: hedgeReaction, Parallelism: par})
 		if err != nil {
 			return nil, 0, fmt.Errorf("rebalance at %s: %w", now.Format(time.RFC3339), err)
 		}
@@ -373,13 +405,15 @@ func flotillaCommits(ctx context.Context, w *world, fleetApps []App, par int) ([
 			}
 			changed = true
 			surge := optimize.Surge(apps[i].Current, p.Assignments)
+			final := commit{plan: p.Assignments, hedges: p.HedgeReplicas}
 			if w.opts.Surge && len(apps[i].Current) > 0 && !slices.Equal(surge, p.Assignments) {
-				out[i] = append(out[i], commit{at: t + w.d.commit, plan: surge})
-				settle[i] = p.Assignments
+				out[i] = append(out[i], commit{at: t + w.d.commit, plan: surge, hedges: max(p.HedgeReplicas, apps[i].CurrentHedgeReplicas)})
+				settle[i] = &final
 			} else {
-				out[i] = append(out[i], commit{at: t + w.d.commit, plan: p.Assignments})
+				final.at = t + w.d.commit
+				out[i] = append(out[i], final)
 			}
-			apps[i].Current = p.Assignments
+			apps[i].Current, apps[i].CurrentHedgeReplicas = p.Assignments, p.HedgeReplicas
 			var recent []time.Time
 			for _, m := range apps[i].Moves {
 				if now.Sub(m) < 24*time.Hour {
@@ -400,23 +434,28 @@ func (m *appMetrics) usd() float64 { return float64(m.costMicro) / 60 / 1e6 }
 
 // FlotillaAt is the flotilla policy with every app's availability target
 // set to target (a point of its cost/availability curve).
-func FlotillaAt(target float64) Policy {
-	return Policy(fmt.Sprintf("%s@%s%%", Flotilla, strconv.FormatFloat(100*target, 'f', -1, 64)))
+func FlotillaAt(target float64) Policy { return VariantAt(Flotilla, target) }
+
+// VariantAt is a flotilla policy (Flotilla or FlotillaDynamicHedge) with
+// every app's availability target set to target.
+func VariantAt(base Policy, target float64) Policy {
+	return Policy(fmt.Sprintf("%s@%s%%", base, strconv.FormatFloat(100*target, 'f', -1, 64)))
 }
 
-// flotillaTarget says whether p is flotilla, and the target of a variant
-// (0 for the apps' own).
-func flotillaTarget(p Policy) (float64, bool) {
-	if p == Flotilla {
-		return 0, true
+// flotillaVariant says whether p is a flotilla policy, which one, and the
+// target of a variant at another target (0 for the apps' own).
+func flotillaVariant(p Policy) (Policy, float64, bool) {
+	name, rest, at := strings.Cut(string(p), "@")
+	base := Policy(name)
+	if base != Flotilla && base != FlotillaDynamicHedge {
+		return "", 0, false
 	}
-	rest, ok := strings.CutPrefix(string(p), string(Flotilla)+"@")
-	if !ok {
-		return 0, false
+	if !at {
+		return base, 0, true
 	}
 	v, err := strconv.ParseFloat(strings.TrimSuffix(rest, "%"), 64)
-	if err != nil {
-		return 0, false
+	if err != nil || !strings.HasSuffix(rest, "%") || !(v > 0 && v <= 100) {
+		return "", 0, false
 	}
-	return v / 100, true
+	return base, v / 100, true
 }

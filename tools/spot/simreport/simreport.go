@@ -30,9 +30,23 @@ func Markdown(w io.Writer, r *sim.Result) error {
 			pct(p.LostShare, 3), absorbed, p.CommitsPerDay, p.MovesPerDay, count(p.Failovers), count(int(p.MinutesOverCaps)))
 	}
 	b.WriteString("\nCost vs on-demand: the policy's cost over the on-demand policy's. Share of the oracle's saving: the policy's saving over the oracle's at the objectives' targets (above 100 % when a policy buys its cost with availability the objective does not allow). Minutes with N ready: app-minutes with at least N replicas ready. Interruptions absorbed: reclaims of an app's replicas after which N stayed ready through notice and start-up. Commits: rebalance rounds that changed any app (one commit each). Moves: replicas moved between clusters by the control loop.\n")
+	b.WriteString("\n| policy | pinned on-demand | primaries on spot | primaries on on-demand for want of spot | hedges on spot | hedges on on-demand | hedge replica-minutes ready | minutes below N with a hedge down | reclaims that took one of the N and a hedge |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, p := range r.Policies {
+		if p.Policy == sim.Oracle {
+			continue
+		}
+		c := p.CostBreakdown
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p.Policy, points(c.PinnedOnDemand), points(c.PrimarySpot), points(c.PrimaryOnDemand),
+			points(c.HedgeSpot), points(c.HedgeOnDemand), pct(p.HedgeReadyShare, 2), count(int(p.MinutesBelowNHedgeDown)), count(p.ReclaimsWithHedge))
+	}
+	b.WriteString("\nThe cost's parts are points of the on-demand policy's cost (they sum to the policy's cost vs on-demand). Hedge replica-minutes ready: over those the policy wanted (100 % without hedges). Minutes below N with a hedge down: app-minutes with fewer than N ready while fewer hedges were ready than wanted. Reclaims that took one of the N and a hedge: the hedge lost with what it should cover.\n")
 	_, err := w.Write(b.Bytes())
 	return err
 }
+
+// points writes a share as points of a hundred, one decimal.
+func points(v float64) string { return fmt.Sprintf("%.1f", 100*v) }
 
 func pct(v float64, digits int) string {
 	return fmt.Sprintf("%.*f %%", digits, 100*v)

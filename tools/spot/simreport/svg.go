@@ -26,7 +26,10 @@ const (
 func SVG(w io.Writer, r *sim.Result) error {
 	var b bytes.Buffer
 	rows := timelineSeries(r)
-	height := 560 + 40
+	// The timeline starts below the plot and below the legend beside it
+	// (a line per policy and the frontier's).
+	y := max(600, 70+8+36*len(r.Policies)+20+30)
+	height := y
 	if len(rows) > 0 {
 		height += 60 + 130*len(rows)
 	}
@@ -35,7 +38,6 @@ func SVG(w io.Writer, r *sim.Result) error {
 	fmt.Fprintf(&b, `<text x="%d" y="28" font-size="17" font-weight="bold">Spot policies on the same traces: cost against availability</text>`+"\n", plotLeft)
 	fmt.Fprintf(&b, `<text x="%d" y="48" fill="#555">%s</text>`+"\n", plotLeft, esc(fmt.Sprintf("%d apps, %.1f days from %s, one-minute ticks; lower and further left is better", r.Apps, r.Days, r.Start.UTC().Format("2006-01-02"))))
 	scatter(&b, r, 70, 440)
-	y := 600
 	if len(rows) > 0 {
 		timeline(&b, r, rows, y)
 	}
@@ -100,20 +102,24 @@ func scatter(b *bytes.Buffer, r *sim.Result, top, h int) {
 		}
 		fmt.Fprintf(b, `<polyline points="%s" fill="none" stroke="#222" stroke-width="1.5" stroke-dasharray="6 3"/>`+"\n", strings.Join(pts, " "))
 	}
-	// Flotilla's own curve, when variants were run.
-	var curve []sim.PolicyResult
-	for _, p := range r.Policies {
-		if strings.HasPrefix(string(p.Policy), string(sim.Flotilla)) {
-			curve = append(curve, p)
+	// Each flotilla policy's own curve, when it ran at other targets: the
+	// policy and its variants (policy@target).
+	for _, base := range []sim.Policy{sim.Flotilla, sim.FlotillaDynamicHedge} {
+		var curve []sim.PolicyResult
+		for _, p := range r.Policies {
+			if p.Policy == base || strings.HasPrefix(string(p.Policy), string(base)+"@") {
+				curve = append(curve, p)
+			}
 		}
-	}
-	if len(curve) > 1 {
+		if len(curve) <= 1 {
+			continue
+		}
 		sort.SliceStable(curve, func(i, j int) bool { return curve[i].ReadyShare < curve[j].ReadyShare })
 		var pts []string
 		for _, p := range curve {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", xOf(1-p.ReadyShare), yOf(p.CostVsOnDemand)))
 		}
-		fmt.Fprintf(b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="1.5"/>`+"\n", strings.Join(pts, " "), colour(r, sim.Flotilla))
+		fmt.Fprintf(b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="1.5"/>`+"\n", strings.Join(pts, " "), colour(r, base))
 	}
 	// Points and legend.
 	lx, ly := x0+float64(plotW)+20, y1+8
@@ -122,7 +128,13 @@ func scatter(b *bytes.Buffer, r *sim.Result, top, h int) {
 		c := palette[i%len(palette)]
 		fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="6" fill="%s" stroke="#222"><title>%s</title></circle>`+"\n", x, y, c,
 			esc(fmt.Sprintf("%s: cost %.1f %% of on-demand, N ready %s of app-minutes", p.Policy, 100*p.CostVsOnDemand, trimPct(100*p.ReadyShare))))
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="11">%s</text>`+"\n", x+9, y-7, esc(string(p.Policy)))
+		// A policy at another target is labelled with the target, in its
+		// curve's colour (the legend names it).
+		if base, target, ok := strings.Cut(string(p.Policy), "@"); ok {
+			fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="10" fill="%s">%s</text>`+"\n", x+8, y+14, colour(r, sim.Policy(base)), esc(target))
+		} else {
+			fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="11">%s</text>`+"\n", x+9, y-7, esc(string(p.Policy)))
+		}
 		fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="5" fill="%s" stroke="#222"/>`+"\n", lx, ly+float64(i)*36, c)
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f">%s</text>`+"\n", lx+12, ly+float64(i)*36+4, esc(string(p.Policy)))
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="10" fill="#555">%s</text>`+"\n", lx+12, ly+float64(i)*36+17,
