@@ -35,6 +35,8 @@ test: lint unit e2e
 
 unit: testtools
 	FLOTILLA_REQUIRE_CHROMIUM=1 FLOTILLA_REQUIRE_STRACE=1 $(GO) test -race -count=1 $(PKGS)
+	# The replays of real traces skip under the race detector (tools/internal/race): once more without it.
+	$(GO) test -count=1 -run '^TestNineZoneReplay$$' ./tools/spot/sim
 
 ## testtools: Debian's Chromium (the plan page's browser test) and strace
 ## (the hostile corpus' kills inside render's swap)

@@ -3,6 +3,8 @@ package sim
 import (
 	"math"
 	"testing"
+
+	"github.com/flotilla-gitops/flotilla/tools/internal/race"
 )
 
 // TestNineZoneReplay replays the 9-zone V100 set (30 apps) and checks the
@@ -12,6 +14,9 @@ import (
 // all); the oracle's frontier rises with availability; only flotilla
 // commits; nothing absorbs more reclaims than it had.
 func TestNineZoneReplay(t *testing.T) {
+	if race.Enabled {
+		t.Skip("replays 45 days of real traces: run without -race (make unit does); TestDeterministic covers the replay's concurrency under the detector")
+	}
 	f := nineZoneFleet(t, 30)
 	o := DefaultOptions()
 	o.FlotillaTargets = []float64{0.99}
