@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/cli"
 	"github.com/flotilla-gitops/flotilla/tools/drill"
@@ -56,6 +60,22 @@ func TestDrillAsDeclared(t *testing.T) {
 	t.Chdir(env.repo)
 	if code, out, errOut := readmeCLI(ctx, t, "apply", "--yes"); code != 0 {
 		t.Fatalf("flotilla apply --yes: exit %d\n%s%s", code, out, errOut)
+	}
+	// The members run no kubelets: no pod of paddle-inference ever
+	// becomes ready, and two minutes after apply Karmada's application
+	// failover (the app declares it) would move it off every cluster. Its
+	// workloads' status is written as a kubelet would report them ready,
+	// as the rollout test does.
+	host := karmadaClient(t)
+	for _, w := range []struct{ kind, ns, name string }{{"Deployment", "inference", "paddle-inference"}, {"StatefulSet", "models", "model-registry"}} {
+		tcs, ok, err := waitScheduled(ctx, host, w.kind, w.ns, w.name)
+		if err != nil || !ok {
+			t.Fatalf("%s/%s/%s not scheduled after apply: %v", w.kind, w.ns, w.name, err)
+		}
+		for _, tc := range tcs {
+			waitCopy(ctx, t, tc.Name, w.kind, w.ns, w.name)
+			markHealthy(ctx, t, tc.Name)
+		}
 	}
 	reports := t.TempDir()
 	start := time.Now()
@@ -168,5 +188,23 @@ func TestDrillBeforeApplyEndsAtOnce(t *testing.T) {
 			}
 			t.Logf("ended in %s: %s", took.Round(10*time.Millisecond), res.Report.Error)
 		})
+	}
+}
+
+// waitCopy waits (bounded) until Karmada has put its copy of a workload
+// on a member: its status can be written only then.
+func waitCopy(ctx context.Context, t *testing.T, cluster, kind, ns, name string) {
+	t.Helper()
+	c, err := env.fleet.Client(cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("apps/v1")
+	u.SetKind(kind)
+	if err := wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		return c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u) == nil, nil
+	}); err != nil {
+		t.Fatalf("%s/%s/%s never reached %s: %v", kind, ns, name, cluster, err)
 	}
 }
