@@ -63,9 +63,10 @@ func TestDrillAsDeclared(t *testing.T) {
 	}
 	// The members run no kubelets: no pod of paddle-inference ever
 	// becomes ready, and two minutes after apply Karmada's application
-	// failover (the app declares it) would move it off every cluster. Its
-	// workloads' status is written as a kubelet would report them ready,
-	// as the rollout test does.
+	// failover (the app declares it) would move it off every cluster.
+	// `flotilla fleet up` runs the workload stand-in for that; the suite's
+	// fleet runs without it (the rollout test judges health itself), so
+	// the status is written here as the stand-in would write it.
 	host := karmadaClient(t)
 	for _, w := range []struct{ kind, ns, name string }{{"Deployment", "inference", "paddle-inference"}, {"StatefulSet", "models", "model-registry"}} {
 		tcs, ok, err := waitScheduled(ctx, host, w.kind, w.ns, w.name)

@@ -22,10 +22,11 @@ import (
 )
 
 type fleetOptions struct {
-	state      string
-	clusters   int
-	nodes      int
-	withBackup bool
+	state          string
+	clusters       int
+	nodes          int
+	withBackup     bool
+	readyWorkloads bool
 }
 
 // stateDir is where the local fleet keeps its state: --state, else
@@ -52,7 +53,7 @@ the repository — each a kube-apiserver with its own etcd — on 127.0.0.1,
 from binaries built from their Go modules (flotilla fleet build).`,
 	}
 	cmd.PersistentFlags().StringVar(&o.state, "state", "", "folder for the fleet's state (default: .fleet/ in the repository)")
-	cmd.AddCommand(newFleetBuild(g, streams), newFleetUp(g, o, streams), newFleetDown(g, o, streams), newFleetStatus(g, o, streams), newFleetEnv(g, o, streams))
+	cmd.AddCommand(newFleetBuild(g, streams), newFleetUp(g, o, streams), newFleetDown(g, o, streams), newFleetStatus(g, o, streams), newFleetEnv(g, o, streams), newFleetStandin(g, o, streams))
 	return cmd
 }
 
@@ -120,10 +121,18 @@ func newFleetUp(g *globalOptions, o *fleetOptions, streams IO) *cobra.Command {
 					return inputError(err)
 				}
 			}
-			f, err := fleet.Up(cmd.Context(), fleet.Options{
+			fo := fleet.Options{
 				StateDir: o.stateDir(g), Engines: set, Members: members, HostCRDs: hostCRDs, MemberCRDs: memberCRDs,
 				Nodes: o.nodes, Backup: backup, Progress: prog.step,
-			})
+			}
+			if o.readyWorkloads {
+				self, err := os.Executable()
+				if err != nil {
+					return fmt.Errorf("the workload stand-in runs this binary: %w", err)
+				}
+				fo.StandinCommand = []string{self}
+			}
+			f, err := fleet.Up(cmd.Context(), fo)
 			prog.done()
 			if err != nil {
 				return err
@@ -143,7 +152,29 @@ func newFleetUp(g *globalOptions, o *fleetOptions, streams IO) *cobra.Command {
 	cmd.Flags().IntVar(&o.clusters, "clusters", 0, "start N synthetic members instead of the repository's clusters")
 	cmd.Flags().IntVar(&o.nodes, "nodes", 0, "Node objects per member with the cluster's capacity as allocatable (for dynamic weights)")
 	cmd.Flags().BoolVar(&o.withBackup, "with-backup", false, "also start an S3-compatible store (versitygw) with the buckets of backup/locations/ and prepare every member for Velero (disaster-recovery drills)")
+	cmd.Flags().BoolVar(&o.readyWorkloads, "ready-workloads", true, "run the workload stand-in: the members run no kubelet, so it reports every Deployment, StatefulSet and DaemonSet ready as kubelets would (else Karmada judges them Unhealthy and moves apps with failover off every cluster)")
 	return cmd
+}
+
+// newFleetStandin runs the workload stand-in of a running fleet until
+// interrupted; `fleet up` starts it as one of the fleet's components.
+func newFleetStandin(g *globalOptions, o *fleetOptions, streams IO) *cobra.Command {
+	return &cobra.Command{
+		Use:    "standin",
+		Short:  "Report the local fleet's workloads ready as kubelets would (started by fleet up)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := fleet.Load(o.stateDir(g))
+			if err != nil {
+				return inputError(err)
+			}
+			logf := func(format string, args ...any) {
+				fmt.Fprintf(streams.ErrOut, "%s "+format+"\n", append([]any{time.Now().UTC().Format(time.RFC3339)}, args...)...)
+			}
+			return f.RunStandin(cmd.Context(), 2*time.Second, logf)
+		},
+	}
 }
 
 // FleetCRDs returns the CRDs for the control plane (all the engines') and

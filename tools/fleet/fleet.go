@@ -60,6 +60,11 @@ type Options struct {
 	Backup *BackupOptions
 	// Progress, when set, is told about each step.
 	Progress func(Step)
+	// StandinCommand, when set, is the command (the flotilla binary and
+	// its leading arguments) that runs the workload stand-in, which
+	// reports the members' workloads ready as kubelets would (see
+	// standin.go); nil runs none.
+	StandinCommand []string
 }
 
 // Step is one step of bring-up.
@@ -285,6 +290,13 @@ func Up(ctx context.Context, o Options) (_ *Fleet, err error) {
 	}
 	if err := f.Record(); err != nil {
 		return nil, err
+	}
+	if len(o.StandinCommand) > 0 {
+		// After the record: the stand-in loads the fleet as every
+		// command does, and trusts only a recorded one.
+		if err := b.startStandin(); err != nil {
+			return nil, err
+		}
 	}
 	if o.Backup != nil {
 		if err := b.backup(ctx); err != nil {
