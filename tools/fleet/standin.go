@@ -46,7 +46,7 @@ func StandinOnce(ctx context.Context, c client.Client, nodes int32) (int, error)
 		}
 		d.Status = want
 		if err := c.Status().Update(ctx, d); err != nil {
-			return n, fmt.Errorf("Deployment/%s/%s status: %w", d.Namespace, d.Name, err)
+			return n, fmt.Errorf("status of Deployment/%s/%s: %w", d.Namespace, d.Name, err)
 		}
 		n++
 	}
@@ -62,7 +62,7 @@ func StandinOnce(ctx context.Context, c client.Client, nodes int32) (int, error)
 		}
 		s.Status = appsv1.StatefulSetStatus{ObservedGeneration: s.Generation, Replicas: r, ReadyReplicas: r, CurrentReplicas: r, UpdatedReplicas: r, AvailableReplicas: r}
 		if err := c.Status().Update(ctx, s); err != nil {
-			return n, fmt.Errorf("StatefulSet/%s/%s status: %w", s.Namespace, s.Name, err)
+			return n, fmt.Errorf("status of StatefulSet/%s/%s: %w", s.Namespace, s.Name, err)
 		}
 		n++
 	}
@@ -78,7 +78,7 @@ func StandinOnce(ctx context.Context, c client.Client, nodes int32) (int, error)
 		}
 		d.Status = appsv1.DaemonSetStatus{ObservedGeneration: d.Generation, DesiredNumberScheduled: nodes, CurrentNumberScheduled: nodes, UpdatedNumberScheduled: nodes, NumberReady: nodes, NumberAvailable: nodes}
 		if err := c.Status().Update(ctx, d); err != nil {
-			return n, fmt.Errorf("DaemonSet/%s/%s status: %w", d.Namespace, d.Name, err)
+			return n, fmt.Errorf("status of DaemonSet/%s/%s: %w", d.Namespace, d.Name, err)
 		}
 		n++
 	}
