@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"context"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -29,6 +32,65 @@ func applyExample(ctx context.Context, t *testing.T) {
 	plane := env.rendered.Repo.Fleet.Spec.ControlPlanes[0].Name
 	if _, err := apply.Run(ctx, apply.Options{Client: host, Objects: cli.PlaneObjects(env.rendered, plane), Yes: true}); err != nil {
 		t.Fatalf("apply: %v", err)
+	}
+	readyAsPlaced(ctx, t)
+}
+
+// readyAsPlaced waits until Karmada has scheduled every workload on the
+// control plane and put its copies on the members, then writes their
+// status as kubelets would once every pod is ready — the fleet's workload
+// stand-in (fleet.StandinOnce), run once. The suite's fleet runs without
+// the stand-in (the rollout test judges health itself); without this, an
+// app declaring application failover (the example's paddle-inference) is
+// moved off every cluster two minutes after apply, all of its clusters
+// stay "in the process of eviction", and its binding never schedules
+// again for the rest of the suite.
+func readyAsPlaced(ctx context.Context, t *testing.T) {
+	t.Helper()
+	host := karmadaClient(t)
+	var rbs workv1alpha2.ResourceBindingList
+	if err := host.List(ctx, &rbs); err != nil {
+		t.Fatalf("list ResourceBindings: %v", err)
+	}
+	example := map[string]bool{}
+	for _, u := range cli.PlaneObjects(env.rendered, env.rendered.Repo.Fleet.Spec.ControlPlanes[0].Name) {
+		example[ref(u)] = true
+	}
+	members := map[string]bool{}
+	for i := range rbs.Items {
+		r := rbs.Items[i].Spec.Resource
+		if r.APIVersion != "apps/v1" || (r.Kind != "Deployment" && r.Kind != "StatefulSet" && r.Kind != "DaemonSet") {
+			continue
+		}
+		// Only the example's own workloads: what another test created
+		// and is deleting has no schedule to wait for.
+		if !example[r.Kind+"/"+r.Namespace+"/"+r.Name] || rbs.Items[i].DeletionTimestamp != nil {
+			continue
+		}
+		tcs, ok, err := waitScheduled(ctx, host, r.Kind, r.Namespace, r.Name)
+		if err != nil || !ok {
+			t.Fatalf("%s/%s/%s not scheduled after apply (ok=%v): %v", r.Kind, r.Namespace, r.Name, ok, err)
+		}
+		for _, tc := range tcs {
+			waitCopy(ctx, t, tc.Name, r.Kind, r.Namespace, r.Name)
+			members[tc.Name] = true
+		}
+	}
+	for _, m := range slices.Sorted(maps.Keys(members)) {
+		c, err := env.fleet.Client(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Karmada may update a copy between the list and the write: go
+		// on until a pass finds every status as wanted.
+		var last error
+		if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+			n, err := fleet.StandinOnce(ctx, c, 2)
+			last = err
+			return err == nil && n == 0, nil
+		}); err != nil {
+			t.Fatalf("%s: workloads' ready status: %v (last: %v)", m, err, last)
+		}
 	}
 }
 

@@ -65,19 +65,8 @@ func TestDrillAsDeclared(t *testing.T) {
 	// becomes ready, and two minutes after apply Karmada's application
 	// failover (the app declares it) would move it off every cluster.
 	// `flotilla fleet up` runs the workload stand-in for that; the suite's
-	// fleet runs without it (the rollout test judges health itself), so
-	// the status is written here as the stand-in would write it.
-	host := karmadaClient(t)
-	for _, w := range []struct{ kind, ns, name string }{{"Deployment", "inference", "paddle-inference"}, {"StatefulSet", "models", "model-registry"}} {
-		tcs, ok, err := waitScheduled(ctx, host, w.kind, w.ns, w.name)
-		if err != nil || !ok {
-			t.Fatalf("%s/%s/%s not scheduled after apply: %v", w.kind, w.ns, w.name, err)
-		}
-		for _, tc := range tcs {
-			waitCopy(ctx, t, tc.Name, w.kind, w.ns, w.name)
-			markHealthy(ctx, t, tc.Name)
-		}
-	}
+	// fleet runs without it, so its work is done here once.
+	readyAsPlaced(ctx, t)
 	reports := t.TempDir()
 	start := time.Now()
 	code, out, errOut := readmeCLI(ctx, t, "drill", "run", "backup/drills/inference-eu-central.yaml", "--yes", "--fast-sync", "--report-dir", reports)

@@ -16,6 +16,7 @@ import (
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -67,6 +68,17 @@ func bindingRef(rb *workv1alpha2.ResourceBinding) string {
 	return diag.ObjectRef(r.Kind, r.Namespace, r.Name)
 }
 
+// notScheduled says why a binding's latest generation has no schedule:
+// with the scheduler's own verdict when it tried and failed (all clusters
+// in graceful eviction, none matching), which no wait would change.
+func notScheduled(rb *workv1alpha2.ResourceBinding) string {
+	s := fmt.Sprintf("not scheduled yet (binding generation %d, scheduled %d)", rb.Generation, rb.Status.SchedulerObservedGeneration)
+	if c := meta.FindStatusCondition(rb.Status.Conditions, workv1alpha2.Scheduled); c != nil && c.Status == metav1.ConditionFalse && c.Message != "" {
+		s += "; Karmada's scheduler: " + c.Reason + ": " + c.Message
+	}
+	return s
+}
+
 // targets says whether a binding schedules its object to cluster.
 func targets(rb *workv1alpha2.ResourceBinding, cluster string) bool {
 	return slices.ContainsFunc(rb.Spec.Clusters, func(tc workv1alpha2.TargetCluster) bool { return tc.Name == cluster })
@@ -106,7 +118,7 @@ func placedOn(ctx context.Context, kc, mc client.Client, cluster string, namespa
 			if !targets(rb, cluster) {
 				switch {
 				case rb.Status.SchedulerObservedGeneration != rb.Generation:
-					pl.pending = append(pl.pending, fmt.Sprintf("%s: not scheduled yet (binding generation %d, scheduled %d)", bindingRef(rb), rb.Generation, rb.Status.SchedulerObservedGeneration))
+					pl.pending = append(pl.pending, bindingRef(rb)+": "+notScheduled(rb))
 				case slices.ContainsFunc(rb.Spec.GracefulEvictionTasks, func(t workv1alpha2.GracefulEvictionTask) bool { return t.FromCluster == cluster }):
 					// Moved off the source and still leaving it: a backup
 					// now would hold a copy on its way out.
@@ -135,7 +147,7 @@ func placedCopy(ctx context.Context, kc, mc client.Client, rb *workv1alpha2.Reso
 	r := rb.Spec.Resource
 	po := placedObject{ref: bindingRef(rb)}
 	if rb.Status.SchedulerObservedGeneration != rb.Generation {
-		return po, fmt.Sprintf("not scheduled yet (binding generation %d, scheduled %d)", rb.Generation, rb.Status.SchedulerObservedGeneration), nil
+		return po, notScheduled(rb), nil
 	}
 	if n := len(rb.Spec.GracefulEvictionTasks); n > 0 {
 		// A failover is still moving it (a taint, an unhealthy copy): the

@@ -289,3 +289,25 @@ func TestWaitNeverBlamesTheClientsDeadline(t *testing.T) {
 		t.Errorf("wait error %v, want the last real error (connection refused)", err)
 	}
 }
+
+// TestNotScheduledCarriesTheSchedulersVerdict: when Karmada's scheduler
+// tried the binding's latest generation and failed (every cluster in
+// graceful eviction, as after an application failover off all of them),
+// the drill's wait says the scheduler's reason, not only "not yet".
+func TestNotScheduledCarriesTheSchedulersVerdict(t *testing.T) {
+	rb := &workv1alpha2.ResourceBinding{ObjectMeta: metav1.ObjectMeta{Generation: 19}}
+	rb.Status.SchedulerObservedGeneration = 17
+	if got := notScheduled(rb); got != "not scheduled yet (binding generation 19, scheduled 17)" {
+		t.Errorf("no condition: %q", got)
+	}
+	rb.Status.Conditions = []metav1.Condition{{Type: workv1alpha2.Scheduled, Status: metav1.ConditionFalse, Reason: "NoClusterFit",
+		Message: "0/7 clusters are available: 4 cluster(s) is in the process of eviction."}}
+	got := notScheduled(rb)
+	if !strings.Contains(got, "Karmada's scheduler: NoClusterFit: 0/7 clusters are available: 4 cluster(s) is in the process of eviction.") {
+		t.Errorf("the scheduler's verdict is not said: %q", got)
+	}
+	rb.Status.Conditions[0].Status = metav1.ConditionTrue
+	if got := notScheduled(rb); strings.Contains(got, "scheduler:") {
+		t.Errorf("a succeeded schedule is reported as the reason: %q", got)
+	}
+}
