@@ -177,7 +177,10 @@ func (e *Engine) PlaceWith(ctx context.Context, r *Rendered, req PlaceRequest) (
 			}
 			return !slices.Contains(req.Apps, w.App)
 		})
-		if len(workloads) == 0 && len(req.Apps) == 1 {
+		// An app asked for by name that selects nothing is a mistake; ""
+		// alone (a plan's side when a change reaches no app, only the
+		// platform as far as it reaches) may well select nothing.
+		if len(workloads) == 0 && len(req.Apps) == 1 && req.Apps[0] != "" {
 			return nil, nil, fmt.Errorf("no app %q in the repository (or it selects nothing)", req.Apps[0])
 		}
 	}
