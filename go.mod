@@ -14,6 +14,7 @@ require (
 	github.com/fluxcd/pkg/runtime v0.50.1
 	github.com/fluxcd/pkg/ssa v0.41.1
 	github.com/go-logr/logr v1.4.4
+	github.com/goccy/go-yaml v1.19.2
 	github.com/google/go-cmp v0.7.0
 	github.com/google/gofuzz v1.2.0
 	github.com/karmada-io/karmada v1.13.1

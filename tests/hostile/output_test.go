@@ -562,7 +562,7 @@ func TestDotDotNameIsRefusedWithoutValidation(t *testing.T) {
 	f := newFleet(t, minimalFleet)
 	before := f.renderedHash()
 	f.write("apps/web/manifests/evil.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ../../../model-registry/injected\ndata:\n  k: v\n"))
-	const want = `apps/web/manifests/evil.yaml:4:3: ConfigMap/web/../../../model-registry/injected: metadata.name: "../../../model-registry/injected" cannot name an object, nor its file in rendered/: may not contain '/'` + "\n1 error(s)\n"
+	const want = `apps/web/manifests/evil.yaml:4:3: ConfigMap/web/../../../model-registry/injected: metadata.name: "../../../model-registry/injected" cannot name an object, nor its file in rendered/: may not contain '/'` + "\n1 error\n"
 	for _, args := range [][]string{{"render", "--no-validate"}, {"render"}} {
 		r := f.probe("dotdot-name", args...)
 		f.expectRefused(r, 2, before, want)
@@ -582,7 +582,7 @@ func TestControlCharacterStringIsRefused(t *testing.T) {
 	f := newFleet(t, minimalFleet)
 	before := f.renderedHash()
 	f.write("apps/web/manifests/c1.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c1\ndata:\n  k8: \"\\u0080\"\n"))
-	const want = "apps/web/manifests/c1.yaml:6:3: ConfigMap/web/c1: data.k8: cannot be written to rendered/ as YAML: yaml: control characters are not allowed\n1 error(s)\n"
+	const want = "apps/web/manifests/c1.yaml:6:3: ConfigMap/web/c1: data.k8: cannot be written to rendered/ as YAML: yaml: control characters are not allowed\n1 error\n"
 	for _, args := range [][]string{{"render"}, {"render", "--check"}, {"check"}, {"validate"}} {
 		r := f.probe("u0080-string", args...)
 		f.expectRefused(r, 2, before, want)

@@ -104,7 +104,7 @@ func TestBrokenIntentExitsTwoAndLeavesRenderedUntouched(t *testing.T) {
 	for _, want := range []string{
 		`clusters/edge-x.yaml:9:3: Cluster/edge-x: spec.zonee: unknown field "spec.zonee"`,
 		`clusters/copy.yaml:4:3: Cluster/cloud-a: metadata.name: duplicate Cluster/cloud-a: names are unique across the repository (see clusters/cloud-a.yaml:4)`,
-		"2 error(s)",
+		"2 errors",
 	} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)

