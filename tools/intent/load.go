@@ -87,7 +87,7 @@ func Load(ctx context.Context, root string, opts Options) (*Repo, error) {
 // folder fsys reads when it is on disk, "" when it is not.
 func LoadFS(ctx context.Context, fsys fs.FS, root string, opts Options) (*Repo, error) {
 	opts.Bounds = opts.Bounds.WithDefaults()
-	files, err := discover(fsys)
+	files, skipped, err := discover(fsys)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func LoadFS(ctx context.Context, fsys fs.FS, root string, opts Options) (*Repo, 
 		return nil, err
 	}
 	repo := &Repo{Root: root, FS: fsys}
-	var errs diag.List
+	errs := skipped
 	if crossedAt >= 0 {
 		// The files before the bound, and the bound: what came after is
 		// not read, or not in full.
@@ -200,8 +200,15 @@ type fileKind struct {
 	kinds []string // "group/version Kind"
 }
 
-func discover(fsys fs.FS) ([]fileKind, error) {
+// discover lists the intent files of the repository, and what it would
+// otherwise pass over in silence under apps/: a folder with no app.yaml
+// (an app.yml, a typo, manifests moved in before their app.yaml) renders
+// nothing, and a YAML file directly in apps/ is read by nothing. Folders
+// named "_…" are shared material (kustomize bases several apps use), not
+// apps.
+func discover(fsys fs.FS) ([]fileKind, diag.List, error) {
 	var files []fileKind
+	var skipped diag.List
 	// fleet.yaml is loaded unless it does not exist at all: one the jail
 	// refuses (a link out of the repository) is loaded to say so.
 	if _, err := fs.Stat(fsys, FleetFile); !errors.Is(err, fs.ErrNotExist) {
@@ -224,26 +231,44 @@ func discover(fsys fs.FS) ([]fileKind, error) {
 	}
 	all := func(string) bool { return true }
 	if err := walk(ClustersDir, []string{v1alpha1.APIVersion + " " + v1alpha1.KindCluster}, all); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := walk(EdgeDir, []string{v1alpha1.APIVersion + " " + v1alpha1.KindEdgeGroup}, all); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := walk(LocationsDir, []string{velerov1.SchemeGroupVersion.String() + " BackupStorageLocation"}, all); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := walk(DrillsDir, []string{v1alpha1.APIVersion + " " + v1alpha1.KindDrillPlan}, all); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	appYAML := func(p string) bool {
 		parts := strings.Split(p, "/")
 		return len(parts) == 3 && parts[2] == AppFile
 	}
 	if err := walk(AppsDir, []string{v1alpha1.APIVersion + " " + v1alpha1.KindApp}, appYAML); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	entries, err := fs.ReadDir(fsys, AppsDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, err
+	}
+	for _, e := range entries {
+		p := AppsDir + "/" + e.Name()
+		switch {
+		case strings.HasPrefix(e.Name(), "_") || strings.HasPrefix(e.Name(), "."):
+		case e.IsDir() && !hasFile(files, p+"/"+AppFile):
+			why := "holds no " + AppFile + ": nothing in it is rendered (an app is a folder apps/NAME/ with " + AppFile + "; shared material goes in a folder named _NAME)"
+			if _, err := fs.Stat(fsys, p+"/app.yml"); err == nil {
+				why = "holds app.yml, which is not read: name it " + AppFile
+			}
+			skipped = append(skipped, &diag.Error{File: p + "/", Msg: why})
+		case !e.IsDir() && isYAML(p):
+			skipped = append(skipped, &diag.Error{File: p, Line: 1, Msg: "is not read: an app is a folder apps/NAME/ with " + AppFile})
+		}
 	}
 	slices.SortFunc(files, func(a, b fileKind) int { return strings.Compare(a.path, b.path) })
-	return files, nil
+	return files, skipped, nil
 }
 
 func isYAML(p string) bool {
