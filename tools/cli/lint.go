@@ -212,10 +212,24 @@ func newPolicyCommand(g *globalOptions, streams IO) *cobra.Command {
 			if err != nil {
 				root = "" // outside a repository: the built-in pack
 			}
-			pack, err := lint.LoadPack(pipeline.PolicySources(root, o.policies)...)
+			srcs := pipeline.PolicySources(root, o.policies)
+			pack, err := lint.LoadPack(srcs...)
 			if err != nil {
 				return inputError(err)
 			}
+			// Say which pack is tested: outside a repository (or in one
+			// without policies/) it is the built-in one, which a user
+			// meaning their own would otherwise never learn.
+			names := make([]string, len(srcs))
+			for i, s := range srcs {
+				names[i] = s.Name
+				if strings.HasPrefix(s.Name, "builtin:") {
+					names[i] = "flotilla's built-in pack"
+				} else if i == 0 && root != "" {
+					names[i] = filepath.Join(root, s.Name)
+				}
+			}
+			fmt.Fprintf(streams.ErrOut, "testing %s\n", strings.Join(names, " + "))
 			tr, err := lint.Test(cmd.Context(), pack)
 			if err != nil {
 				return inputError(err)
