@@ -64,14 +64,14 @@ func (o *lintOptions) failSeverity() (report.Severity, error) {
 
 func checkReportFormat(format string) error {
 	if !report.IsFormat(format) {
-		return &ExitError{Code: ExitInput, Err: fmt.Errorf("unknown output format %q (use one of: %s)", format, strings.Join(report.Formats(), ", "))}
+		return &ExitError{Code: ExitInput, Err: formatError(format, report.Formats())}
 	}
 	return nil
 }
 
-func writeReport(w io.Writer, format string, rep *report.Report) error {
+func writeReport(w io.Writer, format string, rep *report.Report, color bool) error {
 	rep.Tool, rep.Version = "flotilla", version
-	return report.Write(w, format, rep, report.Options{Color: format == "text" && isTerminal(w)})
+	return report.Write(w, format, rep, report.Options{Color: format == "text" && color})
 }
 
 // isTerminal reports whether w is a terminal (colour is only for people).
@@ -118,7 +118,7 @@ annotations). Exit codes: 0 clean, 1 error findings (warnings too with
 			if err != nil {
 				return inputError(err)
 			}
-			if err := writeReport(streams.Out, g.output, rep); err != nil {
+			if err := writeReport(streams.Out, g.output, rep, g.colorFor(streams, streams.Out)); err != nil {
 				return err
 			}
 			if rep.Failed(failOn) {
@@ -311,7 +311,7 @@ Exit codes: 0 clean, 1 findings, 2 input error.`,
 				}
 				fmt.Fprintln(streams.Out)
 			}
-			if err := writeReport(streams.Out, g.output, rep); err != nil {
+			if err := writeReport(streams.Out, g.output, rep, g.colorFor(streams, streams.Out)); err != nil {
 				return err
 			}
 			if rep.Failed(failOn) {

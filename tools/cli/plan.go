@@ -17,6 +17,8 @@ import (
 )
 
 type planOptions struct {
+	// color is whether the text plan is coloured (--color, NO_COLOR).
+	color            bool
 	base, head       string
 	lint             bool
 	policies         []string
@@ -120,6 +122,7 @@ Exit codes: 0 no change (or any change without --detailed-exitcode),
 			if err != nil {
 				return inputError(err)
 			}
+			o.color = g.colorFor(streams, streams.Out)
 			if err := writePlan(streams, g.output, p, o); err != nil {
 				return err
 			}
@@ -192,7 +195,7 @@ func writePlan(streams IO, format string, p *plan.Plan, o *planOptions) error {
 		}
 		return writeParts(streams, o.partsDir, parts)
 	}
-	return plan.WriteText(streams.Out, p, plan.TextOptions{Color: isTerminal(streams.Out), MaxNames: o.maxNames})
+	return plan.WriteText(streams.Out, p, plan.TextOptions{Color: o.color, MaxNames: o.maxNames})
 }
 
 // writeParts writes each comment part to its own file, replacing the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -75,6 +76,21 @@ type globalOptions struct {
 	parallelism int
 	// bounds are the input bounds (--max-*).
 	bounds bounds.Input
+	// color is --color: auto (a terminal, unless NO_COLOR is set),
+	// always or never.
+	color string
+}
+
+// colorFor says whether output written to w is coloured: --color, then
+// the NO_COLOR convention (no-color.org), then whether w is a terminal.
+func (g *globalOptions) colorFor(streams IO, w io.Writer) bool {
+	switch g.color {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return streams.getenv("NO_COLOR") == "" && isTerminal(w)
 }
 
 // newEngine prepares the pipeline with the global options.
@@ -228,7 +244,16 @@ Exit codes: 0 ok, 1 findings, 2 usage or input error.`,
 	})
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.repo, "repo", "", "control repository folder (default: the repository you stand in: the nearest parent with fleet.yaml)")
-	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json, and more where a command says so (plan: markdown, html; lint and check: sarif, junit, github)")
+	pf.StringVar(&g.color, "color", "auto", "colour output: auto (on a terminal, unless NO_COLOR is set), always or never")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if !slices.Contains([]string{"auto", "always", "never"}, g.color) {
+			return &ExitError{Code: ExitInput, Err: fmt.Errorf("--color %q: use auto, always or never", g.color)}
+		}
+		return nil
+	}
+	root.Version = version
+	root.SetVersionTemplate("flotilla {{.Version}}\n")
 	pf.IntVar(&g.parallelism, "parallelism", 0, "work done in parallel (default: one per CPU)")
 	addBoundFlags(pf, &g.bounds)
 	root.AddCommand(
@@ -292,7 +317,13 @@ func checkFormat(format string, allowed ...string) error {
 			return nil
 		}
 	}
-	return &ExitError{Code: ExitInput, Err: fmt.Errorf("unknown output format %q (use one of: %v)", format, allowed)}
+	return &ExitError{Code: ExitInput, Err: formatError(format, allowed)}
+}
+
+// formatError is the one wording of an output format a command does not
+// offer.
+func formatError(format string, allowed []string) error {
+	return fmt.Errorf("unknown output format %q (use one of: %s)", format, strings.Join(allowed, ", "))
 }
 
 // inputError marks an error as exit code 2.

@@ -98,7 +98,7 @@ Exit codes: 0 planned (and written), 1 an app cannot meet its objective
 				return inputError(runErr)
 			}
 			if res != nil {
-				if err := writeRebalance(streams, g.output, res, rebalance.ReportOptions{Mode: opts.Mode, Color: isTerminal(streams.Out), MaxNames: o.maxNames}); err != nil {
+				if err := writeRebalance(streams, g.output, res, rebalance.ReportOptions{Mode: opts.Mode, Color: g.colorFor(streams, streams.Out), MaxNames: o.maxNames}); err != nil {
 					return err
 				}
 			}
