@@ -50,7 +50,7 @@ current-context: karmada-apiserver
 		{"place", "--context", "x"},
 	} {
 		r := f.probe("repo-kubeconfig-"+args[0], args...)
-		f.expectRefused(r, 2, before, ignored, named, "no kubeconfig: name one with --kubeconfig or $KUBECONFIG")
+		f.expectRefused(r, 2, before, ignored, named, "no kubeconfig: name a kubeconfig with --kubeconfig or $KUBECONFIG, or start the local fleet with `flotilla fleet up`")
 		if _, err := os.Stat(marker); err == nil {
 			t.Fatalf("flotilla %s ran the repository kubeconfig's exec plugin", strings.Join(args, " "))
 		}

@@ -116,10 +116,13 @@ func chooseKubeconfig(g *globalOptions, explicit string, streams IO) (*kubeconfi
 		// client-go falls back to the pod's service account.
 		say("using the in-cluster service account (no --kubeconfig, $KUBECONFIG or %s)", clientcmd.RecommendedHomeFile)
 	default:
-		return nil, fmt.Errorf("no kubeconfig: name one with --kubeconfig or $KUBECONFIG (%s: %w)", clientcmd.RecommendedHomeFile, err)
+		return nil, fmt.Errorf("no kubeconfig: %s (%s: %w)", kubeconfigHint, clientcmd.RecommendedHomeFile, err)
 	}
 	return &kubeconfig{rules: rules}, nil
 }
+
+// kubeconfigHint says how to give flotilla a cluster to talk to.
+const kubeconfigHint = "name a kubeconfig with --kubeconfig or $KUBECONFIG, or start the local fleet with `flotilla fleet up`"
 
 // fleetKubeconfig reads the local fleet's kubeconfig and returns it if
 // `flotilla fleet up` wrote it, unchanged, and it runs no plugin. A
@@ -174,6 +177,11 @@ func (k *kubeconfig) restConfig(context string) (*rest.Config, error) {
 		cc = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(k.rules, overrides)
 	}
 	cfg, err := cc.ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		// client-go's own text suggests KUBERNETES_MASTER, which no
+		// one sets any more.
+		return nil, fmt.Errorf("the kubeconfig holds no cluster to talk to: %s", kubeconfigHint)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}

@@ -112,7 +112,7 @@ func TestRepositoryKubeconfigIsRefused(t *testing.T) {
 				if !strings.Contains(said, "using kubeconfig ") {
 					t.Errorf("stderr does not say which kubeconfig is used:\n%s", said)
 				}
-			} else if !strings.Contains(err.Error(), "no kubeconfig: name one with --kubeconfig or $KUBECONFIG") {
+			} else if !strings.Contains(err.Error(), "no kubeconfig: name a kubeconfig with --kubeconfig or $KUBECONFIG, or start the local fleet with `flotilla fleet up`") {
 				t.Errorf("err = %v", err)
 			}
 			if _, err := os.Stat(marker); err == nil {
@@ -142,5 +142,22 @@ func TestNamedKubeconfigIsUsed(t *testing.T) {
 	}
 	if cfg, err := k.restConfig(""); err != nil || cfg.Host != "https://127.0.0.1:8443" {
 		t.Errorf("rest config: %+v, %v", cfg, err)
+	}
+}
+
+// TestEmptyKubeconfigSaysWhatToDo: a named kubeconfig that holds no
+// cluster gets flotilla's advice, not client-go's KUBERNETES_MASTER.
+func TestEmptyKubeconfigSaysWhatToDo(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k, _, err := choose(t, t.TempDir(), empty, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = k.restConfig("")
+	if err == nil || strings.Contains(err.Error(), "KUBERNETES_MASTER") || !strings.Contains(err.Error(), kubeconfigHint) {
+		t.Errorf("err = %v; want %q", err, kubeconfigHint)
 	}
 }
