@@ -61,6 +61,14 @@ func FindRoot(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	switch st, err := os.Stat(abs); {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("%s does not exist", abs)
+	case err != nil:
+		return "", err
+	case !st.IsDir():
+		return "", fmt.Errorf("%s is not a folder: a Flotilla repository is the folder holding %s", abs, FleetFile)
+	}
 	for d := abs; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, FleetFile)); err == nil {
 			return d, nil
