@@ -16,6 +16,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
+	"github.com/flotilla-gitops/flotilla/tools/internal/suggest"
 	"github.com/flotilla-gitops/flotilla/tools/karmadaspec"
 )
 
@@ -176,16 +177,11 @@ func (c *checker) locations() {
 
 // suggest returns " (did you mean X?)" for a close cluster name.
 func (c *checker) suggest(name string) string {
-	best, bestD := "", 4
-	for _, cl := range c.repo.Clusters {
-		if d := levenshtein(name, cl.Name); d < bestD {
-			best, bestD = cl.Name, d
-		}
+	names := make([]string, len(c.repo.Clusters))
+	for i, cl := range c.repo.Clusters {
+		names[i] = cl.Name
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return suggest.DidYouMean(name, names)
 }
 
 // selection checks the references of one cluster selection at field.
@@ -475,25 +471,4 @@ func names(kcs []*clusterv1alpha1.Cluster) string {
 		n[i] = kc.Name
 	}
 	return strings.Join(n, ", ")
-}
-
-// levenshtein is the edit distance between two short names.
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

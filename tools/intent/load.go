@@ -355,7 +355,11 @@ func decodeDoc(ctx context.Context, doc *yamldoc.Document, f fileKind, schema Va
 	if fes := schema.Validate(ctx, &u); len(fes) > 0 {
 		errs := make(diag.List, 0, len(fes))
 		for _, fe := range fes {
-			errs = append(errs, docErr(doc, ref, fe.Field, "%s", fieldMessage(fe)))
+			msg := fieldMessage(fe)
+			if fe.Type == apischema.TypeUnknownField {
+				msg += fieldHint(h.Kind, fe.Field)
+			}
+			errs = append(errs, docErr(doc, ref, fe.Field, "%s", msg))
 		}
 		return nil, errs
 	}

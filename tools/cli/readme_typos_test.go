@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReadmeTyposExample runs the README's example of bad intent — the
+// minimal fleet "with two typos introduced" (spec.region misspelt on
+// cloud-a, a string for cloud-b's node count) — and compares what
+// flotilla prints and its exit code with what the README shows.
+func TestReadmeTyposExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cmd = "$ flotilla render --repo tests/fleets/minimal     # with two typos introduced\n"
+	_, block, ok := strings.Cut(string(readme), cmd)
+	if !ok {
+		t.Fatalf("the README no longer shows %q", cmd)
+	}
+	shown, rest, ok := strings.Cut(block, "$ echo $?\n")
+	if !ok {
+		t.Fatal("the README's example does not end with `echo $?`")
+	}
+	wantCode := strings.SplitN(rest, "\n", 2)[0]
+
+	root := copyTree(t, minimalFleet)
+	edit := func(file, from, to string) {
+		t.Helper()
+		path := filepath.Join(root, file)
+		data, err := os.ReadFile(path)
+		if err != nil || !bytes.Contains(data, []byte(from)) {
+			t.Fatalf("%s holds no %q: %v", file, from, err)
+		}
+		if err := os.WriteFile(path, bytes.Replace(data, []byte(from), []byte(to), 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("clusters/cloud-a.yaml", "  region: eu-west-1\n", "  regoin: eu-west-1\n")
+	edit("clusters/cloud-b.yaml", "    nodes: 10\n", "    nodes: string\n")
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), []string{"--repo", root, "render"}, IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	if got := out.String() + errOut.String(); got != shown {
+		t.Errorf("flotilla printed:\n%s\nthe README shows:\n%s", got, shown)
+	}
+	if wantCode != "2" || code != 2 {
+		t.Errorf("exit %d; the README shows %s", code, wantCode)
+	}
+}
