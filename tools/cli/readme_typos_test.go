@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -52,3 +53,37 @@ func TestReadmeTyposExample(t *testing.T) {
 		t.Errorf("exit %d; the README shows %s", code, wantCode)
 	}
 }
+
+// TestIntentCommentsNameRenderedFilesThatExist: the example fleet's intent
+// comments point readers at rendered files; each must exist (fleet.yaml
+// once named rendered/argocd/appproject.yaml, rendered as
+// appproject-fleet.yaml).
+func TestIntentCommentsNameRenderedFilesThatExist(t *testing.T) {
+	repo := "../.."
+	var files []string
+	for _, pattern := range []string{"fleet.yaml", "apps/*/app.yaml", "clusters/*.yaml", "edge/*.yaml", "backup/*/*.yaml", "README.md", "docs/*.md"} {
+		m, err := filepath.Glob(filepath.Join(repo, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	named := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range renderedPathRE.FindAllString(string(data), -1) {
+			named++
+			if _, err := os.Stat(filepath.Join(repo, p)); err != nil {
+				t.Errorf("%s names %s, which is not rendered", f, p)
+			}
+		}
+	}
+	if named == 0 {
+		t.Error("no comment names a rendered file: the test checks nothing")
+	}
+}
+
+var renderedPathRE = regexp.MustCompile(`rendered/[A-Za-z0-9_./-]+\.(?:yaml|json|md)`)
