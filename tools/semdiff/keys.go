@@ -7,7 +7,12 @@ import (
 
 // mergeKey is a field that identifies the items of a list, with an optional
 // companion field that makes the identity compound.
-type mergeKey struct{ field, extra string }
+// With list set, the field (a dotted path of maps) holds a list of
+// strings, the whole of which is the identity.
+type mergeKey struct {
+	field, extra string
+	list         bool
+}
 
 // mergeKeyOrder is tried in order, as Kubernetes strategic merge patch uses
 // these fields as patchMergeKey for the lists of the core API (containers,
@@ -25,6 +30,11 @@ var mergeKeyOrder = [...]mergeKey{
 	{field: "ip"},
 	{field: "topologyKey"},
 	{field: "type"},
+	// Replica division: Karmada's staticWeightList items and flotilla's
+	// App weights are known by the clusters they weigh, so a weight moving
+	// reads as cloud-a's, not as item 0's.
+	{field: "targetCluster.clusterNames", list: true},
+	{field: "clusters", list: true},
 }
 
 // defaultProtocol is what the API server fills in for a port without a
@@ -96,12 +106,28 @@ func identify(l []any, mk mergeKey, withExtra bool) (keyedItems, bool) {
 	seen := make(map[string]bool, len(l))
 	for _, v := range l {
 		m := v.(map[string]any)
+		var id, sel string
+		if mk.list {
+			names, ok := stringsAt(m, mk.field)
+			if !ok {
+				return keyedItems{}, false
+			}
+			id = "l" + strings.Join(names, "\x00")
+			sel = mk.field + "=" + selectorValue(strings.Join(names, ","))
+			if seen[id] {
+				return keyedItems{}, false
+			}
+			seen[id] = true
+			k.ids = append(k.ids, id)
+			k.sels = append(k.sels, "["+sel+"]")
+			continue
+		}
 		fv := m[mk.field]
 		id, ok := canonical(fv)
 		if fv == nil || !ok {
 			return keyedItems{}, false
 		}
-		sel := mk.field + "=" + selectorValue(fv)
+		sel = mk.field + "=" + selectorValue(fv)
 		if withExtra {
 			extra := m[mk.extra]
 			if extra == nil {
@@ -122,6 +148,29 @@ func identify(l []any, mk mergeKey, withExtra bool) (keyedItems, bool) {
 		k.sels = append(k.sels, "["+sel+"]")
 	}
 	return k, true
+}
+
+// stringsAt reads a non-empty list of strings at a dotted path of maps.
+func stringsAt(m map[string]any, path string) ([]string, bool) {
+	var v any = m
+	for _, f := range strings.Split(path, ".") {
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		v = mm[f]
+	}
+	l, ok := v.([]any)
+	if !ok || len(l) == 0 {
+		return nil, false
+	}
+	out := make([]string, len(l))
+	for i, x := range l {
+		if out[i], ok = x.(string); !ok {
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 func indexSelector(i int) string { return "[" + strconv.Itoa(i) + "]" }

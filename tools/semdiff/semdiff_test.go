@@ -71,6 +71,19 @@ func TestDiff(t *testing.T) {
 				Before: "nginx:1.25", After: "nginx:1.27"}},
 		},
 		{
+			name: "a weight moving is named by its cluster, in Karmada's list and in flotilla's",
+			before: obj(`{"spec":{"placement":{"replicaScheduling":{"weightPreference":{"staticWeightList":[
+				{"targetCluster":{"clusterNames":["cloud-a"]},"weight":6},{"targetCluster":{"clusterNames":["cloud-b"]},"weight":4}]}}},
+				"weights":[{"clusters":["cloud-a"],"weight":6},{"clusters":["cloud-b","cloud-c"],"weight":4}]}}`),
+			after: obj(`{"spec":{"placement":{"replicaScheduling":{"weightPreference":{"staticWeightList":[
+				{"targetCluster":{"clusterNames":["cloud-b"]},"weight":4},{"targetCluster":{"clusterNames":["cloud-a"]},"weight":5}]}}},
+				"weights":[{"clusters":["cloud-a"],"weight":6},{"clusters":["cloud-b","cloud-c"],"weight":3}]}}`),
+			want: []Change{
+				{Path: "spec.placement.replicaScheduling.weightPreference.staticWeightList[targetCluster.clusterNames=cloud-a].weight", Op: Changed, Before: float64(6), After: float64(5)},
+				{Path: `spec.weights[clusters="cloud-b,cloud-c"].weight`, Op: Changed, Before: float64(4), After: float64(3)},
+			},
+		},
+		{
 			name:   "service targetPort change is named by port",
 			before: service(`[{"port":80,"targetPort":8080},{"port":443,"targetPort":8443}]`),
 			after:  service(`[{"port":443,"targetPort":8443},{"port":80,"targetPort":"http"}]`),
