@@ -93,7 +93,7 @@ func buildMatrix(c *comparer, p *Plan, clusters map[string]*Cluster) *Matrix {
 	add(c.head, true)
 	for _, t := range p.Targets {
 		for _, ch := range t.Changes {
-			if ch.App != "" && t.Type == TargetCluster {
+			if ch.App != "" && t.Type == TargetCluster && !namespaceCopy(ch) {
 				get(ch.App, t.Name).Changed = true
 			}
 		}

@@ -189,7 +189,10 @@ func (c *comparer) plan() *Plan {
 		if len(pr.clusters) > 0 {
 			for _, ch := range c.memberChanges(pr) {
 				members[ch.cluster] = append(members[ch.cluster], ch.ObjectChange)
-				if obj.App != "" {
+				// A namespace copy (Karmada syncs every namespace of the
+				// control plane to every member) does not make its app
+				// one the change touches: a new cluster gets them all.
+				if obj.App != "" && !isNamespace(obj) {
 					apps[obj.App] = true
 				}
 			}
@@ -407,6 +410,15 @@ func appClusters(s *Side) map[string]map[string]bool {
 		}
 	}
 	return out
+}
+
+// namespaceCopy says a change is to a Namespace: on a member, Karmada's
+// copy of the control plane's namespace, which lands everywhere.
+func namespaceCopy(ch ObjectChange) bool { return strings.HasPrefix(ch.Object, "Namespace/") }
+
+// substantive says a target has a change beyond namespace copies.
+func substantive(t Target) bool {
+	return slices.ContainsFunc(t.Changes, func(ch ObjectChange) bool { return !namespaceCopy(ch) })
 }
 
 func isNamespace(o *Object) bool {

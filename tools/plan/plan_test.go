@@ -139,3 +139,55 @@ func TestFindingsDiffIgnoresMovedLines(t *testing.T) {
 		t.Error("a change of findings alone is still a change")
 	}
 }
+
+// TestANewClusterWithOnlyNamespaceCopiesIsNoRisk: a new edge cluster that
+// no app selects receives only Karmada's copy of every namespace. That
+// touches no app, paints no app's matrix cell, and raises neither the edge
+// nor the fleet-wide risk; the same namespace copies alongside an app's
+// own object on every cluster do make the change fleet-wide.
+func TestANewClusterWithOnlyNamespaceCopiesIsNoRisk(t *testing.T) {
+	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "shop"}}}
+	build := func(clusters []string, appOn []string) *Side {
+		s := side("web:1", map[string]int32{"a": 2}, 0)
+		for _, c := range clusters {
+			kind := "cloud"
+			if c == "edge-new" {
+				kind = "edge"
+			}
+			if !strings.Contains("a b dr", c) {
+				s.Clusters = append(s.Clusters, Cluster{Name: c, Wave: 3, Kind: kind, CapacityType: "on-demand"})
+			}
+		}
+		n := &Object{Scope: "cp", Ref: "Namespace/shop", App: "web", Template: ns}
+		for _, c := range append([]string{"a", "b", "dr"}, clusters...) {
+			n.Members = append(n.Members, Member{Cluster: c, Object: ns})
+		}
+		s.Objects[Key(n.Scope, n.Ref)] = n
+		if appOn != nil {
+			cm := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "web", "namespace": "shop"}}}
+			o := &Object{Scope: "cp", Ref: "ConfigMap/shop/web", App: "web", Template: cm}
+			for _, c := range appOn {
+				o.Members = append(o.Members, Member{Cluster: c, Object: cm})
+			}
+			s.Objects[Key(o.Scope, o.Ref)] = o
+		}
+		return s
+	}
+	p := Compare(build(nil, nil), build([]string{"edge-new"}, nil))
+	if !p.Summary.Changed || len(p.Targets) != 1 || p.Targets[0].Name != "edge-new" {
+		t.Fatalf("want the namespace copy on edge-new alone, got %+v", p.Targets)
+	}
+	if len(p.Risks) != 0 || len(p.Summary.AppsTouched) != 0 {
+		t.Errorf("namespace copies raised %s and touched apps %v", codes(p.Risks), p.Summary.AppsTouched)
+	}
+	for _, c := range p.Matrix.Cells {
+		if c.Changed {
+			t.Errorf("matrix cell %s × %s painted changed by a namespace copy", c.App, c.Cluster)
+		}
+	}
+	all := []string{"a", "b", "dr", "edge-new"}
+	p = Compare(build([]string{"edge-new"}, nil), build([]string{"edge-new"}, all))
+	if got := codes(p.Risks); !strings.Contains(got, RiskFleetWide) || !strings.Contains(got, RiskEdge+"@edge-new") {
+		t.Errorf("an app's object on every cluster: risks %q, want fleet-wide and edge", got)
+	}
+}

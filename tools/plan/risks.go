@@ -35,7 +35,7 @@ func risks(c *comparer, p *Plan, clusters map[string]*Cluster) []Risk {
 	}
 	var edge []string
 	for _, t := range p.Targets {
-		if t.Cluster != nil && t.Cluster.Kind == "edge" {
+		if t.Cluster != nil && t.Cluster.Kind == "edge" && substantive(t) {
 			edge = append(edge, t.Name)
 		}
 	}
@@ -159,7 +159,15 @@ func pdbsByPlace(s *Side, keys []string) map[location][]*policyv1.PodDisruptionB
 // louder when they all share one wave: nothing then stages it.
 func fleetWide(p *Plan, head *Side) (Risk, bool) {
 	total := len(head.Clusters)
-	if total < 2 || p.Summary.Clusters < total {
+	// Namespace copies land on every member whatever the change (a new
+	// app's namespace, a new cluster's set): they make nothing fleet-wide.
+	touched := 0
+	for _, t := range p.Targets {
+		if t.Type == TargetCluster && substantive(t) {
+			touched++
+		}
+	}
+	if total < 2 || touched < total {
 		return Risk{}, false
 	}
 	msg := fmt.Sprintf("lands on all %d member clusters", total)
