@@ -132,7 +132,8 @@ type FindingsDiff struct {
 // Risk is something a reviewer must look at.
 type Risk struct {
 	// Code is stable: delete-namespace, delete-pvc, delete-crd,
-	// below-pdb, fleet-wide, edge, dr-standby-lost, spot-only-singleton.
+	// below-pdb, fleet-wide, edge, dr-standby-lost, spot-only-singleton,
+	// onto-spot.
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	App     string `json:"app,omitempty"`

@@ -191,3 +191,22 @@ func TestANewClusterWithOnlyNamespaceCopiesIsNoRisk(t *testing.T) {
 		t.Errorf("an app's object on every cluster: risks %q, want fleet-wide and edge", got)
 	}
 }
+
+// TestALargeMoveOntoSpotIsARisk: doubling the replicas on the spot
+// cluster raises onto-spot; a one-replica nudge, or a move off spot, not.
+func TestALargeMoveOntoSpotIsARisk(t *testing.T) {
+	p := Compare(side("web:1", map[string]int32{"a": 6, "b": 2}, 0), side("web:1", map[string]int32{"a": 4, "b": 4}, 0))
+	if got := codes(p.Risks); got != RiskOntoSpot+"@b" {
+		t.Errorf("spot 2 → 4 of 8: risks %q, want onto-spot@b", got)
+	}
+	for _, c := range []struct{ before, after map[string]int32 }{
+		{map[string]int32{"a": 6, "b": 2}, map[string]int32{"a": 5, "b": 3}},
+		{map[string]int32{"a": 4, "b": 4}, map[string]int32{"a": 6, "b": 2}},
+		{map[string]int32{"a": 4, "b": 4}, map[string]int32{"a": 8, "b": 8}}, // scaled, same share
+	} {
+		p := Compare(side("web:1", c.before, 0), side("web:1", c.after, 0))
+		if got := codes(p.Risks); strings.Contains(got, RiskOntoSpot) {
+			t.Errorf("%v → %v: risks %q, want no onto-spot", c.before, c.after, got)
+		}
+	}
+}

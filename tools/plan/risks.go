@@ -23,6 +23,7 @@ const (
 	RiskEdge              = "edge"
 	RiskDRStandbyLost     = "dr-standby-lost"
 	RiskSpotOnlySingleton = "spot-only-singleton"
+	RiskOntoSpot          = "onto-spot"
 )
 
 // risks finds what a reviewer must not miss, in a stable order.
@@ -46,6 +47,7 @@ func risks(c *comparer, p *Plan, clusters map[string]*Cluster) []Risk {
 	}
 	out = append(out, drStandbyLost(c.base, c.head)...)
 	out = append(out, spotOnlySingletons(c.base, c.head, clusters)...)
+	out = append(out, ontoSpot(c.base, c.head, clusters)...)
 	return out
 }
 
@@ -248,6 +250,47 @@ func spotOnlySingletons(base, head *Side, clusters map[string]*Cluster) []Risk {
 		}
 		out = append(out, Risk{Code: RiskSpotOnlySingleton, App: o.App, Object: o.Ref, Clusters: names,
 			Message: fmt.Sprintf("%s runs a single replica on spot capacity only (%s): one reclaim takes it down", o.Ref, strings.Join(names, ", "))})
+	}
+	return out
+}
+
+// ontoSpot flags a large move of a workload's replicas onto one cluster
+// of spot or mixed capacity: at least two more there, half as many again
+// as before, and a larger share of the workload than before — one reclaim
+// there then takes more of it at once. (Doubling the replicas on the
+// mostly-spot cluster raised nothing before this rule.)
+func ontoSpot(base, head *Side, clusters map[string]*Cluster) []Risk {
+	var out []Risk
+	for _, k := range slices.Sorted(maps.Keys(head.Objects)) {
+		o := head.Objects[k]
+		if o.Replicas == 0 {
+			continue
+		}
+		b := base.Objects[k]
+		before := memberMap(b)
+		total, totalBefore := o.Replicas, int32(0)
+		if b != nil {
+			totalBefore = b.Replicas
+		}
+		for _, m := range o.Members {
+			c := clusters[m.Cluster]
+			if c == nil || (c.CapacityType != "spot" && c.CapacityType != "mixed") {
+				continue
+			}
+			prev := int32(0)
+			if p := before[m.Cluster]; p != nil {
+				prev = p.Replicas
+			}
+			if m.Replicas-prev < 2 || 2*m.Replicas < 3*prev {
+				continue
+			}
+			if totalBefore > 0 && float64(m.Replicas)/float64(total) <= float64(prev)/float64(totalBefore) {
+				continue // scaled with the workload: the same share
+			}
+			out = append(out, Risk{Code: RiskOntoSpot, App: o.App, Object: o.Ref, Clusters: []string{m.Cluster},
+				Message: fmt.Sprintf("%s moves onto %s capacity: %d of %d replicas on %s (was %d of %d) — one reclaim there takes more of it at once; keep an on-demand floor (App spec.spot.objective) or spread the spot share",
+					o.Ref, c.CapacityType, m.Replicas, total, m.Cluster, prev, totalBefore)})
+		}
 	}
 	return out
 }
