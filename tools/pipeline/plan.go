@@ -116,6 +116,13 @@ func (e *Engine) PlanSide(ctx context.Context, r *Rendered, o SideOptions) (*pla
 			if obj.Origin.Line > 0 {
 				po.Source += ":" + strconv.Itoa(obj.Origin.Line)
 			}
+			origin := obj.Origin
+			po.FieldSource = func(path string) string {
+				if line, _ := origin.Locate(path); line > 0 {
+					return origin.File + ":" + strconv.Itoa(line)
+				}
+				return ""
+			}
 		}
 		if res := placed[objectRef(obj.Object)]; res != nil && obj.Plane != "" {
 			po.Replicas, po.Divided = res.Replicas, res.Mode == "Divided"

@@ -305,7 +305,27 @@ func (c *comparer) objectChange(before, after *Object) (ObjectChange, bool) {
 	if len(d) == 0 {
 		return ObjectChange{}, false
 	}
-	return ObjectChange{Object: after.Ref, App: after.App, Action: Changed, Source: after.Source, Diff: d}, true
+	return ObjectChange{Object: after.Ref, App: after.App, Action: Changed, Source: after.sourceOf(d), Diff: d}, true
+}
+
+// sourceOf is where to edit a change: the line of its first changed field
+// that the object's source holds — not spec.replicas of a workload
+// Karmada divides or duplicates, which the placement sets, not the
+// manifest — else the object's own line.
+func (o *Object) sourceOf(d []semdiff.Change) string {
+	if o.FieldSource == nil {
+		return o.Source
+	}
+	for _, ch := range d {
+		if o.Replicas > 0 && ch.Path == "spec.replicas" {
+			continue
+		}
+		if s := o.FieldSource(ch.Path); s != "" {
+			return s
+		}
+		break
+	}
+	return o.Source
 }
 
 type memberChange struct {
@@ -332,6 +352,9 @@ func (c *comparer) memberChanges(pr *pair) []memberChange {
 				continue
 			}
 			ch.Action, ch.Diff = Changed, d
+			if pr.after != nil {
+				ch.Source = pr.after.sourceOf(d)
+			}
 		}
 		out = append(out, memberChange{ObjectChange: ch, cluster: cl})
 	}

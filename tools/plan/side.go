@@ -45,6 +45,10 @@ type Object struct {
 	App   string // "" for platform objects
 	// Source is the intent or manifest to edit, as file:line.
 	Source string
+	// FieldSource, when set, is the file:line of a field of the object
+	// (a semdiff path) in its manifest or intent, "" when unknown: a
+	// change is shown at the line of its first changed field.
+	FieldSource func(path string) string
 	// Template is the object as applied to Scope.
 	Template *unstructured.Unstructured
 	// Replicas is the replica count Karmada divides or duplicates (0 when

@@ -459,6 +459,17 @@ func step(n *yaml.Node, seg segment) *located {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
+	if seg.selector != nil {
+		if n.Kind != yaml.SequenceNode {
+			return nil
+		}
+		for _, c := range n.Content {
+			if matches(c, seg.selector) {
+				return &located{value: c, keyLine: c.Line, keyColumn: c.Column}
+			}
+		}
+		return nil
+	}
 	if seg.isIndex {
 		if n.Kind != yaml.SequenceNode || seg.index < 0 || seg.index >= len(n.Content) {
 			return nil
@@ -481,6 +492,103 @@ type segment struct {
 	key     string
 	index   int
 	isIndex bool
+	// selector, for a list item named by its merge key as semdiff names
+	// it ([name=web], [port=80,protocol=TCP],
+	// [targetCluster.clusterNames=a]), is the fields and values it must
+	// hold.
+	selector []fieldValue
+}
+
+type fieldValue struct{ field, value string }
+
+// parseSelector reads "a=x,b=\"y,z\"" into its fields and values; ok is
+// false when inner is not a selector (a map key holds no "=").
+func parseSelector(inner string) ([]fieldValue, bool) {
+	var out []fieldValue
+	for inner != "" {
+		eq := strings.IndexByte(inner, '=')
+		if eq <= 0 {
+			return nil, false
+		}
+		fv := fieldValue{field: inner[:eq]}
+		rest := inner[eq+1:]
+		if strings.HasPrefix(rest, `"`) {
+			q, err := strconv.QuotedPrefix(rest)
+			if err != nil {
+				return nil, false
+			}
+			fv.value, _ = strconv.Unquote(q)
+			rest = rest[len(q):]
+		} else {
+			end := strings.IndexByte(rest, ',')
+			if end < 0 {
+				end = len(rest)
+			}
+			fv.value, rest = rest[:end], rest[end:]
+		}
+		out = append(out, fv)
+		if rest != "" && rest[0] != ',' {
+			return nil, false
+		}
+		inner = strings.TrimPrefix(rest, ",")
+	}
+	return out, len(out) > 0
+}
+
+// matches says a list item holds every field of a selector: a scalar
+// equal to the value, or a list of scalars whose values, joined by ",",
+// are. A port's protocol left out is TCP, as the API server defaults it.
+func matches(item *yaml.Node, sel []fieldValue) bool {
+	for _, fv := range sel {
+		n := item
+		for _, f := range strings.Split(fv.field, ".") {
+			next := step(n, segment{key: f})
+			if next == nil {
+				n = nil
+				break
+			}
+			n = next.value
+		}
+		switch {
+		case n == nil:
+			if fv.field != "protocol" || fv.value != "TCP" {
+				return false
+			}
+		case n.Kind == yaml.ScalarNode:
+			if n.Value != fv.value {
+				return false
+			}
+		case n.Kind == yaml.SequenceNode:
+			vals := make([]string, len(n.Content))
+			for i, c := range n.Content {
+				vals[i] = c.Value
+			}
+			if strings.Join(vals, ",") != fv.value {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// closingBracket is the index in s of the "]" that closes a segment,
+// skipping quoted strings; -1 when there is none.
+func closingBracket(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			q, err := strconv.QuotedPrefix(s[i:])
+			if err != nil {
+				return -1
+			}
+			i += len(q) - 1
+		case ']':
+			return i
+		}
+	}
+	return -1
 }
 
 // splitPath parses a field path such as spec.items[0].labels[app.kubernetes.io/name].
@@ -498,7 +606,16 @@ func splitPath(path string) []segment {
 				return segs
 			}
 			inner := path[i+1 : i+end]
-			if inner == "*" {
+			if q := strings.IndexByte(inner, '"'); q >= 0 {
+				// A quoted selector value may hold "]": find the bracket
+				// that closes the segment after the quotes.
+				if e := closingBracket(path[i+1:]); e >= 0 {
+					end, inner = e+1, path[i+1:i+1+e]
+				}
+			}
+			if sel, ok := parseSelector(inner); ok {
+				segs = append(segs, segment{selector: sel})
+			} else if inner == "*" {
 				segs = append(segs, segment{key: "*"})
 			} else if n, err := strconv.Atoi(inner); err == nil {
 				segs = append(segs, segment{index: n, isIndex: true})

@@ -3,6 +3,7 @@ package yamldoc
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -94,14 +95,49 @@ func TestParseReportsSyntaxErrorLineInLaterDocument(t *testing.T) {
 }
 
 func TestSplitPath(t *testing.T) {
-	got := splitPath(`spec.a[2].b[x.y/z].c`)
-	want := []segment{{key: "spec"}, {key: "a"}, {index: 2, isIndex: true}, {key: "b"}, {key: "x.y/z"}, {key: "c"}}
-	if len(got) != len(want) {
-		t.Fatalf("got %v", got)
+	got := splitPath(`spec.a[2].b[x.y/z].c[name=web].d[port=53,protocol=UDP].e[clusters="a,b]"]`)
+	want := []segment{{key: "spec"}, {key: "a"}, {index: 2, isIndex: true}, {key: "b"}, {key: "x.y/z"}, {key: "c"},
+		{selector: []fieldValue{{"name", "web"}}}, {key: "d"}, {selector: []fieldValue{{"port", "53"}, {"protocol", "UDP"}}},
+		{key: "e"}, {selector: []fieldValue{{"clusters", "a,b]"}}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("segments\n%+v\nwant\n%+v", got, want)
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("segment %d = %+v, want %+v", i, got[i], want[i])
+}
+
+// TestLocateFollowsSelectors: the paths semdiff names list items by
+// ([name=web], [containerPort=8080,protocol=TCP], a weight by its
+// clusters) lead to the item's field in the document.
+func TestLocateFollowsSelectors(t *testing.T) {
+	src := `spec:
+  template:
+    spec:
+      containers:
+        - name: sidecar
+          image: envoy
+        - name: web
+          ports:
+            - containerPort: 9090
+            - containerPort: 8080
+              name: http
+          image: web:1
+  weights:
+    - clusters: [a]
+      weight: 1
+    - clusters: [b, c]
+      weight: 2
+`
+	docs, errs := Parse("d.yaml", []byte(src))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for path, want := range map[string]int{
+		"spec.template.spec.containers[name=web].image":                                       12,
+		"spec.template.spec.containers[name=web].ports[containerPort=8080,protocol=TCP].name": 11,
+		`spec.weights[clusters="b,c"].weight`:                                                 17,
+		"spec.template.spec.containers[name=nope].image":                                      4,
+	} {
+		if line, _ := docs[0].Locate(path); line != want {
+			t.Errorf("Locate(%s) = line %d, want %d", path, line, want)
 		}
 	}
 }
