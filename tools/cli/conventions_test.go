@@ -52,3 +52,26 @@ func TestCLIConventions(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckReportsEachStageAsItEnds: with --progress (the default on a
+// terminal) check writes each stage's line to stderr as the stage ends,
+// in order, and stdout keeps its summary for a file or a pipe.
+func TestCheckReportsEachStageAsItEnds(t *testing.T) {
+	code, out, errOut := run(t, "check", "--repo", minimalFleet, "--progress")
+	if code > 1 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var stages []string
+	for _, l := range strings.Split(strings.TrimSpace(errOut), "\n") {
+		stages = append(stages, strings.Fields(l)[0])
+		if !strings.Contains(out, l+"\n") {
+			t.Errorf("stdout lacks the stage line %q", l)
+		}
+	}
+	if strings.Join(stages, " ") != "render validate lint policies" {
+		t.Errorf("stderr stages %v\n%s", stages, errOut)
+	}
+	if _, _, errOut := run(t, "check", "--repo", minimalFleet); errOut != "" {
+		t.Errorf("without --progress and off a terminal, check wrote to stderr:\n%s", errOut)
+	}
+}

@@ -272,6 +272,7 @@ func printTests(w io.Writer, tr *lint.TestReport) {
 
 func newCheckCommand(g *globalOptions, streams IO) *cobra.Command {
 	o := &lintOptions{}
+	progress := false
 	cmd := &cobra.Command{
 		Use:   "check [PATH...]",
 		Short: "The one CI gate: render --check, validate, lint and policy test",
@@ -301,11 +302,19 @@ Exit codes: 0 clean, 1 findings, 2 input error.`,
 			if err != nil {
 				return err
 			}
-			rep, summary, err := runCheck(cmd.Context(), g, o, args)
+			// Each stage's line as it ends, on a terminal (a check takes
+			// seconds) or when asked; quiet in CI otherwise.
+			var live func(string)
+			if progress || isTerminal(streams.ErrOut) {
+				live = func(line string) { fmt.Fprintln(streams.ErrOut, line) }
+			}
+			rep, summary, err := runCheck(cmd.Context(), g, o, args, live)
 			if err != nil {
 				return inputError(err)
 			}
-			if g.output == "text" {
+			// Shown already, on the same terminal: not twice.
+			shown := live != nil && isTerminal(streams.Out) && isTerminal(streams.ErrOut)
+			if g.output == "text" && !shown {
 				for _, s := range summary {
 					fmt.Fprintln(streams.Out, s)
 				}
@@ -321,17 +330,34 @@ Exit codes: 0 clean, 1 findings, 2 input error.`,
 		},
 	}
 	o.addFlags(cmd)
+	cmd.Flags().BoolVar(&progress, "progress", false, "print each stage's line to stderr as it ends (default: when stderr is a terminal)")
 	return cmd
 }
 
-// runCheck runs every stage and merges their findings.
-func runCheck(ctx context.Context, g *globalOptions, o *lintOptions, args []string) (*report.Report, []string, error) {
+// stageLines collects check's summary, one line per stage, and hands
+// each to live (when set) as its stage ends.
+type stageLines struct {
+	lines []string
+	live  func(string)
+}
+
+func (s *stageLines) add(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	s.lines = append(s.lines, line)
+	if s.live != nil {
+		s.live(line)
+	}
+}
+
+// runCheck runs every stage and merges their findings; live, when set,
+// gets each stage's summary line as the stage ends.
+func runCheck(ctx context.Context, g *globalOptions, o *lintOptions, args []string, live func(string)) (*report.Report, []string, error) {
 	root, plain, err := splitPaths(args)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(plain) > 0 {
-		return runCheckPlain(ctx, g, o, plain)
+		return runCheckPlain(ctx, g, o, plain, live)
 	}
 	if root == "" {
 		if root, err = g.root(); err != nil {
@@ -346,7 +372,7 @@ func runCheck(ctx context.Context, g *globalOptions, o *lintOptions, args []stri
 	if err != nil {
 		return nil, nil, err
 	}
-	var summary []string
+	summary := &stageLines{live: live}
 
 	// render --check
 	files, err := r.Output.Files()
@@ -362,7 +388,7 @@ func runCheck(ctx context.Context, g *globalOptions, o *lintOptions, args []stri
 		stale = append(stale, report.Finding{Rule: RuleRenderStale, Severity: report.Error, Category: report.CategoryRender, File: c.Path,
 			Message: fmt.Sprintf("%s: rendered/ differs from a fresh render (%s); run `flotilla render` and commit the result", c.Path, c.Kind)})
 	}
-	summary = append(summary, fmt.Sprintf("render    %d objects, %d files; %d stale", len(r.Output.Objects), len(files), len(changes)))
+	summary.add("render    %d objects, %d files; %d stale", len(r.Output.Objects), len(files), len(changes))
 
 	// validate
 	vf, err := eng.Validate(ctx, r)
@@ -370,27 +396,27 @@ func runCheck(ctx context.Context, g *globalOptions, o *lintOptions, args []stri
 		return nil, nil, err
 	}
 	valid := validateFindings(vf)
-	summary = append(summary, fmt.Sprintf("validate  %d objects against the engines' schemas; %d findings", len(r.Output.Objects), len(vf)))
+	summary.add("validate  %d objects against the engines' schemas; %d findings", len(r.Output.Objects), len(vf))
 
 	// lint
 	rep, err := eng.Lint(ctx, r, pipeline.LintOptions{Pack: pack})
 	if err != nil {
 		return nil, nil, err
 	}
-	summary = append(summary, fmt.Sprintf("lint      %d objects, %d rules; %d errors, %d warnings, %d accepted by exceptions",
-		rep.Objects, len(pack.Rules), rep.Count(report.Error), rep.Count(report.Warning), len(rep.Suppressed)))
+	summary.add("lint      %d objects, %d rules; %d errors, %d warnings, %d accepted by exceptions",
+		rep.Objects, len(pack.Rules), rep.Count(report.Error), rep.Count(report.Warning), len(rep.Suppressed))
 
 	// policy test
 	tests, tr, err := policyTestFindings(ctx, pack)
 	if err != nil {
 		return nil, nil, err
 	}
-	summary = append(summary, fmt.Sprintf("policies  %d tests passed, %d failed; line coverage %.1f%%", tr.Passed, tr.Failed, tr.Coverage))
+	summary.add("policies  %d tests passed, %d failed; line coverage %.1f%%", tr.Passed, tr.Failed, tr.Coverage)
 
 	rep.Findings = slices.Concat(rep.Findings, stale, valid, tests)
 	rep.Rules = append(rep.Rules, checkRules...)
 	rep.Sort()
-	return rep, summary, nil
+	return rep, summary.lines, nil
 }
 
 // checkRules describe the findings check adds to lint's.
@@ -403,7 +429,8 @@ var checkRules = []report.Rule{
 // runCheckPlain checks plain YAML: validate and lint, and the policy tests
 // when --policy brings policies of the user's own (the built-in pack's
 // tests ran when flotilla was built).
-func runCheckPlain(ctx context.Context, g *globalOptions, o *lintOptions, paths []string) (*report.Report, []string, error) {
+func runCheckPlain(ctx context.Context, g *globalOptions, o *lintOptions, paths []string, live func(string)) (*report.Report, []string, error) {
+	summary := &stageLines{live: live}
 	pack, err := o.loadPack("")
 	if err != nil {
 		return nil, nil, err
@@ -420,25 +447,25 @@ func runCheckPlain(ctx context.Context, g *globalOptions, o *lintOptions, paths 
 	if err != nil {
 		return nil, nil, err
 	}
-	summary := []string{fmt.Sprintf("validate  %d objects against the engines' schemas; %d findings", len(p.Objects), len(vf))}
+	summary.add("validate  %d objects against the engines' schemas; %d findings", len(p.Objects), len(vf))
 	rep, err := eng.LintPlain(ctx, p, pack, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	summary = append(summary, fmt.Sprintf("lint      %d objects, %d rules; %d errors, %d warnings, %d accepted by exceptions",
-		rep.Objects, len(pack.Rules), rep.Count(report.Error), rep.Count(report.Warning), len(rep.Suppressed)))
+	summary.add("lint      %d objects, %d rules; %d errors, %d warnings, %d accepted by exceptions",
+		rep.Objects, len(pack.Rules), rep.Count(report.Error), rep.Count(report.Warning), len(rep.Suppressed))
 	var tests []report.Finding
 	if len(o.policies) > 0 {
 		var tr *lint.TestReport
 		if tests, tr, err = policyTestFindings(ctx, pack); err != nil {
 			return nil, nil, err
 		}
-		summary = append(summary, fmt.Sprintf("policies  %d tests passed, %d failed; line coverage %.1f%%", tr.Passed, tr.Failed, tr.Coverage))
+		summary.add("policies  %d tests passed, %d failed; line coverage %.1f%%", tr.Passed, tr.Failed, tr.Coverage)
 	}
 	rep.Findings = slices.Concat(rep.Findings, validateFindings(vf), tests)
 	rep.Rules = append(rep.Rules, slices.DeleteFunc(slices.Clone(checkRules), func(r report.Rule) bool { return r.ID == RuleRenderStale })...)
 	rep.Sort()
-	return rep, summary, nil
+	return rep, summary.lines, nil
 }
 
 // validateFindings reports schema findings as check findings.
