@@ -403,8 +403,10 @@ func runCheck(ctx context.Context, g *globalOptions, o *lintOptions, args []stri
 	if err != nil {
 		return nil, nil, err
 	}
-	summary.add("lint      %d objects, %d rules; %d errors, %d warnings, %d accepted by exceptions",
-		rep.Objects, len(pack.Rules), rep.Count(report.Error), rep.Count(report.Warning), len(rep.Suppressed))
+	// The rule count is said once, by the report's last line, over every
+	// rule the check ran (the pack's, exceptions' and check's own).
+	summary.add("lint      %d objects; %d errors, %d warnings, %d accepted by exceptions",
+		rep.Objects, rep.Count(report.Error), rep.Count(report.Warning), len(rep.Suppressed))
 
 	// policy test
 	tests, tr, err := policyTestFindings(ctx, pack)
@@ -452,8 +454,10 @@ func runCheckPlain(ctx context.Context, g *globalOptions, o *lintOptions, paths 
 	if err != nil {
 		return nil, nil, err
 	}
-	summary.add("lint      %d objects, %d rules; %d errors, %d warnings, %d accepted by exceptions",
-		rep.Objects, len(pack.Rules), rep.Count(report.Error), rep.Count(report.Warning), len(rep.Suppressed))
+	// The rule count is said once, by the report's last line, over every
+	// rule the check ran (the pack's, exceptions' and check's own).
+	summary.add("lint      %d objects; %d errors, %d warnings, %d accepted by exceptions",
+		rep.Objects, rep.Count(report.Error), rep.Count(report.Warning), len(rep.Suppressed))
 	var tests []report.Finding
 	if len(o.policies) > 0 {
 		var tr *lint.TestReport
