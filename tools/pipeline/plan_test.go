@@ -262,7 +262,8 @@ func TestPlanHTMLInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("chromium --dump-dom: %v", err)
 	}
-	for _, want := range []string{`<svg id="matrix"`, "2→5", "dr-standby-lost"} {
+	// The matrix labels its columns' rollout waves (they are in wave order).
+	for _, want := range []string{`<svg id="matrix"`, "2→5", "dr-standby-lost", ">wave 1</text>", ">wave 3</text>", "rollout-wave order"} {
 		if !bytes.Contains(dom, []byte(want)) {
 			t.Errorf("page as Chromium parsed it lacks %q", want)
 		}

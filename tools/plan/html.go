@@ -23,8 +23,17 @@ type picture struct {
 	Columns       []pictureColumn
 	Rows          []pictureRow
 	Cells         []pictureCell
-	WaveLines     []int
-	Trimmed       string
+	// Waves label each run of columns of one rollout wave, with a line
+	// between runs: the columns are in wave order, and say so.
+	Waves   []pictureWave
+	Trimmed string
+}
+
+type pictureWave struct {
+	X, Width int
+	Label    string
+	// Line is where the separator before this run goes (0: none).
+	Line int
 }
 
 type pictureColumn struct {
@@ -45,9 +54,9 @@ type pictureCell struct {
 }
 
 const (
-	cellW, cellH = 46, 24
+	cellW, cellH = 58, 26
 	labelW       = 190
-	headerH      = 130
+	headerH      = 150
 )
 
 func drawMatrix(p *Plan) *picture {
@@ -71,9 +80,23 @@ func drawMatrix(p *Plan) *picture {
 	}
 	col, row := map[string]int{}, map[string]int{}
 	pic := &picture{Trimmed: trimmed}
+	wave := map[string]int{}
+	for i, c := range m.Clusters {
+		if i < len(m.Waves) {
+			wave[c] = m.Waves[i]
+		}
+	}
 	for i, c := range clusters {
 		col[c] = i
 		pic.Columns = append(pic.Columns, pictureColumn{X: labelW + i*cellW + cellW/2, Name: c})
+		if n := len(pic.Waves); n == 0 || wave[clusters[i-1]] != wave[c] {
+			w := pictureWave{X: labelW + i*cellW, Label: fmt.Sprintf("wave %d", wave[c])}
+			if n > 0 {
+				w.Line = w.X - 1
+			}
+			pic.Waves = append(pic.Waves, w)
+		}
+		pic.Waves[len(pic.Waves)-1].Width += cellW
 	}
 	for i, a := range apps {
 		row[a] = i
@@ -115,6 +138,7 @@ func cellText(c Cell) string {
 func WriteHTML(w io.Writer, p *Plan) error {
 	t, err := template.New("plan").Funcs(template.FuncMap{
 		"names": func(l []string) string { return names(l, 12) },
+		"half":  func(n int) int { return n / 2 },
 		"sign": func(action string) string {
 			switch action {
 			case Added:

@@ -13,6 +13,8 @@ type Matrix struct {
 	Apps []string `json:"apps"`
 	// Clusters in wave order, then by name.
 	Clusters []string `json:"clusters"`
+	// Waves are the clusters' rollout waves, one per cluster.
+	Waves []int `json:"waves"`
 	// Cells are the (app, cluster) pairs where the app lands on either
 	// side, in Apps × Clusters order.
 	Cells []Cell `json:"cells"`
@@ -106,6 +108,7 @@ func buildMatrix(c *comparer, p *Plan, clusters map[string]*Cluster) *Matrix {
 	col := map[string]int{}
 	for i, n := range m.Clusters {
 		col[n] = i
+		m.Waves = append(m.Waves, int(waveOf(clusters, n)))
 	}
 	for _, cell := range cells {
 		m.Cells = append(m.Cells, *cell)
