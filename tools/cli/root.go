@@ -272,6 +272,7 @@ Exit codes: 0 ok, 1 findings, 2 usage or input error.`,
 		newDevCommand(g, streams),
 		newSpotCommand(g, streams),
 	)
+	addCompletions(root, g)
 	return root
 }
 
