@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -73,7 +74,7 @@ does not divide, such as DaemonSets, run on every node of those clusters);
 			if g.output == "json" {
 				return writeJSON(streams.Out, map[string]any{"clusters": clusterFacts(sched.Clusters()), "placements": results})
 			}
-			return printPlacement(streams.Out, results, sched.Clusters(), termtable.Width(streams.Out))
+			return printPlacement(streams.Out, results, inWaveOrder(sched.Clusters()), termtable.Width(streams.Out))
 		},
 	}
 	cmd.Flags().StringVar(&o.app, "app", "", "only this app (its name, folder or app.yaml)")
@@ -89,6 +90,21 @@ type clusterFact struct {
 	Wave     string `json:"wave"`
 	Kind     string `json:"kind"`
 	Capacity string `json:"capacityType"`
+}
+
+// inWaveOrder sorts clusters by rollout wave, then name: the order of the
+// plan's matrix and rollout, so a cluster sits in the same column in every
+// picture flotilla draws.
+func inWaveOrder(kcs []*clusterv1alpha1.Cluster) []*clusterv1alpha1.Cluster {
+	out := slices.Clone(kcs)
+	wave := func(c *clusterv1alpha1.Cluster) int {
+		n, _ := strconv.Atoi(c.Labels["flotilla.io/wave"])
+		return n
+	}
+	slices.SortStableFunc(out, func(a, b *clusterv1alpha1.Cluster) int {
+		return cmp.Or(cmp.Compare(wave(a), wave(b)), strings.Compare(a.Name, b.Name))
+	})
+	return out
 }
 
 func clusterFacts(kcs []*clusterv1alpha1.Cluster) []clusterFact {

@@ -87,3 +87,25 @@ func TestIntentCommentsNameRenderedFilesThatExist(t *testing.T) {
 }
 
 var renderedPathRE = regexp.MustCompile(`rendered/[A-Za-z0-9_./-]+\.(?:yaml|json|md)`)
+
+// TestReadmeDemoTable: the placement table the README shows for `make
+// demo` is what `flotilla place` prints for the repository, down to the
+// cluster legend.
+func TestReadmeDemoTable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "```\nAPP                    OBJECT")
+	if !ok {
+		t.Fatal("the README no longer shows the placement table")
+	}
+	shown, _, _ := strings.Cut("APP                    OBJECT"+block, "\nleft out:\n")
+	code, out, errOut := run(t, "--repo", "../..", "place")
+	if code != 0 {
+		t.Fatalf("place: exit %d: %s", code, errOut)
+	}
+	if !strings.HasPrefix(out, shown+"\nleft out:\n") {
+		t.Errorf("flotilla place prints:\n%s\nthe README shows:\n%s", out, shown)
+	}
+}
