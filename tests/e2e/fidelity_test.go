@@ -14,6 +14,7 @@ import (
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
 	policyv1alpha1 "github.com/karmada-io/karmada/pkg/apis/policy/v1alpha1"
+	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -72,6 +73,7 @@ func TestSchedulerFidelity(t *testing.T) {
 
 	features := featureCount{}
 	var cases []*fidelityCase
+	var roundNamespaces []string
 	knownCrashes := 0
 	for round := 0; round < rounds; round++ {
 		mutateClusters(ctx, t, host, rng, names)
@@ -146,16 +148,37 @@ func TestSchedulerFidelity(t *testing.T) {
 			}
 			cases = append(cases, c)
 		}
-		// Remove the round's workloads and wait until they are gone: the
-		// next round changes the clusters, and Karmada would reschedule
-		// leftovers under a topology nobody previewed.
+		// Remove the round's workloads and wait until Karmada has dropped
+		// their bindings: the next round changes the clusters, and Karmada
+		// would reschedule a leftover binding under a topology nobody
+		// previewed (one such leftover crashed Karmada v1.13's scheduler,
+		// karmada#7154, when a round's namespace was left terminating
+		// during the next). Deleting the Deployments and waiting on the
+		// bindings skips the namespace controller's retry backoff, which
+		// took most of this test's time; the emptied namespaces go in the
+		// background and are waited for at the end.
+		if err := host.DeleteAllOf(ctx, &appsv1.Deployment{}, client.InNamespace(ns)); err != nil {
+			t.Fatalf("delete the Deployments of %s: %v", ns, err)
+		}
+		if err := wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, 90*time.Second, true, func(ctx context.Context) (bool, error) {
+			var rbs workv1alpha2.ResourceBindingList
+			if err := host.List(ctx, &rbs, client.InNamespace(ns)); err != nil {
+				return false, nil
+			}
+			return len(rbs.Items) == 0, nil
+		}); err != nil {
+			t.Fatalf("the bindings of %s are not gone: %v", ns, err)
+		}
 		_ = host.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
-		if err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 90*time.Second, true, func(ctx context.Context) (bool, error) {
+		roundNamespaces = append(roundNamespaces, ns)
+		schedulerAlive(t, ctx)
+	}
+	for _, ns := range roundNamespaces {
+		if err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
 			return apierrors.IsNotFound(host.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{})), nil
 		}); err != nil {
 			t.Fatalf("namespace %s not deleted: %v", ns, err)
 		}
-		schedulerAlive(t, ctx)
 	}
 	agree := 0
 	for _, c := range cases {
