@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -131,12 +132,12 @@ func TestRebalanceCarriedOutByKarmada(t *testing.T) {
 					got[tc.Name] = tc.Replicas
 				}
 			}
-			return mapsEqual32(got, clusters), nil
+			return maps.Equal(got, clusters), nil
 		})
 		if len(got) == 0 {
 			t.Fatalf("%s never scheduled: %v", name, last)
 		}
-		if !mapsEqual32(got, clusters) {
+		if !maps.Equal(got, clusters) {
 			t.Errorf("%s: Karmada scheduled %v, the division says %v", name, got, clusters)
 		}
 		pred := map[string]int32{}
@@ -145,7 +146,7 @@ func TestRebalanceCarriedOutByKarmada(t *testing.T) {
 				pred[tg.Cluster] = tg.Replicas
 			}
 		}
-		if !mapsEqual32(got, pred) {
+		if !maps.Equal(got, pred) {
 			t.Errorf("%s: Karmada scheduled %v, flotilla's placement preview said %v", name, got, pred)
 		}
 		t.Logf("%s: %v (division and preview agree)", name, got)
@@ -153,18 +154,6 @@ func TestRebalanceCarriedOutByKarmada(t *testing.T) {
 	if len(want) < 2 {
 		t.Errorf("the example plan's division renders %d workload(s); the test expects the split into at least two", len(want))
 	}
-}
-
-func mapsEqual32(a, b map[string]int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // ref names an object as Kind/ns/name.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/flotilla-gitops/flotilla/tools/internal/golden"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -79,22 +82,7 @@ func git(t *testing.T, dir string, args ...string) string {
 
 func goldenFile(t *testing.T, name string, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *updateGolden {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it, then review it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (review, then run with -update):\n%s", name, got)
-	}
+	golden.Check(t, name, []byte(got), *updateGolden)
 }
 
 // TestSpotRebalancePreviewGolden is the reviewed plan of the example fleet
@@ -115,7 +103,7 @@ func TestSpotRebalancePreviewGolden(t *testing.T) {
 			t.Errorf("the preview lacks %q", want)
 		}
 	}
-	if after := worktree(t, repo); !mapsEqual(before, after) {
+	if after := worktree(t, repo); !maps.Equal(before, after) {
 		t.Error("the preview wrote something")
 	}
 	if _, again, _ := run(t, "spot", "rebalance", "--repo", repo, "--signals", signals, "--now", spotNow, "--parallelism", "4"); again != out {
@@ -153,18 +141,6 @@ func worktree(t *testing.T, dir string) map[string]string {
 		}
 	}
 	return m
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 var commentRE = regexp.MustCompile(`(?m)#.*$`)
@@ -320,7 +296,7 @@ func TestSpotRebalanceRefusesAndWritesNothing(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", w, errOut)
 				}
 			}
-			if after := worktree(t, repo); !mapsEqual(before, after) {
+			if after := worktree(t, repo); !maps.Equal(before, after) {
 				for p := range after {
 					if before[p] != after[p] {
 						t.Errorf("%s changed", p)

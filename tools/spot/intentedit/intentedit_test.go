@@ -15,6 +15,7 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
+	goldenfile "github.com/flotilla-gitops/flotilla/tools/internal/golden"
 	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
 
@@ -22,19 +23,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (review, then run with -update):\n%s", name, got)
-	}
+	goldenfile.Check(t, name, got, *update)
 }
 
 var commentRE = regexp.MustCompile(`#[^\n]*`)

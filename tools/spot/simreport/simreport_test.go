@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	goldenfile "github.com/flotilla-gitops/flotilla/tools/internal/golden"
 	"github.com/flotilla-gitops/flotilla/tools/spot/internal/spotdata"
 	"github.com/flotilla-gitops/flotilla/tools/spot/sim"
 )
@@ -61,19 +62,7 @@ func sample() *sim.Result {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update after reviewing):\n%s", name, got)
-	}
+	goldenfile.Check(t, name, got, *update)
 }
 
 func render(t *testing.T, f func(io.Writer, *sim.Result) error, r *sim.Result) []byte {
