@@ -36,7 +36,7 @@ Argo CD syncs rendered/ itself.`,
   flotilla apply --yes --wait`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(g.output, "text", "json"); err != nil {
+			if err := checkFormat(cmd, g.output); err != nil {
 				return err
 			}
 			_, r, err := g.renderRepo(cmd.Context(), "")

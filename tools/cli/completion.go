@@ -13,26 +13,24 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/lint"
 	"github.com/flotilla-gitops/flotilla/tools/pipeline"
+	"github.com/flotilla-gitops/flotilla/tools/report"
 	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
 
-// outputFormats are each command's -o values, for shell completion;
-// TestCompletionOffersWhatCommandsAccept holds them to what each command
-// accepts. Commands not listed offer text and json.
-var outputFormats = map[string][]string{
-	"lint":                 {"text", "json", "sarif", "junit", "github"},
-	"check":                {"text", "json", "sarif", "junit", "github"},
-	"plan":                 {"text", "markdown", "json", "html"},
-	"spot rebalance":       {"text", "json", "markdown"},
-	"spot simulate":        {"markdown", "json"},
-	"drill verify-backups": {"text", "json", "junit"},
-}
-
-// formatsOf is the -o values of a command.
+// formatsOf is the -o values of a command: what it accepts (checkFormat)
+// and what shell completion offers.
 func formatsOf(cmd *cobra.Command) []string {
-	path := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
-	if f, ok := outputFormats[path]; ok {
-		return f
+	switch strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ") {
+	case "lint", "check":
+		return report.Formats()
+	case "plan":
+		return []string{"text", "markdown", "json", "html"}
+	case "spot rebalance":
+		return []string{"text", "json", "markdown"}
+	case "spot simulate":
+		return []string{"markdown", "json"}
+	case "drill verify-backups":
+		return []string{"text", "json", "junit"}
 	}
 	return []string{"text", "json"}
 }

@@ -75,7 +75,7 @@ Exit codes: 0 passed (or previewed), 1 failed, 2 error.`,
   flotilla drill run inference-eu-central --yes --report-dir drill-report`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(g.output, "text", "json"); err != nil {
+			if err := checkFormat(cmd, g.output); err != nil {
 				return err
 			}
 			_, r, err := g.renderRepo(cmd.Context(), "")
@@ -318,7 +318,7 @@ Exit codes: 0 every chain unbroken and every dry-run verified, 1 findings,
   flotilla drill verify-backups --app paddle-inference --cluster cloud-eu-central-1 --yes -o junit`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(g.output, "text", "json", "junit"); err != nil {
+			if err := checkFormat(cmd, g.output); err != nil {
 				return err
 			}
 			_, r, err := g.renderRepo(cmd.Context(), "")

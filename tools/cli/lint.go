@@ -62,13 +62,6 @@ func (o *lintOptions) failSeverity() (report.Severity, error) {
 	return "", &ExitError{Code: ExitInput, Err: fmt.Errorf("--fail-on must be error or warning, not %q", o.failOn)}
 }
 
-func checkReportFormat(format string) error {
-	if !report.IsFormat(format) {
-		return &ExitError{Code: ExitInput, Err: formatError(format, report.Formats())}
-	}
-	return nil
-}
-
 func writeReport(w io.Writer, format string, rep *report.Report, color bool) error {
 	rep.Tool, rep.Version = "flotilla", version
 	return report.Write(w, format, rep, report.Options{Color: format == "text" && color})
@@ -107,7 +100,7 @@ annotations). Exit codes: 0 clean, 1 error findings (warnings too with
   flotilla lint -o sarif > flotilla.sarif
   flotilla lint ./manifests --policy ./team-policies`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkReportFormat(g.output); err != nil {
+			if err := checkFormat(cmd, g.output); err != nil {
 				return err
 			}
 			failOn, err := o.failSeverity()
@@ -205,7 +198,7 @@ func newPolicyCommand(g *globalOptions, streams IO) *cobra.Command {
 		Short: "Run the policy pack's Rego tests (*_test.rego) with OPA's tester, with coverage",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(g.output, "text", "json"); err != nil {
+			if err := checkFormat(cmd, g.output); err != nil {
 				return err
 			}
 			root, err := g.root()
@@ -295,7 +288,7 @@ Exit codes: 0 clean, 1 findings, 2 input error.`,
   flotilla check ./manifests --policy ./team-policies
   flotilla check ./manifests --rule 'SEC-*' --skip-rule SEC-007`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkReportFormat(g.output); err != nil {
+			if err := checkFormat(cmd, g.output); err != nil {
 				return err
 			}
 			failOn, err := o.failSeverity()

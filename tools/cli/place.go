@@ -41,7 +41,7 @@ does not divide, such as DaemonSets, run on every node of those clusters);
   flotilla place --app paddle-inference -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(g.output, "text", "json"); err != nil {
+			if err := checkFormat(cmd, g.output); err != nil {
 				return err
 			}
 			eng, r, err := g.renderRepo(cmd.Context(), "")

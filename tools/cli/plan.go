@@ -77,7 +77,7 @@ Exit codes: 0 no change (or any change without --detailed-exitcode),
   flotilla plan --base v1.4.0 --head main -o html > plan.html`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(g.output, "text", "markdown", "json", "html"); err != nil {
+			if err := checkFormat(cmd, g.output); err != nil {
 				return err
 			}
 			var thread prcomment.Thread

@@ -44,7 +44,7 @@ rendered/ differs from a fresh render (CI uses this).`,
   flotilla render --check`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(g.output, "text", "json"); err != nil {
+			if err := checkFormat(cmd, g.output); err != nil {
 				return err
 			}
 			return runRender(cmd, g, o, streams)

@@ -58,7 +58,7 @@ func (o *rolloutOptions) client(g *globalOptions, streams IO) (client.Client, er
 // control plane, run the operation, print its result.
 func (o *rolloutOptions) run(g *globalOptions, streams IO, op func(context.Context, rollout.Options) (*rollout.Result, error)) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
-		if err := checkFormat(g.output, "text", "json"); err != nil {
+		if err := checkFormat(cmd, g.output); err != nil {
 			return err
 		}
 		c, err := o.client(g, streams)

@@ -22,6 +22,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 	"github.com/flotilla-gitops/flotilla/tools/redact"
+	"github.com/flotilla-gitops/flotilla/tools/report"
 )
 
 // Exit codes.
@@ -202,7 +203,7 @@ func printError(streams IO, err error) {
 			fmt.Fprintln(w, redact.String(e.Error(), secrets...))
 			printSnippet(w, e, secrets)
 		}
-		fmt.Fprintln(w, plural(len(list), "error"))
+		fmt.Fprintln(w, report.Plural(len(list), "error"))
 		return
 	}
 	fmt.Fprintln(w, "error:", redact.String(err.Error(), secrets...))
@@ -311,20 +312,14 @@ func (s *byteSize) Set(v string) error {
 
 func (s *byteSize) Type() string { return "size" }
 
-// checkFormat rejects output formats a command does not offer.
-func checkFormat(format string, allowed ...string) error {
-	for _, a := range allowed {
-		if format == a {
-			return nil
-		}
+// checkFormat rejects an output format the command does not offer (its
+// formats: formatsOf, which shell completion offers too).
+func checkFormat(cmd *cobra.Command, format string) error {
+	allowed := formatsOf(cmd)
+	if slices.Contains(allowed, format) {
+		return nil
 	}
-	return &ExitError{Code: ExitInput, Err: formatError(format, allowed)}
-}
-
-// formatError is the one wording of an output format a command does not
-// offer.
-func formatError(format string, allowed []string) error {
-	return fmt.Errorf("unknown output format %q (use one of: %s)", format, strings.Join(allowed, ", "))
+	return &ExitError{Code: ExitInput, Err: fmt.Errorf("unknown output format %q (use one of: %s)", format, strings.Join(allowed, ", "))}
 }
 
 // inputError marks an error as exit code 2.
@@ -337,12 +332,4 @@ func inputError(err error) error {
 		return err
 	}
 	return &ExitError{Code: ExitInput, Err: err}
-}
-
-// plural counts things in words: "1 error", "2 errors".
-func plural(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -73,7 +73,7 @@ Exit codes: 0 planned (and written), 1 an app cannot meet its objective
   flotilla spot rebalance --signals spot/signals.yaml --commit`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(g.output, "text", "json", "markdown"); err != nil {
+			if err := checkFormat(cmd, g.output); err != nil {
 				return err
 			}
 			opts, err := o.options()
@@ -193,7 +193,7 @@ and a timeline) there. Progress goes to stderr.`,
 			if !cmd.Flags().Changed("output") && !cmd.Root().PersistentFlags().Changed("output") {
 				format = "markdown"
 			}
-			if err := checkFormat(format, "markdown", "json"); err != nil {
+			if err := checkFormat(cmd, format); err != nil {
 				return err
 			}
 			opts := replay.Options{Signals: o.signals, Parallelism: g.parallelism}

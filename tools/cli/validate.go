@@ -26,7 +26,7 @@ with the engines' CRD schemas and Karmada's webhooks built in.`,
 		Example: `  flotilla validate                 # the repository you stand in
   flotilla validate ./manifests     # any folder of Kubernetes YAML`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(g.output, "text", "json"); err != nil {
+			if err := checkFormat(cmd, g.output); err != nil {
 				return err
 			}
 			fs, objects, err := runValidate(cmd.Context(), g, args)

@@ -37,7 +37,7 @@ func newVersionCommand(g *globalOptions, streams IO) *cobra.Command {
 		Short: "Print flotilla's version and the engine versions it is built with",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(g.output, "text", "json"); err != nil {
+			if err := checkFormat(cmd, g.output); err != nil {
 				return err
 			}
 			info := versionInfo{Version: version, Engines: map[string]string{}}

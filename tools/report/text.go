@@ -57,15 +57,17 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 		fmt.Fprintln(w)
 	}
 	var parts []string
-	parts = append(parts, plural(r.Count(Error), "error"), plural(r.Count(Warning), "warning"))
+	parts = append(parts, Plural(r.Count(Error), "error"), Plural(r.Count(Warning), "warning"))
 	if len(r.Suppressed) > 0 {
 		parts = append(parts, fmt.Sprintf("%d accepted by exceptions", len(r.Suppressed)))
 	}
-	_, err := fmt.Fprintf(w, "%s in %s, %d rules\n", strings.Join(parts, ", "), plural(r.Objects, "object"), len(r.Rules))
+	_, err := fmt.Fprintf(w, "%s in %s, %d rules\n", strings.Join(parts, ", "), Plural(r.Objects, "object"), len(r.Rules))
 	return err
 }
 
-func plural(n int, word string) string {
+// Plural counts things in words: "1 error", "2 errors" (the CLI's error
+// count says it the same way).
+func Plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}
