@@ -1,6 +1,7 @@
 package intent
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -40,15 +41,9 @@ func fieldHint(kind, path string) string {
 		t = f
 	}
 	last, _, _ := strings.Cut(segs[len(segs)-1], "[")
-	fields := jsonFields(t)
-	names := make([]string, 0, len(fields))
-	for n := range fields {
-		names = append(names, n)
-	}
 	// Sorted, so a tie between two candidates resolves the same way
 	// every time.
-	slices.Sort(names)
-	return suggest.DidYouMean(last, names)
+	return suggest.DidYouMean(last, slices.Sorted(maps.Keys(jsonFields(t))))
 }
 
 // jsonFields maps the JSON names of a struct's fields (inlined structs

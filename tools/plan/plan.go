@@ -361,6 +361,14 @@ func (c *comparer) memberChanges(pr *pair) []memberChange {
 	return out
 }
 
+// replicasOn is the replicas a member map holds on a cluster (0: none).
+func replicasOn(members map[string]*Member, cluster string) int32 {
+	if m := members[cluster]; m != nil {
+		return m.Replicas
+	}
+	return 0
+}
+
 func memberMap(o *Object) map[string]*Member {
 	m := map[string]*Member{}
 	if o != nil {

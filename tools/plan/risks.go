@@ -105,10 +105,7 @@ func belowPDB(base, head *Side) []Risk {
 		}
 		before := memberMap(base.Objects[k])
 		for _, m := range o.Members {
-			prev := int32(0)
-			if b := before[m.Cluster]; b != nil {
-				prev = b.Replicas
-			}
+			prev := replicasOn(before, m.Cluster)
 			if m.Replicas >= prev {
 				continue
 			}
@@ -212,7 +209,7 @@ func drStandbyLost(base, head *Side) []Risk {
 			if !sites[m.Cluster] || m.Replicas == 0 {
 				continue
 			}
-			if a := after[m.Cluster]; a != nil && a.Replicas > 0 {
+			if replicasOn(after, m.Cluster) > 0 {
 				continue
 			}
 			out = append(out, Risk{Code: RiskDRStandbyLost, App: b.App, Object: b.Ref, Clusters: []string{m.Cluster},
@@ -277,10 +274,7 @@ func ontoSpot(base, head *Side, clusters map[string]*Cluster) []Risk {
 			if c == nil || (c.CapacityType != "spot" && c.CapacityType != "mixed") {
 				continue
 			}
-			prev := int32(0)
-			if p := before[m.Cluster]; p != nil {
-				prev = p.Replicas
-			}
+			prev := replicasOn(before, m.Cluster)
 			if m.Replicas-prev < 2 || 2*m.Replicas < 3*prev {
 				continue
 			}
