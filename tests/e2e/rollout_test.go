@@ -23,6 +23,7 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/tools/apply"
 	"github.com/flotilla-gitops/flotilla/tools/cli"
+	"github.com/flotilla-gitops/flotilla/tools/fleet"
 	"github.com/flotilla-gitops/flotilla/tools/rollout"
 )
 
@@ -90,49 +91,24 @@ func waitImage(ctx context.Context, t *testing.T, cluster, tag string) {
 
 // markHealthy writes, on a member cluster, the status a kubelet and the
 // workload controllers would report once every pod of the current spec is
-// available. The local fleet's members have no nodes that run pods (no
-// kubelet can run here), so this stands in for them; Karmada then reads
-// the status and judges health with its own interpreter.
+// available: the local fleet's workload stand-in (fleet.StandinOnce), run
+// until a pass finds every status as wanted (Karmada may update a copy
+// between the list and the write). The members have no nodes that run
+// pods (no kubelet can run here); Karmada then reads the status and
+// judges health with its own interpreter.
 func markHealthy(ctx context.Context, t *testing.T, cluster string) {
 	t.Helper()
 	c, err := env.fleet.Client(cluster)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := &appsv1.DeploymentList{}
-	if err := c.List(ctx, deps); err != nil {
-		t.Fatal(err)
-	}
-	for i := range deps.Items {
-		d := &deps.Items[i]
-		n := *d.Spec.Replicas
-		d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n}
-		if err := c.Status().Update(ctx, d); err != nil {
-			t.Fatalf("%s: Deployment/%s/%s status: %v", cluster, d.Namespace, d.Name, err)
-		}
-	}
-	dss := &appsv1.DaemonSetList{}
-	if err := c.List(ctx, dss); err != nil {
-		t.Fatal(err)
-	}
-	for i := range dss.Items {
-		d := &dss.Items[i]
-		d.Status = appsv1.DaemonSetStatus{ObservedGeneration: d.Generation, DesiredNumberScheduled: 2, CurrentNumberScheduled: 2, UpdatedNumberScheduled: 2, NumberReady: 2, NumberAvailable: 2}
-		if err := c.Status().Update(ctx, d); err != nil {
-			t.Fatalf("%s: DaemonSet/%s/%s status: %v", cluster, d.Namespace, d.Name, err)
-		}
-	}
-	sts := &appsv1.StatefulSetList{}
-	if err := c.List(ctx, sts); err != nil {
-		t.Fatal(err)
-	}
-	for i := range sts.Items {
-		s := &sts.Items[i]
-		n := *s.Spec.Replicas
-		s.Status = appsv1.StatefulSetStatus{ObservedGeneration: s.Generation, Replicas: n, ReadyReplicas: n, CurrentReplicas: n, UpdatedReplicas: n, AvailableReplicas: n}
-		if err := c.Status().Update(ctx, s); err != nil {
-			t.Fatalf("%s: StatefulSet/%s/%s status: %v", cluster, s.Namespace, s.Name, err)
-		}
+	var last error
+	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		n, err := fleet.StandinOnce(ctx, c, 2)
+		last = err
+		return err == nil && n == 0, nil
+	}); err != nil {
+		t.Fatalf("%s: workloads' ready status: %v (last: %v)", cluster, err, last)
 	}
 }
 
