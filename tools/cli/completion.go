@@ -3,8 +3,9 @@ package cli
 import (
 	"encoding/json"
 	"io"
+	"io/fs"
 	"os"
-	"path/filepath"
+	"path"
 	"slices"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/lint"
 	"github.com/flotilla-gitops/flotilla/tools/pipeline"
+	"github.com/flotilla-gitops/flotilla/tools/repofs"
 	"github.com/flotilla-gitops/flotilla/tools/report"
 	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
@@ -56,7 +58,7 @@ func addCompletions(root *cobra.Command, g *globalOptions) {
 	walk = func(c *cobra.Command) {
 		for flag, complete := range map[string]cobra.CompletionFunc{
 			"app":       names(appNamesIn),
-			"cluster":   names(func(r string) []string { return objectNamesIn(filepath.Join(r, intent.ClustersDir)) }),
+			"cluster":   names(func(r string) []string { return objectNamesIn(r, intent.ClustersDir) }),
 			"rule":      names(ruleNames),
 			"skip-rule": names(ruleNames),
 			"context":   contextNames(g),
@@ -77,18 +79,24 @@ func addCompletions(root *cobra.Command, g *globalOptions) {
 				return nil, cobra.ShellCompDirectiveDefault
 			}
 			// A drill's file is as good as its name: files stay offered.
-			return objectNamesIn(filepath.Join(r, intent.DrillsDir)), cobra.ShellCompDirectiveDefault
+			return objectNamesIn(r, intent.DrillsDir), cobra.ShellCompDirectiveDefault
 		}
 	}
 }
 
 // appNamesIn lists the apps of the repository at root: the folders of
-// apps/ that hold app.yaml (an app's name is its folder's).
+// apps/ that hold app.yaml (an app's name is its folder's). Like every
+// repository read, through the repository jail: completion runs in
+// checkouts of pull requests too.
 func appNamesIn(root string) []string {
-	entries, _ := os.ReadDir(filepath.Join(root, intent.AppsDir))
+	fsys, err := repofs.Dir(root, 0)
+	if err != nil {
+		return nil
+	}
+	entries, _ := fsys.ReadDir(intent.AppsDir)
 	var out []string
 	for _, e := range entries {
-		if _, err := os.Stat(filepath.Join(root, intent.AppsDir, e.Name(), intent.AppFile)); err == nil && e.IsDir() {
+		if _, err := fsys.Stat(path.Join(intent.AppsDir, e.Name(), intent.AppFile)); err == nil && e.IsDir() {
 			out = append(out, e.Name())
 		}
 	}
@@ -96,13 +104,17 @@ func appNamesIn(root string) []string {
 }
 
 // objectNamesIn lists metadata.name of the documents of the YAML files
-// in dir, sorted; files that do not parse are passed over (completion
-// offers what it can).
-func objectNamesIn(dir string) []string {
-	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+// in the repository folder dir, sorted; files that do not parse are
+// passed over (completion offers what it can).
+func objectNamesIn(root, dir string) []string {
+	fsys, err := repofs.Dir(root, 0)
+	if err != nil {
+		return nil
+	}
+	files, _ := fs.Glob(fsys, path.Join(dir, "*.yaml"))
 	var out []string
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := fsys.ReadFile(f)
 		if err != nil {
 			continue
 		}

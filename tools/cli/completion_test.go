@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -103,5 +104,27 @@ contexts: [{name: karmada-apiserver, context: {cluster: c, user: u}}, {name: mem
 	}
 	if got := complete(t, "apply", "--kubeconfig", kc, "--context", ""); !slices.Equal(got, []string{"karmada-apiserver", "member-1"}) {
 		t.Errorf("--context offers %v", got)
+	}
+}
+
+// TestCompletionReadsThroughTheJail: completion runs in checkouts of
+// pull requests too, so it reads the repository as every command does —
+// a cluster file linked outside the repository is not read, and a FIFO
+// does not hang it.
+func TestCompletionReadsThroughTheJail(t *testing.T) {
+	repo := copyTree(t, minimalFleet)
+	outside := filepath.Join(t.TempDir(), "secret.yaml")
+	if err := os.WriteFile(outside, []byte("apiVersion: flotilla.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: outside-secret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(repo, "clusters", "leak.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(repo, "clusters", "fifo.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := complete(t, "--repo", repo, "drill", "verify-backups", "--cluster", "")
+	if slices.Contains(got, "outside-secret") || !slices.Contains(got, "cloud-a") {
+		t.Errorf("--cluster offers %v: want the repository's clusters, nothing from outside it", got)
 	}
 }
