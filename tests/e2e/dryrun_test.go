@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -74,6 +75,9 @@ type corpusFile struct {
 	want      []string
 	field     string
 	fieldType string
+	// wantApply is what a server-side apply of the body answers, for the
+	// errors the validator words as server-side apply does.
+	wantApply string
 }
 
 func readCorpus(t *testing.T, dir string) []corpusFile {
@@ -99,6 +103,9 @@ func readCorpus(t *testing.T, dir string) []corpusFile {
 			if v, ok := strings.CutPrefix(line, "# want-type:"); ok {
 				cf.fieldType = strings.TrimSpace(v)
 			}
+			if v, ok := strings.CutPrefix(line, "# want-apply:"); ok {
+				cf.wantApply = strings.TrimSpace(v)
+			}
 		}
 		out = append(out, cf)
 	}
@@ -110,6 +117,37 @@ func readCorpus(t *testing.T, dir string) []corpusFile {
 // validator models.
 func postDryRun(ctx context.Context, t *testing.T, c client.Client, cfg *rest.Config, body []byte) error {
 	t.Helper()
+	rc, path, _ := resourcePath(t, c, cfg, body)
+	if rc == nil {
+		return path.err
+	}
+	return rc.Post().AbsPath(path.collection).Param("dryRun", "All").Param("fieldValidation", "Strict").
+		SetHeader("Content-Type", "application/yaml").Body(body).Do(ctx).Error()
+}
+
+// applyDryRun sends a raw body to the object's URL as a server-side
+// apply, dry run, strict field validation.
+func applyDryRun(ctx context.Context, t *testing.T, c client.Client, cfg *rest.Config, body []byte) error {
+	t.Helper()
+	rc, path, name := resourcePath(t, c, cfg, body)
+	if rc == nil {
+		return path.err
+	}
+	return rc.Patch(types.ApplyPatchType).AbsPath(path.collection, name).Param("dryRun", "All").
+		Param("fieldValidation", "Strict").Param("fieldManager", "flotilla-e2e").Body(body).Do(ctx).Error()
+}
+
+// resourceURL is the collection URL of a body's resource, or why there is
+// none.
+type resourceURL struct {
+	collection string
+	err        error
+}
+
+// resourcePath finds the REST client, collection URL and name for a raw
+// body.
+func resourcePath(t *testing.T, c client.Client, cfg *rest.Config, body []byte) (*rest.RESTClient, resourceURL, string) {
+	t.Helper()
 	u := &unstructured.Unstructured{}
 	if err := yaml.Unmarshal(body, &u.Object); err != nil {
 		t.Fatalf("corpus file does not parse: %v", err)
@@ -117,7 +155,7 @@ func postDryRun(ctx context.Context, t *testing.T, c client.Client, cfg *rest.Co
 	gvk := u.GroupVersionKind()
 	mapping, err := c.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
-		return fmt.Errorf("no resource for %s: %w", gvk, err)
+		return nil, resourceURL{err: fmt.Errorf("no resource for %s: %w", gvk, err)}, ""
 	}
 	path := "/api/" + gvk.Version
 	if gvk.Group != "" {
@@ -135,8 +173,7 @@ func postDryRun(ctx context.Context, t *testing.T, c client.Client, cfg *rest.Co
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rc.Post().AbsPath(path).Param("dryRun", "All").Param("fieldValidation", "Strict").
-		SetHeader("Content-Type", "application/yaml").Body(body).Do(ctx).Error()
+	return rc, resourceURL{collection: path}, u.GetName()
 }
 
 func restClient(cfg *rest.Config) (*rest.RESTClient, error) {
@@ -179,6 +216,12 @@ func TestValidatorAgreesWithTheRealServer(t *testing.T) {
 			for _, want := range cf.want {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("server message lacks %q (the offline validator's text):\n%v", want, err)
+				}
+			}
+			if cf.wantApply != "" {
+				err := applyDryRun(ctx, t, c, cfg, cf.body)
+				if err == nil || !strings.Contains(err.Error(), cf.wantApply) {
+					t.Errorf("server-side apply's message lacks %q (the offline validator's text):\n%v", cf.wantApply, err)
 				}
 			}
 			// Field errors name the field; request-level errors (a duplicate

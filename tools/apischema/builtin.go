@@ -2,6 +2,7 @@ package apischema
 
 import (
 	"fmt"
+	"reflect"
 
 	clusterinstall "github.com/karmada-io/karmada/pkg/apis/cluster/install"
 	clusterregistry "github.com/karmada-io/karmada/pkg/registry/cluster"
@@ -81,6 +82,9 @@ import (
 	regstorageclass "k8s.io/kubernetes/pkg/registry/storage/storageclass"
 )
 
+// kube is the source of the kinds kube-apiserver serves.
+const kube = "kube-apiserver"
+
 // typedKinds are the kinds served from Go types: Kubernetes' built-in
 // kinds and Karmada's aggregated Cluster.
 type typedKinds struct {
@@ -144,7 +148,6 @@ func typedDefs(s *runtime.Scheme) []typedDef {
 	rbac := gv("rbac.authorization.k8s.io", "v1")
 	admission := gv("admissionregistration.k8s.io", "v1")
 	storage := gv("storage.k8s.io", "v1")
-	const kube = "kube-apiserver"
 	return []typedDef{
 		{core, "ConfigMap", "configmaps", regconfigmap.Strategy, kube},
 		{core, "Secret", "secrets", regsecret.Strategy, kube},
@@ -222,6 +225,7 @@ func newTypedKinds() (*typedKinds, error) {
 	}
 
 	out := &typedKinds{scheme: s}
+	types := newTypeChecker(s)
 	for _, d := range typedDefs(s) {
 		gvk := d.gv.WithKind(d.kind)
 		if !s.Recognizes(gvk) {
@@ -232,7 +236,17 @@ func newTypedKinds() (*typedKinds, error) {
 		if _, err := s.New(internalGVK); err != nil {
 			return nil, fmt.Errorf("%s: %w", gvk, err)
 		}
+		var tc *typeChecker
+		if d.source == kube {
+			tc = types
+		}
+		versioned, err := s.New(gvk)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", gvk, err)
+		}
 		out.kinds = append(out.kinds, &kind{
+			types:       tc,
+			fieldHint:   typedFieldHint(reflect.TypeOf(versioned).Elem()),
 			gvk:         gvk,
 			resource:    d.gv.WithResource(d.resource),
 			namespaced:  d.strategy.NamespaceScoped(),

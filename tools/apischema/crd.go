@@ -295,9 +295,10 @@ func newCRDKinds(crd *apiextensionsv1.CustomResourceDefinition, hooks map[schema
 				u.SetGroupVersionKind(gvk)
 				return u
 			},
-			typer:    typer,
-			strategy: strategy,
-			reDecode: reDecode,
+			typer:     typer,
+			strategy:  strategy,
+			reDecode:  reDecode,
+			fieldHint: structuralFieldHint(structuralSchemas[v.Name]),
 		}
 		if h, ok := hooks[k.resource]; ok {
 			k.mutating, k.validating = h.mutating, h.validating

@@ -46,6 +46,13 @@ type kind struct {
 	// kinds).
 	beginCreate func(obj runtime.Object)
 
+	// types, for Kubernetes' own kinds, lists every type error of a body
+	// the decoder refused (nil: the decoder's first error stands).
+	types *typeChecker
+	// fieldHint names the declared field nearest to an unknown one
+	// (Validator.FieldHint).
+	fieldHint func(path string) string
+
 	// mutating and validating are the admission webhooks configured for
 	// the resource on a real control plane, in order.
 	mutating   []*webhookStep
@@ -79,7 +86,25 @@ func (k *kind) create(ctx context.Context, body []byte, isYAML bool) (errs []Fie
 	defaultGVK := k.gvk
 	obj, gvk, err := dec.Decode(body, &defaultGVK, k.newHub())
 	if err != nil {
-		return decodeErrors(err, body, isYAML, gvk, k.gvk)
+		_, strict := runtime.AsStrictDecodingError(err)
+		if !strict || obj == nil {
+			if k.types != nil {
+				// A value of the wrong type: list every one, and the
+				// unknown fields the decoder dropped with them.
+				if all := k.types.check(body, isYAML); len(all) > 0 {
+					return all
+				}
+			}
+			return decodeErrors(err, body, isYAML, gvk, k.gvk)
+		}
+		// Only unknown or duplicate fields. fieldValidation=Strict ends
+		// the request here; the same request with fieldValidation=Warn
+		// goes on with the object as decoded (the unknown fields dropped,
+		// the last of duplicates kept), as the apiserver's decoder hands
+		// it over with the error. Going on as Warn does reports what the
+		// server would refuse next, so one run shows every problem.
+		unknown := decodeErrors(err, body, isYAML, gvk, k.gvk)
+		defer func() { errs = append(unknown, errs...) }()
 	}
 	objectMeta, err := meta.Accessor(obj)
 	if err != nil {

@@ -87,6 +87,27 @@
 //
 // A dry-run stops before storage, and so does Validate.
 //
+// # Every problem in one answer
+//
+// A server stops at the first problem class it meets; a person fixing a
+// file wants all of them at once. Two departures from fieldValidation=Strict
+// give that, each still the server's own code:
+//
+//   - Unknown or duplicate fields only: the strict decoder hands over the
+//     decoded object with its error (that is how fieldValidation=Warn
+//     works), so the create path goes on as a Warn request would, and what
+//     it refuses next (validation, admission) is reported after the strict
+//     errors.
+//   - A value of the wrong type: encoding/json stops at the first one, and
+//     the unknown fields it saw are lost with it. Built-in kinds are then
+//     checked as kube-apiserver's server-side apply checks them:
+//     structured-merge-diff's typed conversion over the Kubernetes OpenAPI
+//     schema (the copy k8s.io/client-go/applyconfigurations embeds,
+//     generated from the same v1.31 types), which lists every value of the
+//     wrong type and every undeclared field. Its walk stops at a map's
+//     first undeclared field, so the walk is repeated without the fields
+//     found until it finds none.
+//
 // # What is ours, and why
 //
 //   - The glue between the steps above. createHandler and Store.create are
@@ -163,7 +184,9 @@
 // FieldError.Message is field.Error.Error() for validation errors, exactly
 // as the server computes it, and for request-level errors the part of the
 // server's message naming the problem; both are substrings of the server's
-// response. Invalid values that are Go structs holding pointers (Karmada's
+// response. Values of the wrong type are worded as server-side apply words
+// them ("expected boolean, got string"), with the value found added
+// ("… got string "nope""), in place of encoding/json's Go type names. Invalid values that are Go structs holding pointers (Karmada's
 // placement errors) print pointer addresses, which differ on every run,
 // here as on the server.
 //

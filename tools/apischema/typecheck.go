@@ -1,0 +1,270 @@
+package apischema
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/applyconfigurations"
+	"sigs.k8s.io/structured-merge-diff/v4/typed"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// typeChecker lists every value of the wrong type and every undeclared
+// field of a built-in object in one pass, as kube-apiserver's server-side
+// apply does: structured-merge-diff's typed conversion over the OpenAPI
+// schema of the Kubernetes API types, here the copy client-go embeds for
+// its own apply configurations (generated from the same v1.31 types the
+// server's schema is). The create path cannot: its decoder stops at the
+// first value of the wrong type and then forgets the unknown fields it
+// collected, so a manifest with three mistakes needed three runs.
+type typeChecker struct {
+	converter interface {
+		ObjectToTyped(runtime.Object, ...typed.ValidationOptions) (*typed.TypedValue, error)
+	}
+}
+
+func newTypeChecker(s *runtime.Scheme) *typeChecker {
+	return &typeChecker{converter: applyconfigurations.NewTypeConverter(s)}
+}
+
+// check returns the body's type errors and undeclared fields, or nil when
+// it has none or cannot be read as a map (the create path's error stands).
+func (c *typeChecker) check(body []byte, isYAML bool) []FieldError {
+	var m map[string]any
+	var err error
+	if isYAML {
+		err = sigsyaml.Unmarshal(body, &m)
+	} else {
+		err = json.Unmarshal(body, &m)
+	}
+	if err != nil || m == nil {
+		return nil
+	}
+	// structured-merge-diff stops walking a map at its first undeclared
+	// field, so the fields found so far are removed and the walk run again
+	// until it meets none: that last walk saw every value. Each run
+	// removes at least one field, so this ends.
+	seen := map[string]bool{}
+	var out []FieldError
+	for {
+		_, err = c.converter.ObjectToTyped(&unstructured.Unstructured{Object: m})
+		var ves typed.ValidationErrors
+		if !errors.As(err, &ves) {
+			break
+		}
+		var unknown []string
+		for _, ve := range ves {
+			path := strings.TrimPrefix(ve.Path, ".")
+			fe := FieldError{Field: path, Type: TypeBadRequest, Origin: OriginDecode}
+			if ve.ErrorMessage == "field not declared in schema" {
+				fe.Type = TypeUnknownField
+				fe.Message = fmt.Sprintf(`unknown field "%s"`, path)
+				unknown = append(unknown, ve.Path)
+			} else {
+				v, found := valueAt(m, ve.Path)
+				fe.Message = plainTypeMessage(ve.ErrorMessage, v, found)
+			}
+			if key := fe.Field + "\x00" + fe.Message; !seen[key] {
+				seen[key] = true
+				out = append(out, fe)
+			}
+		}
+		removed := false
+		for _, p := range unknown {
+			removed = deleteAt(m, p) || removed
+		}
+		if !removed {
+			break
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out
+}
+
+// deleteAt removes the field a structured-merge-diff path ends in; false
+// when there is none.
+func deleteAt(obj map[string]any, path string) bool {
+	dot := strings.LastIndexByte(path, '.')
+	if dot < 0 || strings.ContainsAny(path[dot:], "[]") {
+		return false
+	}
+	parent, ok := valueAt(obj, path[:dot])
+	if !ok {
+		return false
+	}
+	pm, ok := parent.(map[string]any)
+	if !ok {
+		return false
+	}
+	if _, ok := pm[path[dot+1:]]; !ok {
+		return false
+	}
+	delete(pm, path[dot+1:])
+	return true
+}
+
+// typeMessageRE matches structured-merge-diff's "expected boolean, got
+// &{nope}": its "got" is a Go rendering of the value.
+var typeMessageRE = regexp.MustCompile(`^expected (.+?), got .*$`)
+
+// plainTypeMessage words a type error for a person: "expected boolean, got
+// string "nope"" — the JSON type and value of what the file holds, not a Go
+// dump of it.
+func plainTypeMessage(msg string, v any, found bool) string {
+	m := typeMessageRE.FindStringSubmatch(msg)
+	if m == nil || !found {
+		return msg
+	}
+	return fmt.Sprintf("expected %s, got %s", m[1], describeValue(v))
+}
+
+// describeValue names a decoded JSON value's type, with the value when it
+// is a short scalar.
+func describeValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		if len(x) > 40 {
+			return "a string"
+		}
+		return fmt.Sprintf("string %q", x)
+	case bool:
+		return fmt.Sprintf("boolean %t", x)
+	case float64, int64, int:
+		return fmt.Sprintf("number %v", x)
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// valueAt follows a structured-merge-diff path (spec.a[name="x"].b,
+// spec.list[2]) through a decoded object.
+func valueAt(obj map[string]any, path string) (any, bool) {
+	var cur any = obj
+	for path != "" {
+		switch {
+		case path[0] == '.':
+			path = path[1:]
+		case path[0] == '[':
+			end := closingBracketOf(path)
+			if end < 0 {
+				return nil, false
+			}
+			inner := path[1:end]
+			path = path[end+1:]
+			list, ok := cur.([]any)
+			if !ok {
+				return nil, false
+			}
+			if cur, ok = listItem(list, inner); !ok {
+				return nil, false
+			}
+		default:
+			j := strings.IndexAny(path, ".[")
+			if j < 0 {
+				j = len(path)
+			}
+			mm, ok := cur.(map[string]any)
+			if !ok {
+				return nil, false
+			}
+			if cur, ok = mm[path[:j]]; !ok {
+				return nil, false
+			}
+			path = path[j:]
+		}
+	}
+	return cur, true
+}
+
+// closingBracketOf is the index of the "]" closing the segment path
+// starts with, skipping quoted strings.
+func closingBracketOf(path string) int {
+	quoted := false
+	for i := 1; i < len(path); i++ {
+		switch {
+		case path[i] == '\\' && quoted:
+			i++
+		case path[i] == '"':
+			quoted = !quoted
+		case path[i] == ']' && !quoted:
+			return i
+		}
+	}
+	return -1
+}
+
+// listItem finds a list item by index ("2") or by key fields
+// (name="web",protocol="TCP"), as structured-merge-diff names it.
+func listItem(list []any, inner string) (any, bool) {
+	var idx int
+	if _, err := fmt.Sscanf(inner, "%d", &idx); err == nil && !strings.Contains(inner, "=") {
+		if idx < 0 || idx >= len(list) {
+			return nil, false
+		}
+		return list[idx], true
+	}
+	keys := map[string]string{}
+	for _, part := range splitKeyFields(inner) {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok {
+			return nil, false
+		}
+		var s any
+		if err := json.Unmarshal([]byte(v), &s); err != nil {
+			return nil, false
+		}
+		keys[k] = fmt.Sprint(s)
+	}
+	for _, item := range list {
+		mm, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		all := true
+		for k, v := range keys {
+			got, ok := mm[k]
+			if !ok && k == "protocol" && v == "TCP" {
+				// A port's protocol left out is TCP, as the server
+				// defaults it (and structured-merge-diff keys it).
+				continue
+			}
+			if !ok || fmt.Sprint(got) != v {
+				all = false
+				break
+			}
+		}
+		if all {
+			return item, true
+		}
+	}
+	return nil, false
+}
+
+// splitKeyFields splits `a="x,y",b=1` at the commas outside quotes.
+func splitKeyFields(s string) []string {
+	var out []string
+	quoted, start := false, 0
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && quoted:
+			i++
+		case s[i] == '"':
+			quoted = !quoted
+		case s[i] == ',' && !quoted:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
