@@ -249,7 +249,8 @@ func (s *Scheduler) equivalence(w *Workload, policies map[*policyv1alpha1.Propag
 	if s.interpreter.HookEnabled(gvk, configv1alpha1.InterpreterOperationInterpretReplica) {
 		var err error
 		if replicas, reqs, err = s.interpreter.GetReplicas(w.Object); err != nil {
-			return "", fmt.Errorf("%s: karmada interpreter: %w", objectRef(w.Object), err)
+			// Scheduled on its own, where schedule says why it is not.
+			return "uninterpretable\x00" + w.App + "\x00" + objectRef(w.Object), nil
 		}
 	}
 	reqJSON, err := json.Marshal(reqs)
@@ -363,7 +364,12 @@ func (s *Scheduler) schedule(ctx context.Context, w Workload, opts Options) (Res
 	if s.interpreter.HookEnabled(obj.GroupVersionKind(), configv1alpha1.InterpreterOperationInterpretReplica) {
 		replicas, reqs, err := s.interpreter.GetReplicas(obj)
 		if err != nil {
-			return res, fmt.Errorf("%s: karmada interpreter: %w", res.Object, err)
+			// A workload whose replicas or pod template do not decode
+			// (a value of the wrong type: validation reports each one).
+			// Karmada's detector builds no binding for it, so nothing is
+			// scheduled; the preview says so and goes on with the others.
+			res.Error = fmt.Sprintf("not scheduled: Karmada cannot read its replicas (%v)", err)
+			return res, nil
 		}
 		binding.Replicas, binding.ReplicaRequirements = replicas, reqs
 	}

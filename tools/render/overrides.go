@@ -118,7 +118,10 @@ func (r *renderer) overridePolicies(app *intent.App, objects []sourceObject, can
 		podSpec, _, _ := unstructured.NestedMap(so.obj.Object, p...)
 		var pod corev1.PodSpec
 		if err := fromMap(podSpec, &pod); err != nil {
-			errs = append(errs, &diag.Error{File: so.origin.File, Line: so.origin.Line, Object: diag.ObjectRef(so.obj.GetKind(), so.obj.GetNamespace(), so.obj.GetName()), Field: strings.Join(p, "."), Msg: fmt.Sprintf("pod spec does not decode: %v", err)})
+			// A value of the wrong type in the pod spec: validation reports
+			// every one at its line (the render is not written with
+			// findings). An override computed from the part that decodes
+			// would be wrong, and stopping here would hide the others.
 			continue
 		}
 		type variant struct {
