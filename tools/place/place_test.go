@@ -242,3 +242,34 @@ func TestIdenticalPlacementsAreScheduledOnce(t *testing.T) {
 		t.Errorf("team-b/two: %v, want %v", got[1].Targets, want)
 	}
 }
+
+// A workload whose replicas do not decode (a value of the wrong type,
+// which validation reports at its line) is not scheduled, and says why;
+// the others in the same preview are scheduled as usual.
+func TestUndecodableReplicasAreNotScheduled(t *testing.T) {
+	s, err := New(snapshot(t, "a", "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := deployment(2, "100m")
+	bad.Object["spec"].(map[string]any)["replicas"] = "two"
+	policy := &policyv1alpha1.PropagationSpec{
+		ResourceSelectors: []policyv1alpha1.ResourceSelector{{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "ns", Name: "web"}},
+		Placement:         policyv1alpha1.Placement{ReplicaScheduling: weighted(map[string]int64{"a": 1, "b": 1})},
+	}
+	good := deployment(2, "100m")
+	good.SetName("ok")
+	got, err := s.Preview(context.Background(), []Workload{
+		{App: "bad", Object: bad, Policy: policy, PolicyNamespace: "ns"},
+		{App: "good", Object: good, Policy: policy, PolicyNamespace: "ns"},
+	}, Options{})
+	if err != nil {
+		t.Fatalf("the preview stops: %v", err)
+	}
+	if len(got[0].Targets) != 0 || !strings.Contains(got[0].Error, "Karmada cannot read its replicas") {
+		t.Errorf("undecodable workload: %+v", got[0])
+	}
+	if len(got[1].Targets) != 2 || got[1].Error != "" {
+		t.Errorf("the other workload: %+v", got[1])
+	}
+}
