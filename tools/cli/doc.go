@@ -4,5 +4,7 @@
 // exit code, and main alone calls os.Exit.
 //
 // Exit codes: 0 ok, 1 findings (or a stale rendered/, or a difference
-// asked for), 2 usage or input error.
+// asked for), 2 input errors (a file that cannot be read as written —
+// syntax, unknown or duplicate fields, wrong types — in manifests and intent
+// alike, and any intent error), usage errors or trouble.
 package cli

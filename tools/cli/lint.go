@@ -114,10 +114,7 @@ annotations). Exit codes: 0 clean, 1 error findings (warnings too with
 			if err := writeReport(streams.Out, g.output, rep, g.colorFor(streams, streams.Out)); err != nil {
 				return err
 			}
-			if rep.Failed(failOn) {
-				return findings("policy findings")
-			}
-			return nil
+			return reportExit(rep, failOn)
 		},
 	}
 	o.addFlags(cmd)
@@ -282,7 +279,9 @@ the plain Kubernetes YAML in them (what kubeconform and conftest do, with
 the engines' CRD schemas built in); the Rego tests then run only when
 --policy brings policies of your own.
 
-Exit codes: 0 clean, 1 findings, 2 input error.`,
+Exit codes: 0 clean, 1 findings, 2 input errors (a file that cannot be read
+as written: syntax, unknown or duplicate fields, wrong types; the report
+still lists everything).`,
 		Example: `  flotilla check                                  # the repository you stand in
   flotilla check -o sarif > flotilla.sarif
   flotilla check ./manifests --policy ./team-policies
@@ -316,10 +315,7 @@ Exit codes: 0 clean, 1 findings, 2 input error.`,
 			if err := writeReport(streams.Out, g.output, rep, g.colorFor(streams, streams.Out)); err != nil {
 				return err
 			}
-			if rep.Failed(failOn) {
-				return findings("check failed")
-			}
-			return nil
+			return reportExit(rep, failOn)
 		},
 	}
 	o.addFlags(cmd)
@@ -372,24 +368,29 @@ func runCheck(ctx context.Context, g *globalOptions, o *lintOptions, args []stri
 	if err != nil {
 		return nil, nil, err
 	}
-	changes, err := renderfs.Compare(ctx, root, render.RenderedDir, files, renderfs.LockOptions{Wait: renderfs.DefaultLockWait, Holder: "flotilla check"})
-	if err != nil {
-		return nil, nil, err
-	}
-	var stale []report.Finding
-	for _, c := range changes {
-		stale = append(stale, report.Finding{Rule: RuleRenderStale, Severity: report.Error, Category: report.CategoryRender, File: c.Path,
-			Message: fmt.Sprintf("%s: rendered/ differs from a fresh render (%s); run `flotilla render` and commit the result", c.Path, c.Kind)})
-	}
-	summary.add("render    %d objects, %d files; %d stale", len(r.Output.Objects), len(files), len(changes))
-
-	// validate
+	// validate first: with input errors the fresh render is not the one
+	// to commit (a workload whose pod spec does not decode gets no
+	// OverridePolicy), so rendered/ is not compared with it.
 	vf, err := eng.Validate(ctx, r)
 	if err != nil {
 		return nil, nil, err
 	}
 	valid := validateFindings(vf)
-	summary.add("validate  %d objects against the engines' schemas; %d findings", len(r.Output.Objects), len(vf))
+	var stale []report.Finding
+	if slices.ContainsFunc(vf, validate.Finding.InputError) {
+		summary.add("render    %d objects, %d files; not compared with rendered/ (input errors)", len(r.Output.Objects), len(files))
+	} else {
+		changes, err := renderfs.Compare(ctx, root, render.RenderedDir, files, renderfs.LockOptions{Wait: renderfs.DefaultLockWait, Holder: "flotilla check"})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range changes {
+			stale = append(stale, report.Finding{Rule: RuleRenderStale, Severity: report.Error, Category: report.CategoryRender, File: c.Path,
+				Message: fmt.Sprintf("%s: rendered/ differs from a fresh render (%s); run `flotilla render` and commit the result", c.Path, c.Kind)})
+		}
+		summary.add("render    %d objects, %d files; %d stale", len(r.Output.Objects), len(files), len(changes))
+	}
+	summary.add("validate  %d objects against the engines' schemas; %s", len(r.Output.Objects), report.Plural(len(vf), "finding"))
 
 	// lint
 	rep, err := eng.Lint(ctx, r, pipeline.LintOptions{Pack: pack})
@@ -469,9 +470,13 @@ func runCheckPlain(ctx context.Context, g *globalOptions, o *lintOptions, paths 
 func validateFindings(vf []validate.Finding) []report.Finding {
 	var out []report.Finding
 	for _, f := range vf {
+		msg := f.Source.Msg
+		if f.Source.Field != "" && !strings.Contains(msg, f.Source.Field) {
+			msg = f.Source.Field + ": " + msg
+		}
 		out = append(out, report.Finding{Rule: RuleValidate, Severity: report.Error, Category: report.CategoryValidate,
-			Message: f.Source.Msg, File: f.Source.File, Line: f.Source.Line, Column: f.Source.Column,
-			Object: f.Source.Object, Field: f.Source.Field, Rendered: f.Rendered})
+			Message: msg, File: f.Source.File, Line: f.Source.Line, Column: f.Source.Column,
+			Object: f.Source.Object, Field: f.Source.Field, Rendered: f.Rendered, Input: f.InputError()})
 	}
 	return out
 }

@@ -47,14 +47,15 @@ func writePlain(t *testing.T) string {
 func TestValidatePlainYAMLNamesFileLineAndField(t *testing.T) {
 	dir := writePlain(t)
 	code, out, errOut := run(t, "validate", dir)
-	if code != ExitFindings {
-		t.Fatalf("exit %d, want %d\n%s%s", code, ExitFindings, out, errOut)
+	// An unknown field is an input error, as in intent.
+	if code != ExitInput {
+		t.Fatalf("exit %d, want %d\n%s%s", code, ExitInput, out, errOut)
 	}
 	want := filepath.ToSlash(filepath.Join(dir, "web.yaml")) + ":9"
 	if !strings.Contains(out, want) || !strings.Contains(out, "spec.replica") || !strings.Contains(out, "Deployment/shop/web") {
 		t.Errorf("output does not name %s, the field and the object:\n%s", want, out)
 	}
-	if !strings.Contains(out, "1 finding(s) in 1 objects") {
+	if !strings.Contains(out, "1 validation finding (1 input error) in 1 object\n") {
 		t.Errorf("output does not count one finding in one object:\n%s", out)
 	}
 }
@@ -62,8 +63,8 @@ func TestValidatePlainYAMLNamesFileLineAndField(t *testing.T) {
 func TestCheckPlainYAMLWithSelectedRules(t *testing.T) {
 	dir := writePlain(t)
 	code, out, errOut := run(t, "check", dir, "--rule", "SEC-005,SEC-006", "-o", "json")
-	if code != ExitFindings {
-		t.Fatalf("exit %d, want %d\n%s%s", code, ExitFindings, out, errOut)
+	if code != ExitInput {
+		t.Fatalf("exit %d, want %d (the unknown field is an input error)\n%s%s", code, ExitInput, out, errOut)
 	}
 	var rep report.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
@@ -93,7 +94,7 @@ func TestCheckPlainYAMLWithSelectedRules(t *testing.T) {
 	// selected rules give.
 	code, out, _ = run(t, "check", dir, "-o", "json")
 	var all report.Report
-	if err := json.Unmarshal([]byte(out), &all); code != ExitFindings || err != nil {
+	if err := json.Unmarshal([]byte(out), &all); code != ExitInput || err != nil {
 		t.Fatalf("exit %d, %v", code, err)
 	}
 	if len(all.Findings) <= len(rep.Findings) {

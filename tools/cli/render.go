@@ -135,7 +135,7 @@ func runRender(cmd *cobra.Command, g *globalOptions, o *renderOptions, streams I
 	}
 	switch {
 	case len(rep.Findings) > 0:
-		return findings("%d validation finding(s): nothing written", len(rep.Findings))
+		return validateExit(rep.Findings)
 	case o.check && len(rep.Changes) > 0:
 		return findings("rendered/ is stale")
 	}
@@ -145,7 +145,7 @@ func runRender(cmd *cobra.Command, g *globalOptions, o *renderOptions, streams I
 func printRender(w io.Writer, rep renderReport) {
 	if len(rep.Findings) > 0 {
 		printFindings(w, rep.Findings)
-		fmt.Fprintf(w, "\n%d validation finding(s): rendered/ left untouched\n", len(rep.Findings))
+		fmt.Fprintf(w, "\n%s: rendered/ left untouched\n", findingsSummary(rep.Findings))
 		return
 	}
 	fmt.Fprintf(w, "rendered %d objects for %d apps on %d clusters (control planes: %v); Argo CD will generate %d Applications\n",

@@ -23,6 +23,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 	"github.com/flotilla-gitops/flotilla/tools/redact"
 	"github.com/flotilla-gitops/flotilla/tools/report"
+	"github.com/flotilla-gitops/flotilla/tools/validate"
 )
 
 // Exit codes.
@@ -51,6 +52,36 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // problems: exit 1, and the report has already been printed.
 func findings(format string, args ...any) error {
 	return &ExitError{Code: ExitFindings, Err: fmt.Errorf(format, args...)}
+}
+
+// inputErrors is the error of a command that printed its report and
+// found input errors in it: exit 2.
+func inputErrors() error { return &ExitError{Code: ExitInput} }
+
+// reportExit is the exit of a command that printed rep: 2 when it holds
+// input errors, 1 when it fails at failOn, 0 otherwise.
+func reportExit(rep *report.Report, failOn report.Severity) error {
+	switch {
+	case rep.InputErrors() > 0:
+		return inputErrors()
+	case rep.Failed(failOn):
+		return &ExitError{Code: ExitFindings}
+	}
+	return nil
+}
+
+// validateExit is the exit of a command that printed validation findings
+// fs: 2 when one is an input error, 1 when there are any.
+func validateExit(fs []validate.Finding) error {
+	for _, f := range fs {
+		if f.InputError() {
+			return inputErrors()
+		}
+	}
+	if len(fs) > 0 {
+		return &ExitError{Code: ExitFindings}
+	}
+	return nil
 }
 
 // IO is where a command reads and writes.
@@ -233,7 +264,10 @@ func NewRootCommand(streams IO) *cobra.Command {
 into the exact resources Karmada, Argo CD, Velero and KubeEdge consume, and
 proves them right before merge.
 
-Exit codes: 0 ok, 1 findings, 2 usage or input error.`,
+Exit codes: 0 ok; 1 findings (or the command's own "no": plan changes with
+--detailed-exitcode, a blocked rollout, a failed drill); 2 input errors (YAML
+syntax, unknown or duplicate fields, wrong types — in manifests and intent
+alike — and any intent error), usage errors, or trouble reaching a cluster.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

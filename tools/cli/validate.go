@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/flotilla-gitops/flotilla/tools/report"
 	"github.com/flotilla-gitops/flotilla/tools/validate"
 )
 
@@ -44,14 +45,28 @@ with the engines' CRD schemas and Karmada's webhooks built in.`,
 				fmt.Fprintf(streams.Out, "validated %d objects: no findings\n", objects)
 			} else {
 				printFindings(streams.Out, fs)
-				fmt.Fprintf(streams.Out, "\n%d finding(s) in %d objects\n", len(fs), objects)
+				fmt.Fprintf(streams.Out, "\n%s in %s\n", findingsSummary(fs), report.Plural(objects, "object"))
 			}
-			if len(fs) > 0 {
-				return findings("%d finding(s)", len(fs))
-			}
-			return nil
+			return validateExit(fs)
 		},
 	}
+}
+
+// findingsSummary counts validation findings, naming the input errors
+// among them (they decide exit code 2): "3 validation findings (2 input
+// errors)".
+func findingsSummary(fs []validate.Finding) string {
+	input := 0
+	for _, f := range fs {
+		if f.InputError() {
+			input++
+		}
+	}
+	s := report.Plural(len(fs), "validation finding")
+	if input > 0 {
+		s += " (" + report.Plural(input, "input error") + ")"
+	}
+	return s
 }
 
 // runValidate validates the repository (no paths, or a path that is a

@@ -44,6 +44,10 @@ type Finding struct {
 	// Exception is the reason the finding is accepted, when an exception
 	// covers it (such findings are reported as suppressed).
 	Exception string `json:"exception,omitempty"`
+	// Input marks an input error: the file cannot be read as written (YAML
+	// syntax, an unknown or duplicate field, a value of the wrong type),
+	// which is exit code 2 rather than 1.
+	Input bool `json:"input,omitempty"`
 }
 
 // Rule describes a rule for formats that list rules (SARIF, JUnit).
@@ -108,6 +112,17 @@ func (r *Report) Count(s Severity) int {
 
 // Failed reports whether the findings fail the run: any error, or any
 // warning when failOn is Warning.
+// InputErrors counts the findings that are input errors.
+func (r *Report) InputErrors() int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Input {
+			n++
+		}
+	}
+	return n
+}
+
 func (r *Report) Failed(failOn Severity) bool {
 	if r.Count(Error) > 0 {
 		return true

@@ -57,7 +57,11 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 		fmt.Fprintln(w)
 	}
 	var parts []string
-	parts = append(parts, Plural(r.Count(Error), "error"), Plural(r.Count(Warning), "warning"))
+	errs := Plural(r.Count(Error), "error")
+	if n := r.InputErrors(); n > 0 {
+		errs += " (" + Plural(n, "input error") + ")"
+	}
+	parts = append(parts, errs, Plural(r.Count(Warning), "warning"))
 	if len(r.Suppressed) > 0 {
 		parts = append(parts, fmt.Sprintf("%d accepted by exceptions", len(r.Suppressed)))
 	}

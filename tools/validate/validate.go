@@ -1,8 +1,10 @@
 package validate
 
 import (
+	"cmp"
 	"context"
 	"runtime"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 
@@ -21,6 +23,19 @@ type Finding struct {
 	// Type is the validator's error type (FieldValueRequired,
 	// UnknownField, ...).
 	Type string `json:"type"`
+}
+
+// InputError says the object cannot be read as written — an unknown or
+// duplicate field, a value of the wrong type, a body that does not decode
+// (the API server's 400 Bad Request) — rather than read and found invalid
+// (422 Invalid). Flotilla exits 2 on input errors and 1 on findings, for
+// manifests and intent alike.
+func (f Finding) InputError() bool {
+	switch f.Type {
+	case apischema.TypeUnknownField, apischema.TypeDuplicateField, apischema.TypeBadRequest:
+		return true
+	}
+	return false
 }
 
 // Error formats the finding with both positions.
@@ -51,8 +66,16 @@ func Objects(ctx context.Context, v *apischema.Validator, objs []*render.Object,
 			}
 			fes := v.Validate(gctx, o.Object)
 			for _, fe := range fes {
-				per[i] = append(per[i], finding(o, fe))
+				f := finding(o, fe)
+				if fe.Type == apischema.TypeUnknownField {
+					f.Source.Msg += v.FieldHint(o.Object.GroupVersionKind(), fe.Field)
+				}
+				per[i] = append(per[i], f)
 			}
+			// In the order of the source, as a reader meets them.
+			slices.SortStableFunc(per[i], func(a, b Finding) int {
+				return cmp.Or(cmp.Compare(a.Source.Line, b.Source.Line), cmp.Compare(a.Source.Column, b.Source.Column))
+			})
 			return nil
 		})
 	}
