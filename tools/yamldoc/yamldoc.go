@@ -103,6 +103,10 @@ func ParseBounded(file string, data []byte, b bounds.Input) ([]*Document, []erro
 			errs = append(errs, dups...)
 			continue
 		}
+		if bad := complexKeys(file, root, ""); len(bad) > 0 {
+			errs = append(errs, bad...)
+			continue
+		}
 		js, err := sigsyaml.YAMLToJSON(chunk.data)
 		if err != nil {
 			errs = append(errs, &Error{File: file, Line: root.Line, Msg: err.Error()})
@@ -414,6 +418,35 @@ func duplicateKeys(file string, n *yaml.Node, path string) []error {
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
 			errs = append(errs, duplicateKeys(file, c, fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	}
+	return errs
+}
+
+// complexKeys reports every mapping key that is itself a mapping or a
+// list ("? {caBundle: …}: x"): YAML allows it, JSON and Kubernetes do
+// not. Said at the key, in words — the converter's own message is a Go
+// dump of the key at the document's first line.
+func complexKeys(file string, n *yaml.Node, path string) []error {
+	var errs []error
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind == yaml.MappingNode || k.Kind == yaml.SequenceNode {
+				what := "a mapping"
+				if k.Kind == yaml.SequenceNode {
+					what = "a list"
+				}
+				errs = append(errs, &Error{File: file, Line: k.Line, Column: k.Column, Field: path,
+					Msg: fmt.Sprintf("a key is %s (\"? …\" or a flow collection used as a key); keys must be plain text — is a line's indentation or a \":\" off?", what)})
+				continue
+			}
+			errs = append(errs, complexKeys(file, v, joinField(path, k.Value))...)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			errs = append(errs, complexKeys(file, c, fmt.Sprintf("%s[%d]", path, i))...)
 		}
 	}
 	return errs

@@ -231,3 +231,21 @@ func TestCacheParsesEachContentOnce(t *testing.T) {
 		t.Fatal("a nil cache should parse")
 	}
 }
+
+// A mapping or list used as a key is said at the key, in words, not as
+// the converter's Go dump at the document's first line.
+func TestParseReportsComplexKeysAtTheKey(t *testing.T) {
+	src := "apiVersion: v1\nkind: ConfigMap\ndata:\n  ok: x\n  ? {caBundle: abc}\n  : y\n  items:\n    - ? [a, b]\n      : z\n"
+	_, errs := Parse("k.yaml", []byte(src))
+	var got []string
+	for _, err := range errs {
+		got = append(got, err.Error())
+	}
+	want := []string{
+		`k.yaml:5:5: data: a key is a mapping ("? …" or a flow collection used as a key); keys must be plain text — is a line's indentation or a ":" off?`,
+		`k.yaml:8:9: data.items[0]: a key is a list ("? …" or a flow collection used as a key); keys must be plain text — is a line's indentation or a ":" off?`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
