@@ -28,6 +28,7 @@ const (
 )
 
 type lintOptions struct {
+	plainFlags
 	policies  []string
 	failOn    string
 	rules     []string
@@ -39,6 +40,7 @@ func (o *lintOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.failOn, "fail-on", "error", "lowest severity that fails the run: error or warning")
 	cmd.Flags().StringSliceVar(&o.rules, "rule", nil, "run only these rules: ids or families, globs allowed (SEC-002, 'SEC-*', go_runtime; repeatable or comma-separated)")
 	cmd.Flags().StringSliceVar(&o.skipRules, "skip-rule", nil, "do not run these rules (same patterns as --rule)")
+	o.plainFlags.add(cmd)
 }
 
 // loadPack loads the policy pack of the repository at root (the built-in
@@ -135,11 +137,16 @@ func runLint(ctx context.Context, g *globalOptions, o *lintOptions, args []strin
 		}
 		// Lint needs no schemas: an engine without them.
 		eng := &pipeline.Engine{Parallelism: g.parallelism, Bounds: g.bounds}
-		p, err := eng.LoadPlain(plain)
+		p, err := eng.LoadPlain(plain, o.options())
 		if err != nil {
 			return nil, err
 		}
-		return eng.LintPlain(ctx, p, pack, nil)
+		rep, err := eng.LintPlain(ctx, p, pack, nil)
+		if err != nil {
+			return nil, err
+		}
+		plainReport(rep, p)
+		return rep, nil
 	}
 	if repoRoot == "" {
 		root, err := g.root()
@@ -435,15 +442,23 @@ func runCheckPlain(ctx context.Context, g *globalOptions, o *lintOptions, paths 
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := eng.LoadPlain(paths)
+	p, err := eng.LoadPlain(paths, o.options())
 	if err != nil {
 		return nil, nil, err
 	}
+	read := fmt.Sprintf("read      %s, %s", report.Plural(p.Files, "file"), report.Plural(len(p.Objects), "object"))
+	if len(p.Problems) > 0 {
+		read += "; " + report.Plural(len(p.Problems), "input error")
+	}
+	if len(p.Skipped) > 0 {
+		read += "; " + report.Plural(len(p.Skipped), "file") + " skipped"
+	}
+	summary.add("%s", read)
 	vf, err := eng.ValidatePlain(ctx, p)
 	if err != nil {
 		return nil, nil, err
 	}
-	summary.add("validate  %d objects against the engines' schemas; %d findings", len(p.Objects), len(vf))
+	summary.add("validate  %d objects against the engines' schemas; %s", len(p.Objects), report.Plural(len(vf), "finding"))
 	rep, err := eng.LintPlain(ctx, p, pack, nil)
 	if err != nil {
 		return nil, nil, err
@@ -462,7 +477,7 @@ func runCheckPlain(ctx context.Context, g *globalOptions, o *lintOptions, paths 
 	}
 	rep.Findings = slices.Concat(rep.Findings, validateFindings(vf), tests)
 	rep.Rules = append(rep.Rules, slices.DeleteFunc(slices.Clone(checkRules), func(r report.Rule) bool { return r.ID == RuleRenderStale })...)
-	rep.Sort()
+	plainReport(rep, p)
 	return rep, summary.lines, nil
 }
 
@@ -474,9 +489,13 @@ func validateFindings(vf []validate.Finding) []report.Finding {
 		if f.Source.Field != "" && !strings.Contains(msg, f.Source.Field) {
 			msg = f.Source.Field + ": " + msg
 		}
+		rendered := f.Rendered
+		if rendered == f.Source.File {
+			rendered = "" // plain YAML: the object is its own source
+		}
 		out = append(out, report.Finding{Rule: RuleValidate, Severity: report.Error, Category: report.CategoryValidate,
 			Message: msg, File: f.Source.File, Line: f.Source.Line, Column: f.Source.Column,
-			Object: f.Source.Object, Field: f.Source.Field, Rendered: f.Rendered, Input: f.InputError()})
+			Object: f.Source.Object, Field: f.Source.Field, Rendered: rendered, Input: f.InputError()})
 	}
 	return out
 }

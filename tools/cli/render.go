@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"time"
 
@@ -178,7 +180,11 @@ func printFindings(w io.Writer, fs []validate.Finding) {
 	}
 	sort.Strings(files)
 	for _, file := range files {
-		for _, f := range byFile[file] {
+		fs := byFile[file]
+		slices.SortStableFunc(fs, func(a, b validate.Finding) int {
+			return cmp.Or(cmp.Compare(a.Source.Line, b.Source.Line), cmp.Compare(a.Source.Column, b.Source.Column))
+		})
+		for _, f := range fs {
 			fmt.Fprintln(w, f.Error())
 		}
 	}

@@ -151,10 +151,11 @@ func TestEvaluationIsDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets, err := PlainTargets([]string{"../../apps"}, bounds.Input{})
+	set, err := PlainTargets([]string{"../../apps"}, PlainOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	targets := set.Targets
 	var first []byte
 	for _, par := range []int{1, 4, 2} {
 		rep, err := Run(context.Background(), Options{Pack: p, Targets: targets, Parallelism: par, Now: func() time.Time { return time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC) }})
@@ -202,10 +203,11 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets, err := PlainTargets([]string{dir}, bounds.Input{})
+	set, err := PlainTargets([]string{dir}, PlainOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	targets := set.Targets
 	rep, err := Run(context.Background(), Options{Pack: p, Targets: targets})
 	if err != nil {
 		t.Fatal(err)
@@ -310,10 +312,14 @@ func TestPlainTargetsReadThroughTheJail(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "big.yaml"), []byte(strings.Repeat("#", 2048)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := PlainTargets([]string{dir}, bounds.Input{FileBytes: 1024})
-	var list diag.List
-	if !errors.As(err, &list) {
-		t.Fatalf("want a diag.List, got %v", err)
+	set, err := PlainTargets([]string{dir}, PlainOptions{Bounds: bounds.Input{FileBytes: 1024}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each refusal is a problem of the set; the good file is still read.
+	list := set.Problems
+	if len(set.Targets) != 1 || set.Targets[0].Object.GetName() != "good" {
+		t.Errorf("the readable file was not read: %d targets", len(set.Targets))
 	}
 	got := map[string]string{}
 	for _, e := range list {

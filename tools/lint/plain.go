@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -9,6 +10,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"sigs.k8s.io/kustomize/api/konfig"
 
 	"github.com/flotilla-gitops/flotilla/tools/bounds"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
@@ -16,23 +19,70 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
 
+// PlainOptions configure PlainTargets.
+type PlainOptions struct {
+	Bounds bounds.Input
+	// Exclude are globs (path.Match) of files and folders to leave out,
+	// matched against the slash path relative to the folder named and
+	// against the base name.
+	Exclude []string
+	// HelmTemplates reads the templates/ of Helm charts too. By default
+	// they are skipped (and listed as skipped): they are Go templates, not
+	// YAML, until Helm renders them.
+	HelmTemplates bool
+}
+
+// PlainSet is what PlainTargets read.
+type PlainSet struct {
+	Targets []Target
+	// Problems are the input errors: files and documents that cannot be
+	// read as Kubernetes objects (YAML syntax, a document that is not an
+	// object or has no kind, a file the jail refuses). They do not stop the
+	// reading of the other files; each names its file and line.
+	Problems diag.List
+	// Skipped are the files left out on purpose, each with why, in path
+	// order: nothing is passed over silently.
+	Skipped []Skipped
+	// Files counts the files read.
+	Files int
+}
+
+// Skipped is a file PlainTargets left out.
+type Skipped struct {
+	File   string `json:"file"`
+	Reason string `json:"reason"`
+}
+
+// Reasons a file is skipped.
+const (
+	SkipExcluded      = "excluded by --exclude"
+	SkipHelmTemplate  = "a Helm chart template (Go template, not YAML; render it with helm template, or pass --helm-templates)"
+	SkipHelmChart     = "Helm chart metadata or values, not an object"
+	SkipKustomization = "a kustomization, not an object (its resources are read as files)"
+)
+
 // PlainTargets reads every Kubernetes object in the YAML files under paths
 // (files or folders, walked recursively, hidden folders skipped), for
-// linting YAML that is not a Flotilla repository. Documents that are not
-// objects (no apiVersion or kind) are skipped; files that do not parse are
-// errors. Every read goes through the repository jail (tools/repofs)
-// rooted at the folder named (a file's own folder): the YAML of a pull
-// request is untrusted like a repository's, so a symbolic link out of it,
-// a device or FIFO, or a file over the bound is an error, and b bounds
-// every document as it does a repository's.
-func PlainTargets(paths []string, b bounds.Input) ([]Target, error) {
+// checking YAML that is not a Flotilla repository, as kubeconform and
+// conftest do. A file or document that cannot be read is a problem of the
+// set, not the end of the run: every other file is still read. Lists are
+// flattened (Lists inside Lists too), each item located at its own line.
+// Every read goes through the repository jail (tools/repofs) rooted at the
+// folder named (a file's own folder): the YAML of a pull request is
+// untrusted like a repository's, so a symbolic link out of it, a device or
+// FIFO, or a file over the bound is a problem, and opts.Bounds bounds
+// every document as it does a repository's. The error is for paths that
+// cannot be read at all (one that does not exist).
+func PlainTargets(paths []string, opts PlainOptions) (*PlainSet, error) {
 	type plainFile struct {
 		fsys *repofs.FS
 		rel  string // inside fsys
 		name string // as reported: the path as the user would write it
 	}
+	b := opts.Bounds
+	set := &PlainSet{}
 	var files []plainFile
-	var errs diag.List
+	skip := func(name, reason string) { set.Skipped = append(set.Skipped, Skipped{File: name, Reason: reason}) }
 	for _, p := range paths {
 		info, err := os.Lstat(p)
 		if err != nil {
@@ -47,8 +97,19 @@ func PlainTargets(paths []string, b bounds.Input) ([]Target, error) {
 			return nil, err
 		}
 		err = fs.WalkDir(fsys, walk, func(f string, d fs.DirEntry, err error) error {
+			name := filepath.ToSlash(filepath.Join(root, f))
 			if err != nil {
-				errs = append(errs, &diag.Error{File: filepath.ToSlash(filepath.Join(root, f)), Msg: repofs.Message(err), Err: err})
+				set.Problems = append(set.Problems, &diag.Error{File: name, Msg: repofs.Message(err), Err: err})
+				return nil
+			}
+			if f != walk && excluded(opts.Exclude, f, d.Name()) {
+				if d.IsDir() {
+					skip(name+"/", SkipExcluded)
+					return fs.SkipDir
+				}
+				if yamlFile(f) {
+					skip(name, SkipExcluded)
+				}
 				return nil
 			}
 			if d.IsDir() {
@@ -57,9 +118,14 @@ func PlainTargets(paths []string, b bounds.Input) ([]Target, error) {
 				}
 				return nil
 			}
-			if ext := path.Ext(f); ext == ".yaml" || ext == ".yml" || ext == ".json" {
-				files = append(files, plainFile{fsys: fsys, rel: f, name: filepath.ToSlash(filepath.Join(root, f))})
+			if !yamlFile(f) {
+				return nil
 			}
+			if reason := notObjects(fsys, f, opts.HelmTemplates); reason != "" {
+				skip(name, reason)
+				return nil
+			}
+			files = append(files, plainFile{fsys: fsys, rel: f, name: name})
 			return nil
 		})
 		if err != nil {
@@ -68,39 +134,186 @@ func PlainTargets(paths []string, b bounds.Input) ([]Target, error) {
 	}
 	slices.SortFunc(files, func(a, b plainFile) int { return strings.Compare(a.name, b.name) })
 	files = slices.CompactFunc(files, func(a, b plainFile) bool { return a.name == b.name })
-	var targets []Target
+	slices.SortFunc(set.Skipped, func(a, b Skipped) int { return strings.Compare(a.File, b.File) })
+	set.Skipped = slices.CompactFunc(set.Skipped, func(a, b Skipped) bool { return a.File == b.File })
 	for _, f := range files {
 		data, err := f.fsys.ReadFile(f.rel)
 		if err != nil {
-			errs = append(errs, &diag.Error{File: f.name, Msg: repofs.Message(err), Err: err})
+			set.Problems = append(set.Problems, &diag.Error{File: f.name, Msg: repofs.Message(err), Err: err})
 			continue
 		}
-		name := f.name
-		docs, perrs := yamldoc.ParseBounded(name, data, b)
-		errs = append(errs, diag.Collect(perrs...)...)
+		set.Files++
+		docs, perrs := yamldoc.ParseBounded(f.name, data, b)
+		set.Problems = append(set.Problems, diag.Collect(perrs...)...)
 		for _, d := range docs {
-			u := &unstructured.Unstructured{}
-			if err := u.UnmarshalJSON(d.JSON); err != nil || u.GetKind() == "" {
-				continue
-			}
-			if u.IsList() {
-				items, err := u.ToList()
-				if err != nil {
-					// An item that is not an object: the user's input is
-					// wrong, say where instead of skipping the whole List.
-					errs = append(errs, &diag.Error{File: name, Line: d.Line, Object: "List", Field: "items", Msg: "a List item is not a Kubernetes object: " + err.Error(), Err: err})
-					continue
-				}
-				for i := range items.Items {
-					targets = append(targets, Target{Object: &items.Items[i], Source: Position{File: name, Line: d.Line}})
-				}
-				continue
-			}
-			targets = append(targets, Target{Object: u, Source: Position{File: name, Line: d.Line, Doc: d}})
+			targets, problems := documentTargets(d)
+			set.Targets = append(set.Targets, targets...)
+			set.Problems = append(set.Problems, problems...)
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errs.Sort()
+	set.Problems = set.Problems.Sort()
+	return set, nil
+}
+
+func yamlFile(f string) bool {
+	ext := path.Ext(f)
+	return ext == ".yaml" || ext == ".yml" || ext == ".json"
+}
+
+// excluded says a file or folder matches one of the --exclude globs, by
+// its path under the folder named or by its name.
+func excluded(globs []string, rel, name string) bool {
+	for _, g := range globs {
+		g = strings.TrimSuffix(g, "/")
+		if ok, _ := path.Match(g, rel); ok {
+			return true
+		}
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
 	}
-	return targets, nil
+	return false
+}
+
+// notObjects says why a YAML file holds no Kubernetes objects by what it
+// is — a kustomization, a Helm chart's metadata, values or templates — or
+// "" when it is to be read.
+func notObjects(fsys fs.StatFS, f string, helmTemplates bool) string {
+	base := path.Base(f)
+	if slices.Contains(konfig.RecognizedKustomizationFileNames(), base) {
+		return SkipKustomization
+	}
+	dir := path.Dir(f)
+	isChart := func(d string) bool {
+		_, err := fsys.Stat(path.Join(d, "Chart.yaml"))
+		return err == nil
+	}
+	if (base == "Chart.yaml" || strings.HasPrefix(base, "values")) && isChart(dir) {
+		return SkipHelmChart
+	}
+	if helmTemplates {
+		return ""
+	}
+	// Anywhere under a chart's templates/ folder.
+	for d := dir; d != "." && d != "/"; d = path.Dir(d) {
+		if path.Base(d) == "templates" && isChart(path.Dir(d)) {
+			return SkipHelmTemplate
+		}
+	}
+	return ""
+}
+
+// documentTargets turns one document into its objects — a List into its
+// items, recursively — or says why it holds none.
+func documentTargets(d *yamldoc.Document) ([]Target, diag.List) {
+	// apimachinery's JSON, as Unstructured decodes: whole numbers are
+	// int64, as the engines' code expects.
+	var v any
+	if err := utiljson.Unmarshal(d.JSON, &v); err != nil {
+		return nil, diag.List{&diag.Error{File: d.File, Line: d.Line, Msg: "document does not convert to JSON: " + err.Error(), Err: err}}
+	}
+	if v == nil {
+		return nil, nil // "~" or "null": nothing in it
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, diag.List{&diag.Error{File: d.File, Line: d.Line, Column: 1,
+			Msg: fmt.Sprintf("not a Kubernetes object: the document is %s, not a mapping with apiVersion and kind", jsonKind(v))}}
+	}
+	return objectTargets(d, m, "")
+}
+
+// objectTargets reads the object m found at field prefix of d ("" for the
+// document itself, "items[2]" for a List's item).
+func objectTargets(d *yamldoc.Document, m map[string]any, prefix string) ([]Target, diag.List) {
+	at := func(field string) *diag.Error {
+		full := field
+		if prefix != "" {
+			full = strings.TrimSuffix(prefix+"."+field, ".")
+		}
+		line, col := d.Locate(full)
+		return &diag.Error{File: d.File, Line: line, Column: col, Field: full}
+	}
+	kind, _ := m["kind"].(string)
+	apiVersion, _ := m["apiVersion"].(string)
+	if kind == "" {
+		e := at("")
+		switch {
+		case m["kind"] != nil:
+			e = at("kind")
+			e.Msg = fmt.Sprintf("kind is %s, not text", jsonKind(m["kind"]))
+		case apiVersion == "" && m["apiVersion"] == nil:
+			e.Msg = "not a Kubernetes object: no apiVersion and no kind"
+		default:
+			e.Msg = "not a Kubernetes object: no kind (it has apiVersion " + fmt.Sprint(m["apiVersion"]) + ")"
+		}
+		return nil, diag.List{e}
+	}
+	u := &unstructured.Unstructured{Object: m}
+	pos := Position{File: d.File, Line: d.Line, Doc: d}
+	if prefix != "" {
+		line, _ := d.Locate(prefix)
+		pos = Position{File: d.File, Line: line, Doc: d, Fields: itemFields(m, prefix)}
+	}
+	if !strings.HasSuffix(kind, "List") || m["items"] == nil {
+		return []Target{{Object: u, Source: pos}}, nil
+	}
+	items, ok := m["items"].([]any)
+	if !ok {
+		e := at("items")
+		e.Msg = fmt.Sprintf("%s items is %s, not a list", kind, jsonKind(m["items"]))
+		return nil, diag.List{e}
+	}
+	var targets []Target
+	var problems diag.List
+	for i, item := range items {
+		field := fmt.Sprintf("items[%d]", i)
+		if prefix != "" {
+			field = prefix + "." + field
+		}
+		im, ok := item.(map[string]any)
+		if !ok {
+			line, col := d.Locate(field)
+			problems = append(problems, &diag.Error{File: d.File, Line: line, Column: col, Field: field,
+				Msg: fmt.Sprintf("a %s item is %s, not a Kubernetes object", kind, jsonKind(item))})
+			continue
+		}
+		t, p := objectTargets(d, im, field)
+		targets = append(targets, t...)
+		problems = append(problems, p...)
+	}
+	return targets, problems
+}
+
+// itemFields maps the fields of a List's item onto the List's document:
+// each top-level field to prefix.field, anything else to the item.
+func itemFields(m map[string]any, prefix string) yamldoc.FieldMap {
+	fm := yamldoc.FieldMap{{From: "", To: prefix}}
+	for k := range m {
+		fm = append(fm, yamldoc.FieldRename{From: k, To: prefix + "." + k})
+	}
+	slices.SortFunc(fm, func(a, b yamldoc.FieldRename) int { return strings.Compare(a.From, b.From) })
+	return fm
+}
+
+// jsonKind names a JSON value's type in words: "a list", "text \"x\"".
+func jsonKind(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "empty"
+	case string:
+		if len(x) > 40 {
+			return "text"
+		}
+		return fmt.Sprintf("text %q", x)
+	case bool:
+		return fmt.Sprintf("the boolean %t", x)
+	case float64, int64:
+		return fmt.Sprintf("the number %v", x)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a mapping"
+	}
+	return "a value"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/lint"
 	"github.com/flotilla-gitops/flotilla/tools/render"
 	"github.com/flotilla-gitops/flotilla/tools/report"
@@ -19,19 +20,34 @@ type Plain struct {
 	// Objects are the same objects for validation; each object is its own
 	// source (Path and Origin.File are the file it was read from).
 	Objects []*render.Object
+	// Problems are the input errors met reading: files and documents that
+	// are not Kubernetes objects. Reading went on past each.
+	Problems diag.List
+	// Skipped are the files left out on purpose, with why.
+	Skipped []lint.Skipped
+	// Files counts the files read.
+	Files int
+}
+
+// PlainOptions configure LoadPlain: what to leave out.
+type PlainOptions struct {
+	// Exclude are globs of files and folders to leave out.
+	Exclude []string
+	// HelmTemplates reads Helm charts' templates/ too.
+	HelmTemplates bool
 }
 
 // LoadPlain reads every *.yaml, *.yml and *.json file under paths (files
 // or folders; hidden folders skipped) through the repository jail, within
-// the engine's input bounds. Unparsable YAML comes back as a diag.List
-// naming file and line.
-func (e *Engine) LoadPlain(paths []string) (*Plain, error) {
-	targets, err := lint.PlainTargets(paths, e.Bounds)
+// the engine's input bounds. What cannot be read is in Problems, naming
+// file and line; the error is for a path that does not exist.
+func (e *Engine) LoadPlain(paths []string, opts PlainOptions) (*Plain, error) {
+	set, err := lint.PlainTargets(paths, lint.PlainOptions{Bounds: e.Bounds, Exclude: opts.Exclude, HelmTemplates: opts.HelmTemplates})
 	if err != nil {
 		return nil, err
 	}
-	p := &Plain{Targets: targets, Objects: make([]*render.Object, len(targets))}
-	for i, t := range targets {
+	p := &Plain{Targets: set.Targets, Objects: make([]*render.Object, len(set.Targets)), Problems: set.Problems, Skipped: set.Skipped, Files: set.Files}
+	for i, t := range set.Targets {
 		p.Objects[i] = &render.Object{
 			Object: t.Object,
 			Path:   t.Source.File,

@@ -2,13 +2,11 @@ package pipeline_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/lint"
 	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 )
@@ -26,8 +24,9 @@ spec:
 
 // FuzzPlain feeds arbitrary files to the plain-YAML path of validate and
 // lint (flotilla validate|lint|check DIR): whatever the bytes, loading
-// either fails with errors naming the file, or every object it yields is
-// validated and linted without a panic, each finding naming the file.
+// never fails — what cannot be read is a problem naming the file and a
+// line — and every object it yields is validated and linted without a
+// panic, each finding naming the file.
 func FuzzPlain(f *testing.F) {
 	f.Add([]byte(plainDeployment))
 	f.Add([]byte(plainDeployment + "---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- 7\n"))
@@ -35,6 +34,8 @@ func FuzzPlain(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nkind: Secret\nmetadata: {name: s, annotations: {flotilla.io/exceptions: '[{\"rule\": 1}]'}}\nstringData: {a: b}\n"))
 	f.Add([]byte("kind: Pod\nspec: {containers: {}}\n"))
 	f.Add([]byte("---\n- [\n"))
+	f.Add([]byte("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: List, items: [{apiVersion: v1, kind: ConfigMap, metadata: {name: a}}, x]}\n---\napiVersion: v1\n---\n? {a: 1}\n: b\n"))
+	f.Add([]byte("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {a: '***'}\n"))
 	eng, err := pipeline.NewEngine(1)
 	if err != nil {
 		f.Fatal(err)
@@ -50,13 +51,15 @@ func FuzzPlain(f *testing.F) {
 		if err := os.WriteFile(file, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		p, err := sharedEngine(t).LoadPlain([]string{dir})
+		p, err := sharedEngine(t).LoadPlain([]string{dir}, pipeline.PlainOptions{})
 		if err != nil {
-			var list diag.List
-			if !errors.As(err, &list) || !strings.Contains(err.Error(), "in.yaml") {
-				t.Fatalf("load error %q is not a diag.List naming the file", err)
+			t.Fatalf("load: %v", err)
+		}
+		// What cannot be read is a problem naming the file, at a line.
+		for _, e := range p.Problems {
+			if !strings.HasSuffix(e.File, "in.yaml") || e.Line < 1 || e.Msg == "" {
+				t.Fatalf("problem %+v does not name the file and a line", e)
 			}
-			return
 		}
 		vf, err := eng.ValidatePlain(ctx, p)
 		if err != nil {

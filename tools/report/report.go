@@ -76,6 +76,15 @@ type Report struct {
 	Rules []Rule `json:"rules"`
 	// Objects is how many objects were checked.
 	Objects int `json:"objects"`
+	// Skipped are files left out on purpose (plain YAML: Helm templates,
+	// kustomizations, --exclude), each with why.
+	Skipped []Skipped `json:"skipped,omitempty"`
+}
+
+// Skipped is a file a run left out, and why.
+type Skipped struct {
+	File   string `json:"file"`
+	Reason string `json:"reason"`
 }
 
 // Compare orders findings by file, position, object, rule and message.

@@ -56,6 +56,13 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 	if len(r.Findings) > 0 {
 		fmt.Fprintln(w)
 	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintln(w, paint(ansiDim, "skipped "+Plural(len(r.Skipped), "file")+":"))
+		for _, s := range r.Skipped {
+			fmt.Fprintln(w, paint(ansiDim, "  "+s.File+": "+s.Reason))
+		}
+		fmt.Fprintln(w)
+	}
 	var parts []string
 	errs := Plural(r.Count(Error), "error")
 	if n := r.InputErrors(); n > 0 {

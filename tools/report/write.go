@@ -45,11 +45,12 @@ type jsonReport struct {
 	Findings   []Finding `json:"findings"`
 	Suppressed []Finding `json:"suppressed"`
 	Rules      []Rule    `json:"rules"`
+	Skipped    []Skipped `json:"skipped,omitempty"`
 }
 
 func writeJSON(w io.Writer, r *Report) error {
 	out := jsonReport{Version: 1, Objects: r.Objects, Errors: r.Count(Error), Warnings: r.Count(Warning),
-		Findings: nonNil(r.Findings), Suppressed: nonNil(r.Suppressed), Rules: r.Rules}
+		Findings: nonNil(r.Findings), Suppressed: nonNil(r.Suppressed), Rules: r.Rules, Skipped: r.Skipped}
 	if out.Rules == nil {
 		out.Rules = []Rule{}
 	}

@@ -32,14 +32,22 @@ type Finding struct {
 // manifests and intent alike.
 func (f Finding) InputError() bool {
 	switch f.Type {
-	case apischema.TypeUnknownField, apischema.TypeDuplicateField, apischema.TypeBadRequest:
+	case apischema.TypeUnknownField, apischema.TypeDuplicateField, apischema.TypeBadRequest, TypeUnreadable:
 		return true
 	}
 	return false
 }
 
-// Error formats the finding with both positions.
+// TypeUnreadable is the Type of a finding about a file or document that
+// could not be read as objects at all (plain YAML: syntax, no kind).
+const TypeUnreadable = "Unreadable"
+
+// Error formats the finding with both positions (one when the object was
+// not rendered).
 func (f Finding) Error() string {
+	if f.Rendered == "" || f.Rendered == f.Source.File {
+		return f.Source.Error()
+	}
 	return f.Source.Error() + " [" + f.Rendered + "]"
 }
 
