@@ -5,7 +5,9 @@ import (
 	"reflect"
 
 	clusterinstall "github.com/karmada-io/karmada/pkg/apis/cluster/install"
+	searchinstall "github.com/karmada-io/karmada/pkg/apis/search/install"
 	clusterregistry "github.com/karmada-io/karmada/pkg/registry/cluster"
+	searchregistry "github.com/karmada-io/karmada/pkg/registry/search"
 	apiextensionsinternal "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	crdregistry "k8s.io/apiextensions-apiserver/pkg/registry/customresourcedefinition"
@@ -14,6 +16,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/kube-aggregator/pkg/apis/apiregistration"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
+	regapiservice "k8s.io/kube-aggregator/pkg/registry/apiservice"
 	"k8s.io/kubernetes/pkg/apis/admissionregistration"
 	admissionregistrationv1 "k8s.io/kubernetes/pkg/apis/admissionregistration/v1"
 	"k8s.io/kubernetes/pkg/apis/apps"
@@ -23,12 +28,19 @@ import (
 	autoscalingv2 "k8s.io/kubernetes/pkg/apis/autoscaling/v2"
 	"k8s.io/kubernetes/pkg/apis/batch"
 	batchv1 "k8s.io/kubernetes/pkg/apis/batch/v1"
+	"k8s.io/kubernetes/pkg/apis/certificates"
+	certificatesv1 "k8s.io/kubernetes/pkg/apis/certificates/v1"
 	"k8s.io/kubernetes/pkg/apis/coordination"
 	coordinationv1 "k8s.io/kubernetes/pkg/apis/coordination/v1"
 	"k8s.io/kubernetes/pkg/apis/core"
 	corev1 "k8s.io/kubernetes/pkg/apis/core/v1"
 	"k8s.io/kubernetes/pkg/apis/discovery"
 	discoveryv1 "k8s.io/kubernetes/pkg/apis/discovery/v1"
+	"k8s.io/kubernetes/pkg/apis/events"
+	eventsv1 "k8s.io/kubernetes/pkg/apis/events/v1"
+	"k8s.io/kubernetes/pkg/apis/flowcontrol"
+	flowcontrolv1 "k8s.io/kubernetes/pkg/apis/flowcontrol/v1"
+	flowcontrolv1beta3 "k8s.io/kubernetes/pkg/apis/flowcontrol/v1beta3"
 	"k8s.io/kubernetes/pkg/apis/networking"
 	networkingv1 "k8s.io/kubernetes/pkg/apis/networking/v1"
 	"k8s.io/kubernetes/pkg/apis/node"
@@ -53,11 +65,14 @@ import (
 	reghpa "k8s.io/kubernetes/pkg/registry/autoscaling/horizontalpodautoscaler"
 	regcronjob "k8s.io/kubernetes/pkg/registry/batch/cronjob"
 	regjob "k8s.io/kubernetes/pkg/registry/batch/job"
+	regcsr "k8s.io/kubernetes/pkg/registry/certificates/certificates"
 	reglease "k8s.io/kubernetes/pkg/registry/coordination/lease"
 	regconfigmap "k8s.io/kubernetes/pkg/registry/core/configmap"
 	regendpoint "k8s.io/kubernetes/pkg/registry/core/endpoint"
+	regevent "k8s.io/kubernetes/pkg/registry/core/event"
 	reglimitrange "k8s.io/kubernetes/pkg/registry/core/limitrange"
 	regnamespace "k8s.io/kubernetes/pkg/registry/core/namespace"
+	regnode "k8s.io/kubernetes/pkg/registry/core/node"
 	regpv "k8s.io/kubernetes/pkg/registry/core/persistentvolume"
 	regpvc "k8s.io/kubernetes/pkg/registry/core/persistentvolumeclaim"
 	regpod "k8s.io/kubernetes/pkg/registry/core/pod"
@@ -68,6 +83,8 @@ import (
 	regservice "k8s.io/kubernetes/pkg/registry/core/service"
 	regserviceaccount "k8s.io/kubernetes/pkg/registry/core/serviceaccount"
 	regendpointslice "k8s.io/kubernetes/pkg/registry/discovery/endpointslice"
+	regflowschema "k8s.io/kubernetes/pkg/registry/flowcontrol/flowschema"
+	regplc "k8s.io/kubernetes/pkg/registry/flowcontrol/prioritylevelconfiguration"
 	regingress "k8s.io/kubernetes/pkg/registry/networking/ingress"
 	regingressclass "k8s.io/kubernetes/pkg/registry/networking/ingressclass"
 	regnetworkpolicy "k8s.io/kubernetes/pkg/registry/networking/networkpolicy"
@@ -79,7 +96,10 @@ import (
 	regrolebinding "k8s.io/kubernetes/pkg/registry/rbac/rolebinding"
 	regpriorityclass "k8s.io/kubernetes/pkg/registry/scheduling/priorityclass"
 	regcsidriver "k8s.io/kubernetes/pkg/registry/storage/csidriver"
+	regcsinode "k8s.io/kubernetes/pkg/registry/storage/csinode"
+	regcsistoragecapacity "k8s.io/kubernetes/pkg/registry/storage/csistoragecapacity"
 	regstorageclass "k8s.io/kubernetes/pkg/registry/storage/storageclass"
+	regvolumeattachment "k8s.io/kubernetes/pkg/registry/storage/volumeattachment"
 )
 
 // kube is the source of the kinds kube-apiserver serves.
@@ -124,6 +144,10 @@ func newTypedScheme() (*runtime.Scheme, error) {
 		coordination.AddToScheme, coordinationv1.AddToScheme,
 		discovery.AddToScheme, discoveryv1.AddToScheme,
 		node.AddToScheme, nodev1.AddToScheme,
+		events.AddToScheme, eventsv1.AddToScheme,
+		certificates.AddToScheme, certificatesv1.AddToScheme,
+		flowcontrol.AddToScheme, flowcontrolv1.AddToScheme, flowcontrolv1beta3.AddToScheme,
+		apiregistration.AddToScheme, apiregistrationv1.AddToScheme,
 		apiextensionsinternal.AddToScheme, apiextensionsv1.AddToScheme,
 	} {
 		if err := add(s); err != nil {
@@ -133,6 +157,8 @@ func newTypedScheme() (*runtime.Scheme, error) {
 	// Karmada's aggregated apiserver scheme (pkg/apis/cluster/scheme):
 	// clusterinstall.Install is a plain function, no init side effect.
 	clusterinstall.Install(s)
+	// karmada-search's scheme (pkg/apis/search/install), likewise.
+	searchinstall.Install(s)
 	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
 	return s, nil
 }
@@ -198,6 +224,29 @@ func typedDefs(s *runtime.Scheme) []typedDef {
 		// Not a CRD: served by karmada-aggregated-apiserver from Go types,
 		// with this strategy (pkg/registry/cluster/storage).
 		{gv("cluster.karmada.io", "v1alpha1"), "Cluster", "clusters", karmadaClusterStrategy{clusterregistry.NewStrategy(s)}, "karmada-aggregated-apiserver"},
+		// Not a CRD either: karmada-search serves it from Go types, with
+		// this strategy (pkg/registry/search/storage).
+		{gv("search.karmada.io", "v1alpha1"), "ResourceRegistry", "resourceregistries", searchregistry.NewStrategy(s), "karmada-search"},
+		// Kinds a cluster's own components write more than people do,
+		// but which public repositories hold (node fixtures, events,
+		// CSI drivers' objects, API priority and fairness, certificate
+		// requests, aggregated API registrations).
+		{core, "Node", "nodes", regnode.Strategy, kube},
+		{core, "Event", "events", regevent.Strategy, kube},
+		// events.k8s.io Events are stored as core Events, through the same
+		// strategy.
+		{gv("events.k8s.io", "v1"), "Event", "events", regevent.Strategy, kube},
+		{storage, "CSINode", "csinodes", regcsinode.Strategy, kube},
+		{storage, "CSIStorageCapacity", "csistoragecapacities", regcsistoragecapacity.Strategy, kube},
+		{storage, "VolumeAttachment", "volumeattachments", regvolumeattachment.Strategy, kube},
+		{gv("certificates.k8s.io", "v1"), "CertificateSigningRequest", "certificatesigningrequests", regcsr.Strategy, kube},
+		{gv("flowcontrol.apiserver.k8s.io", "v1"), "FlowSchema", "flowschemas", regflowschema.Strategy, kube},
+		{gv("flowcontrol.apiserver.k8s.io", "v1"), "PriorityLevelConfiguration", "prioritylevelconfigurations", regplc.Strategy, kube},
+		{gv("flowcontrol.apiserver.k8s.io", "v1beta3"), "FlowSchema", "flowschemas", regflowschema.Strategy, kube},
+		{gv("flowcontrol.apiserver.k8s.io", "v1beta3"), "PriorityLevelConfiguration", "prioritylevelconfigurations", regplc.Strategy, kube},
+		// Served by the aggregator inside kube-apiserver (kube-aggregator's
+		// own storage and strategy).
+		{gv("apiregistration.k8s.io", "v1"), "APIService", "apiservices", regapiservice.NewStrategy(s), "kube-apiserver (kube-aggregator)"},
 	}
 }
 

@@ -3,6 +3,7 @@ package apischema
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -94,6 +95,11 @@ func (k *kind) create(ctx context.Context, body []byte, isYAML bool) (errs []Fie
 				if all := k.types.check(body, isYAML); len(all) > 0 {
 					return all
 				}
+				if strings.Contains(err.Error(), "illegal base64 data") {
+					if all := base64Errors(body, isYAML, k.gvk.Kind); len(all) > 0 {
+						return all
+					}
+				}
 			}
 			return decodeErrors(err, body, isYAML, gvk, k.gvk)
 		}
@@ -132,6 +138,14 @@ func (k *kind) create(ctx context.Context, body []byte, isYAML bool) (errs []Fie
 		return createError(err)
 	}
 	ctx = genericapirequest.WithNamespace(ctx, namespace)
+	// The request's own description, which the server's filters put in
+	// the context: strategies read the version asked for (a core/v1
+	// Event is validated by the legacy rules, an events.k8s.io/v1 one by
+	// the new).
+	ctx = genericapirequest.WithRequestInfo(ctx, &genericapirequest.RequestInfo{
+		IsResourceRequest: true, Verb: "create", APIPrefix: apiPrefix(k.gvk.Group),
+		APIGroup: k.gvk.Group, APIVersion: k.gvk.Version, Namespace: namespace, Resource: k.resource.Resource, Name: name,
+	})
 
 	// Mutating admission.
 	for _, w := range k.mutating {
@@ -229,4 +243,13 @@ func createError(err error) []FieldError {
 		typ = string(field.ErrorTypeInternal)
 	}
 	return []FieldError{{Type: typ, Message: err.Error(), Origin: OriginCreate}}
+}
+
+// apiPrefix is the URL prefix of a group: "api" for the core group, "apis"
+// for the others.
+func apiPrefix(group string) string {
+	if group == "" {
+		return "api"
+	}
+	return "apis"
 }

@@ -140,3 +140,23 @@ func TestFieldHint(t *testing.T) {
 		}
 	}
 }
+
+// A Secret value that is not base64 fails the create path's whole decode
+// with no field; the validator names each bad key at its line.
+func TestBadBase64NamesTheKey(t *testing.T) {
+	v := validator(t)
+	body := []byte(`apiVersion: v1
+kind: Secret
+metadata:
+  name: s
+  namespace: shop
+data:
+  good: aGVsbG8=
+  tls.key: not*base64
+  worse: "%%%"
+`)
+	wantProblems(t, v.ValidateRaw(context.Background(), body), []problem{
+		{"data[tls.key]", apischema.TypeBadRequest, "illegal base64 data at input byte 3: Secret.data values are base64"},
+		{"data[worse]", apischema.TypeBadRequest, "illegal base64 data at input byte 0"},
+	})
+}

@@ -1,10 +1,13 @@
 package apischema
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -267,4 +270,46 @@ func splitKeyFields(s string) []string {
 		}
 	}
 	return append(out, s[start:])
+}
+
+// bytesFields are the fields of built-in kinds whose values are []byte,
+// which JSON carries as base64: a value that is not base64 fails the whole
+// decode with "illegal base64 data at input byte N" and no field.
+var bytesFields = map[string][]string{
+	"Secret":    {"data"},
+	"ConfigMap": {"binaryData"},
+}
+
+// base64Errors names every value of a []byte map field that is not
+// base64, for a body the decoder refused with encoding/base64's error.
+func base64Errors(body []byte, isYAML bool, kind string) []FieldError {
+	fields := bytesFields[kind]
+	if len(fields) == 0 {
+		return nil
+	}
+	var m map[string]any
+	var err error
+	if isYAML {
+		err = sigsyaml.Unmarshal(body, &m)
+	} else {
+		err = json.Unmarshal(body, &m)
+	}
+	if err != nil {
+		return nil
+	}
+	var out []FieldError
+	for _, f := range fields {
+		values, _ := m[f].(map[string]any)
+		for _, key := range slices.Sorted(maps.Keys(values)) {
+			s, ok := values[key].(string)
+			if !ok {
+				continue
+			}
+			if _, err := base64.StdEncoding.DecodeString(s); err != nil {
+				out = append(out, FieldError{Field: f + "[" + key + "]", Type: TypeBadRequest, Origin: OriginDecode,
+					Message: fmt.Sprintf("%v: %s.%s values are base64 (a %s's stringData takes plain text)", err, kind, f, kind)})
+			}
+		}
+	}
+	return out
 }

@@ -76,12 +76,19 @@ var sources = []source{
 		Why:      "velero.io/v1 CRDs, the ones `velero install --crds-only` prints for v1.",
 	},
 	{
+		Project:  "velero-v2alpha1",
+		Module:   "github.com/vmware-tanzu/velero",
+		Dir:      "config/crd/v2alpha1/bases",
+		Patterns: []string{"*.yaml"},
+		Why:      "velero.io/v2alpha1 DataUpload and DataDownload (the data mover's CRDs), which `velero install` installs too.",
+	},
+	{
 		Project:  "kubeedge",
 		Module:   "github.com/kubeedge/kubeedge",
 		Version:  "v1.20.0",
-		Dir:      "build/crds/apps",
-		Patterns: []string{"*.yaml"},
-		Why:      "apps.kubeedge.io (NodeGroup, EdgeApplication); the same release as github.com/kubeedge/api v1.20.0 in go.mod. Not a go.mod dependency: the CRDs live in the main kubeedge module.",
+		Dir:      "build/crds",
+		Patterns: []string{"**"},
+		Why:      "Every CRD cloudcore installs: apps.kubeedge.io (NodeGroup, EdgeApplication), devices (Device, DeviceModel), operations (NodeUpgradeJob, ImagePrePullJob), policy (ServiceAccountAccess), router (Rule, RuleEndpoint) and reliablesyncs (ObjectSync, ClusterObjectSync); the same release as github.com/kubeedge/api v1.20.0 in go.mod. Not a go.mod dependency: the CRDs live in the main kubeedge module.",
 	},
 	{
 		Project:  "karpenter",
