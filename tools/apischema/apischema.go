@@ -9,6 +9,7 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/kubernetes/pkg/capabilities"
@@ -103,6 +104,10 @@ type Validator struct {
 	// from "unknown kind".
 	byGK map[schema.GroupKind][]string
 	crds []*apiextensionsv1.CustomResourceDefinition
+	// scheme defaults CRDs as the server does on create; hooks are
+	// Karmada's webhooks, for CRDs added later (WithCRDs).
+	scheme *runtime.Scheme
+	hooks  map[schema.GroupVersionResource]karmadaHooks
 }
 
 // New parses the embedded CRDs, opts.ExtraCRDs and the built-in kinds, and
@@ -150,6 +155,7 @@ func New(opts Options) (*Validator, error) {
 		}
 	}
 	v.crds = crds
+	v.scheme, v.hooks = typed.scheme, hooks
 	for gk := range v.byGK {
 		sort.Strings(v.byGK[gk])
 	}

@@ -458,6 +458,8 @@ func runCheckPlain(ctx context.Context, g *globalOptions, o *lintOptions, paths 
 	if err != nil {
 		return nil, nil, err
 	}
+	vf, unchecked := o.missingSchemas(vf)
+	p.Skipped = append(p.Skipped, unchecked...)
 	summary.add("validate  %d objects against the engines' schemas; %s", len(p.Objects), report.Plural(len(vf), "finding"))
 	rep, err := eng.LintPlain(ctx, p, pack, nil)
 	if err != nil {

@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
+	"github.com/flotilla-gitops/flotilla/tools/apischema"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
+	"github.com/flotilla-gitops/flotilla/tools/lint"
 	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 	"github.com/flotilla-gitops/flotilla/tools/report"
 	"github.com/flotilla-gitops/flotilla/tools/validate"
@@ -19,17 +23,21 @@ var inputRule = report.Rule{ID: RuleInput, Title: "File cannot be read as Kubern
 
 // plainFlags choose what plain YAML paths leave out.
 type plainFlags struct {
-	exclude       []string
-	helmTemplates bool
+	exclude              []string
+	helmTemplates        bool
+	crds                 []string
+	ignoreMissingSchemas bool
 }
 
 func (p *plainFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVar(&p.exclude, "exclude", nil, "plain YAML: leave out files and folders matching these globs (by path under the folder named, or by name; repeatable)")
 	cmd.Flags().BoolVar(&p.helmTemplates, "helm-templates", false, "plain YAML: read Helm charts' templates/ too (skipped by default: Go templates, not YAML)")
+	cmd.Flags().StringSliceVar(&p.crds, "crd", nil, "plain YAML: files or folders of CustomResourceDefinitions to validate custom resources with (CRDs among the paths checked are used too; repeatable)")
+	cmd.Flags().BoolVar(&p.ignoreMissingSchemas, "ignore-missing-schemas", false, "plain YAML: an object of a kind no schema serves is skipped (and listed), not a finding")
 }
 
 func (p *plainFlags) options() pipeline.PlainOptions {
-	return pipeline.PlainOptions{Exclude: p.exclude, HelmTemplates: p.helmTemplates}
+	return pipeline.PlainOptions{Exclude: p.exclude, HelmTemplates: p.helmTemplates, CRDs: p.crds}
 }
 
 // inputFindings reports plain YAML's problems as findings of RuleInput.
@@ -60,4 +68,24 @@ func plainReport(rep *report.Report, p *pipeline.Plain) {
 		rep.Skipped = append(rep.Skipped, report.Skipped{File: s.File, Reason: s.Reason})
 	}
 	rep.Sort()
+}
+
+// missingSchemas takes the findings of objects no schema serves out of fs
+// when --ignore-missing-schemas asks, as skipped objects: still counted
+// and shown, no longer findings.
+func (p *plainFlags) missingSchemas(fs []validate.Finding) ([]validate.Finding, []lint.Skipped) {
+	if !p.ignoreMissingSchemas {
+		return fs, nil
+	}
+	var kept []validate.Finding
+	var skipped []lint.Skipped
+	for _, f := range fs {
+		if f.Type != apischema.TypeNoSchema {
+			kept = append(kept, f)
+			continue
+		}
+		skipped = append(skipped, lint.Skipped{File: fmt.Sprintf("%s:%d", f.Source.File, f.Source.Line),
+			Reason: f.Source.Object + ": not validated, " + f.Source.Msg + " (--ignore-missing-schemas)"})
+	}
+	return kept, skipped
 }

@@ -107,7 +107,8 @@ func runValidate(ctx context.Context, g *globalOptions, o *plainFlags, args []st
 			return nil, 0, nil, inputError(err)
 		}
 		fs, err := eng.ValidatePlain(ctx, p)
-		return append(problemFindings(p.Problems), fs...), len(p.Objects), p.Skipped, err
+		fs, unchecked := o.missingSchemas(fs)
+		return append(problemFindings(p.Problems), fs...), len(p.Objects), append(p.Skipped, unchecked...), err
 	}
 	eng, r, err := g.renderRepo(ctx, root)
 	if err != nil {

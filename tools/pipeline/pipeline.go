@@ -96,8 +96,27 @@ func (e *Engine) renderFS(ctx context.Context, fsys *repofs.FS, root string, ro 
 }
 
 // Validate checks every rendered object against the engines' schemas.
+// CRDs the repository's manifests ship are served for the custom
+// resources beside them.
 func (e *Engine) Validate(ctx context.Context, r *Rendered) ([]validate.Finding, error) {
-	return validate.Objects(ctx, e.Schema, r.Output.Objects, validate.Options{Parallelism: e.Parallelism})
+	return validate.Objects(ctx, e.schemaFor(r.Output.Objects, nil), r.Output.Objects, validate.Options{Parallelism: e.Parallelism})
+}
+
+// schemaFor is the engine's validator, serving too the CRDs among objs and
+// extra (--crd), as a cluster would once they are applied. A CRD that
+// cannot be served is left out: validating it as an object says why.
+func (e *Engine) schemaFor(objs []*render.Object, extra []*unstructured.Unstructured) *apischema.Validator {
+	crds := slices.Clone(extra)
+	for _, o := range objs {
+		if o.Object.GroupVersionKind() == apischema.CRDKind {
+			crds = append(crds, o.Object)
+		}
+	}
+	if len(crds) == 0 {
+		return e.Schema
+	}
+	v, _ := e.Schema.WithCRDs(crds)
+	return v
 }
 
 // Place previews, with Karmada's scheduler, where every object an app's

@@ -2,8 +2,12 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/flotilla-gitops/flotilla/tools/apischema"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/lint"
 	"github.com/flotilla-gitops/flotilla/tools/render"
@@ -27,6 +31,9 @@ type Plain struct {
 	Skipped []lint.Skipped
 	// Files counts the files read.
 	Files int
+	// CRDs are the CustomResourceDefinitions of PlainOptions.CRDs, served
+	// for validation (those among Objects are served too).
+	CRDs []*unstructured.Unstructured
 }
 
 // PlainOptions configure LoadPlain: what to leave out.
@@ -35,6 +42,10 @@ type PlainOptions struct {
 	Exclude []string
 	// HelmTemplates reads Helm charts' templates/ too.
 	HelmTemplates bool
+	// CRDs are more files or folders of CustomResourceDefinitions to
+	// validate custom resources with (--crd); they are not checked
+	// themselves.
+	CRDs []string
 }
 
 // LoadPlain reads every *.yaml, *.yml and *.json file under paths (files
@@ -47,6 +58,22 @@ func (e *Engine) LoadPlain(paths []string, opts PlainOptions) (*Plain, error) {
 		return nil, err
 	}
 	p := &Plain{Targets: set.Targets, Objects: make([]*render.Object, len(set.Targets)), Problems: set.Problems, Skipped: set.Skipped, Files: set.Files}
+	if len(opts.CRDs) > 0 {
+		crds, err := lint.PlainTargets(opts.CRDs, lint.PlainOptions{Bounds: e.Bounds})
+		if err != nil {
+			return nil, fmt.Errorf("--crd: %w", err)
+		}
+		p.Problems = append(p.Problems, crds.Problems...)
+		for _, t := range crds.Targets {
+			if t.Object.GroupVersionKind() != apischema.CRDKind {
+				p.Problems = append(p.Problems, &diag.Error{File: t.Source.File, Line: t.Source.Line, Object: t.Object.GetKind() + "/" + t.Object.GetName(),
+					Msg: "--crd reads CustomResourceDefinitions only; this is a " + t.Object.GetKind()})
+				continue
+			}
+			p.CRDs = append(p.CRDs, t.Object)
+		}
+		p.Problems = p.Problems.Sort()
+	}
 	for i, t := range set.Targets {
 		p.Objects[i] = &render.Object{
 			Object: t.Object,
@@ -60,7 +87,7 @@ func (e *Engine) LoadPlain(paths []string, opts PlainOptions) (*Plain, error) {
 // ValidatePlain checks every object of p against the engines' schemas, as
 // Validate does for a repository's rendered objects.
 func (e *Engine) ValidatePlain(ctx context.Context, p *Plain) ([]validate.Finding, error) {
-	return validate.Objects(ctx, e.Schema, p.Objects, validate.Options{Parallelism: e.Parallelism})
+	return validate.Objects(ctx, e.schemaFor(p.Objects, p.CRDs), p.Objects, validate.Options{Parallelism: e.Parallelism})
 }
 
 // LintPlain runs pack over every object of p (now: the clock exceptions

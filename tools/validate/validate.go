@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/flotilla-gitops/flotilla/tools/apischema"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
@@ -32,7 +33,10 @@ type Finding struct {
 // manifests and intent alike.
 func (f Finding) InputError() bool {
 	switch f.Type {
-	case apischema.TypeUnknownField, apischema.TypeDuplicateField, apischema.TypeBadRequest, TypeUnreadable:
+	case apischema.TypeUnknownField, apischema.TypeDuplicateField, apischema.TypeBadRequest, TypeUnreadable,
+		// A custom resource's value of the wrong type, which the server
+		// finds by schema (422) where a built-in kind's fails to decode.
+		string(field.ErrorTypeTypeInvalid):
 		return true
 	}
 	return false
