@@ -2,9 +2,14 @@
 # title: eBPF agents
 # description: |
 #   Pods that load eBPF programs (profilers, tracers, packet forwarders). A
-#   pod is an eBPF agent when its template is annotated flotilla.io/ebpf:
-#   "true", or a container adds the BPF, PERFMON or SYS_ADMIN capability, or
-#   mounts /sys/fs/bpf or /sys/kernel/debug.
+#   pod is an eBPF agent on evidence: its template is annotated
+#   flotilla.io/ebpf: "true", a container adds the BPF or PERFMON
+#   capability, or mounts the BPF filesystem (/sys/fs/bpf) or the kernel's
+#   tracing files (/sys/kernel/debug, /sys/kernel/tracing). SYS_ADMIN alone
+#   is no evidence: CSI drivers, policy engines and network plugins add it
+#   for mounts and namespaces, and telling them to use BPF and PERFMON
+#   would be wrong. An eBPF agent that only adds SYS_ADMIN (kernels before
+#   5.8) is named by the annotation.
 # custom:
 #   match:
 #     kinds:
@@ -25,7 +30,7 @@ _caps(c) := {_cap(x) | some x in k8s.as_array(c.container.securityContext.capabi
 
 _cap(x) := upper(trim_prefix(upper(x), "CAP_"))
 
-_bpf_mounts := {"/sys/fs/bpf", "/sys/kernel/debug"}
+_bpf_mounts := {"/sys/fs/bpf", "/sys/kernel/debug", "/sys/kernel/tracing"}
 
 _clean(p) := p if p == "/"
 
@@ -55,7 +60,7 @@ agent if k8s.annotations(_pod)["flotilla.io/ebpf"] == "true"
 agent if {
 	some c in _containers
 	some cap in _caps(c)
-	cap in {"BPF", "PERFMON", "SYS_ADMIN"}
+	cap in {"BPF", "PERFMON"}
 }
 
 agent if {

@@ -49,6 +49,27 @@ test_not_an_agent if {
 	not ebpf.agent with input as _input([fx.container("web", {"volumeMounts": [{"name": "scratch", "mountPath": "/tmp"}]})])
 }
 
+test_agent_by_tracing_mount if {
+	ebpf.agent with input as _input([fx.container("x", {"volumeMounts": [{"name": "tracing", "mountPath": "/sys/kernel/tracing"}]})])
+}
+
+# SYS_ADMIN is what CSI drivers (mounts), policy engines and network
+# plugins add: alone it does not make an eBPF agent, and EBPF-001/002 stay
+# silent on such pods however privileged.
+test_sys_admin_alone_is_not_an_agent if {
+	csi := fx.container("csi-node", {
+		"securityContext": {"privileged": true, "capabilities": {"add": ["SYS_ADMIN"]}},
+		"volumeMounts": [{"name": "kubelet", "mountPath": "/var/lib/kubelet", "mountPropagation": "Bidirectional"}],
+	})
+	not ebpf.agent with input as _input([csi])
+	count(ebpf.privileged) == 0 with input as _input([csi])
+	count(ebpf.sys_admin) == 0 with input as _input([csi])
+}
+
+test_sys_admin_with_bpffs_is_an_agent if {
+	ebpf.agent with input as _input([_agent_container(["SYS_ADMIN"], {}, [{"name": "bpffs", "mountPath": "/sys/fs/bpf"}])])
+}
+
 # --- EBPF-001 ------------------------------------------------------------------
 
 test_ebpf001_privileged_fires if {
@@ -68,7 +89,7 @@ test_ebpf001_privileged_non_agent_ignored if {
 # --- EBPF-002 ------------------------------------------------------------------
 
 test_ebpf002_sys_admin_fires if {
-	vs := ebpf.sys_admin with input as _input([_agent_container(["SYS_ADMIN"], {}, [])])
+	vs := ebpf.sys_admin with input as _input([_agent_container(["SYS_ADMIN"], {}, [{"name": "bpffs", "mountPath": "/sys/fs/bpf"}])])
 	{v.field | some v in vs} == {"spec.template.spec.containers[0].securityContext.capabilities.add"}
 }
 

@@ -4,7 +4,10 @@
 #   Debug and profiling endpoints (net/http/pprof and friends) must stay
 #   inside the pod network, and Ingresses must terminate TLS. A debug port is
 #   a containerPort 6060 or a port named pprof or debug (or any name
-#   containing pprof).
+#   containing pprof). Rules judge what each object shows itself and use
+#   the rest of the set to add evidence: a LoadBalancer or NodePort Service
+#   port, or an Ingress backend, numbered 6060 or named pprof or debug is
+#   flagged even when the pods behind it are not in the set.
 package flotilla.exposure
 
 import data.flotilla.lib.k8s
@@ -122,6 +125,31 @@ service_debug_port contains v if {
 	}
 }
 
+# The Service's own ports are evidence too, when its pods are not in the
+# set (a folder of Services, a chart split across repositories) or do not
+# show the port: a port numbered 6060, or named pprof or debug, published
+# outside the cluster by a LoadBalancer or NodePort.
+service_debug_port contains v if {
+	_obj.kind == "Service"
+	_obj.spec.type in {"LoadBalancer", "NodePort"}
+	some i, sp in k8s.as_array(_obj.spec.ports)
+	count(debug_targets(_review_selected, sp)) == 0
+	some why in own_debug_evidence(sp)
+	v := {
+		"msg": sprintf("Service %q (%s) publishes port %v, a debug port by its %s", [input.review.name, _obj.spec.type, sp.port, why]),
+		"field": sprintf("spec.ports[%d]", [i]),
+	}
+}
+
+# own_debug_evidence(sp): why a Service port is a debug port by what it
+# shows itself.
+own_debug_evidence(sp) := (({"number 6060" | sp.port == 6060} | {"targetPort 6060" | object.get(sp, "targetPort", 0) == 6060}) | {sprintf("name %q", [sp.name]) | _debug_name(object.get(sp, "name", 0))}) | {sprintf("targetPort %q", [sp.targetPort]) | _debug_name(object.get(sp, "targetPort", 0))}
+
+_debug_name(n) if {
+	is_string(n)
+	debug_port({"name": n})
+}
+
 # METADATA
 # title: hostPort on a debug port
 # description: |
@@ -204,6 +232,41 @@ ingress_debug_port contains v if {
 		"field": field,
 	}
 }
+
+# An Ingress backend is a debug endpoint by its own port, when the Service
+# or its pods are not in the set to show more: a port number 6060 or a
+# port name pprof or debug.
+ingress_debug_port contains v if {
+	_obj.kind == "Ingress"
+	some [backend, field] in _backends
+	not _backend_reaches_debug(backend)
+	some why in _backend_evidence(backend)
+	v := {
+		"msg": sprintf("Ingress %q routes to Service %q port %v, a debug port by its %s", [input.review.name, backend.name, _backend_port(backend), why]),
+		"field": field,
+	}
+}
+
+_backend_reaches_debug(backend) if {
+	svc := data.inventory.namespace[_ns].v1.Service[backend.name]
+	some sp in k8s.as_array(svc.spec.ports)
+	_service_port_matches(sp, backend.port)
+	count(debug_targets(selected(_ns, svc.spec.selector), sp)) > 0
+}
+
+_backend_evidence(backend) := ({"number 6060" | backend.port.number == 6060} | {sprintf("name %q", [backend.port.name]) | _debug_name(object.get(backend.port, "name", 0))}) | _service_evidence(backend)
+
+# The Service in the set adds its ports' own evidence.
+_service_evidence(backend) := {sprintf("Service port's %s", [why]) |
+	svc := data.inventory.namespace[_ns].v1.Service[backend.name]
+	some sp in k8s.as_array(svc.spec.ports)
+	_service_port_matches(sp, backend.port)
+	some why in own_debug_evidence(sp)
+}
+
+_backend_port(backend) := backend.port.number if backend.port.number
+
+_backend_port(backend) := backend.port.name if not backend.port.number
 
 # METADATA
 # title: Ingress without TLS

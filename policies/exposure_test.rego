@@ -66,6 +66,26 @@ test_exp001_other_namespace_passes if {
 	count(exposure.service_debug_port) == 0 with input as fx.review(svc) with data.inventory as _inventory
 }
 
+# A Service linted without its pods is judged by its own ports when it
+# publishes them outside the cluster.
+test_exp001_own_ports_of_a_load_balancer if {
+	svc := object.union(_service([{"name": "http", "port": 80}, {"name": "pprof", "port": 8081}, {"port": 6060}, {"name": "admin", "port": 9000, "targetPort": "debug"}]), {"spec": {"type": "LoadBalancer"}})
+	vs := exposure.service_debug_port with input as fx.review(svc)
+	{v.field | some v in vs} == {"spec.ports[1]", "spec.ports[2]", "spec.ports[3]"}
+	some v in vs
+	v.msg == `Service "api" (LoadBalancer) publishes port 8081, a debug port by its name "pprof"`
+}
+
+test_exp001_own_ports_of_a_cluster_ip_service_pass if {
+	svc := _service([{"name": "pprof", "port": 6060}])
+	count(exposure.service_debug_port) == 0 with input as fx.review(svc)
+}
+
+test_exp001_node_port_with_pods_one_finding if {
+	svc := object.union(_service([{"port": 6060}]), {"spec": {"type": "NodePort"}})
+	count(exposure.service_debug_port) == 1 with input as fx.review(svc) with data.inventory as _inventory
+}
+
 # --- EXP-002 -------------------------------------------------------------------
 
 test_exp002_host_port_on_debug_port if {
@@ -109,9 +129,34 @@ test_exp003_application_port_passes if {
 	count(exposure.ingress_debug_port) == 0 with input as fx.review(ing) with data.inventory as _inventory
 }
 
-test_exp003_unknown_service_passes if {
-	ing := _ingress({"tls": _tls, "rules": [_rule({"number": 6060})]})
+# Without the Service or its pods in the set, the Ingress's own backend
+# port is the evidence.
+test_exp003_backend_port_alone_fires if {
+	ing := _ingress({"tls": _tls, "rules": [_rule({"number": 6060})], "defaultBackend": {"service": {"name": "api", "port": {"name": "pprof"}}}})
+	vs := exposure.ingress_debug_port with input as fx.review(ing)
+	{v.msg | some v in vs} == {
+		`Ingress "api" routes to Service "api" port 6060, a debug port by its number 6060`,
+		`Ingress "api" routes to Service "api" port pprof, a debug port by its name "pprof"`,
+	}
+}
+
+test_exp003_unknown_service_application_port_passes if {
+	ing := _ingress({"tls": _tls, "rules": [_rule({"number": 8080})]})
 	count(exposure.ingress_debug_port) == 0 with input as fx.review(ing)
+}
+
+# The Service in the set, without its pods, adds its port's evidence.
+test_exp003_service_port_evidence if {
+	inv := {"namespace": {"shop": {"v1": {"Service": {"api": _service([{"name": "admin", "port": 9000, "targetPort": 6060}])}}}}}
+	ing := _ingress({"tls": _tls, "rules": [_rule({"number": 9000})]})
+	vs := exposure.ingress_debug_port with input as fx.review(ing) with data.inventory as inv
+	{v.msg | some v in vs} == {`Ingress "api" routes to Service "api" port 9000, a debug port by its Service port's targetPort 6060`}
+}
+
+# With the pods in the set the pod-based finding says it; no second one.
+test_exp003_one_finding_per_backend if {
+	ing := _ingress({"tls": _tls, "rules": [_rule({"number": 6060})]})
+	count(exposure.ingress_debug_port) == 1 with input as fx.review(ing) with data.inventory as _inventory
 }
 
 # --- EXP-004 -------------------------------------------------------------------
