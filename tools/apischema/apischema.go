@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/kubernetes/pkg/capabilities"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -104,6 +105,10 @@ type Validator struct {
 	// from "unknown kind".
 	byGK map[schema.GroupKind][]string
 	crds []*apiextensionsv1.CustomResourceDefinition
+	// lazy serves the embedded CRDs' kinds, built on first use; embedded
+	// lists them by name (CRDs() order).
+	lazy     map[schema.GroupVersionKind]*lazyCRD
+	embedded []*lazyCRD
 	// scheme defaults CRDs as the server does on create; hooks are
 	// Karmada's webhooks, for CRDs added later (WithCRDs).
 	scheme *runtime.Scheme
@@ -123,6 +128,7 @@ func New(opts Options) (*Validator, error) {
 	v := &Validator{
 		kinds: map[schema.GroupVersionKind]*kind{},
 		byGK:  map[schema.GroupKind][]string{},
+		lazy:  map[schema.GroupVersionKind]*lazyCRD{},
 	}
 	typed, err := newTypedKinds()
 	if err != nil {
@@ -134,7 +140,29 @@ func New(opts Options) (*Validator, error) {
 		}
 	}
 
-	sources := []crdSource{{name: "embedded", fsys: embeddedCRDs()}}
+	// The embedded CRDs are indexed now and built on first use.
+	index, err := readIndex()
+	if err != nil {
+		return nil, fmt.Errorf("apischema: %w", err)
+	}
+	names := map[string]string{}
+	for _, e := range index {
+		l := &lazyCRD{entry: e}
+		v.embedded = append(v.embedded, l)
+		names[e.Name] = "embedded: " + e.File
+		for _, ver := range e.Versions {
+			gvk := schema.GroupVersionKind{Group: e.Group, Version: ver, Kind: e.Kind}
+			if _, dup := v.kinds[gvk]; dup {
+				return nil, fmt.Errorf("apischema: %s is served twice (%s and CRD %s)", gvk, v.kinds[gvk].source, e.Name)
+			}
+			if _, dup := v.lazy[gvk]; dup {
+				return nil, fmt.Errorf("apischema: %s is served twice (CRD %s and CRD %s)", gvk, v.lazy[gvk].entry.Name, e.Name)
+			}
+			v.lazy[gvk] = l
+			v.byGK[gvk.GroupKind()] = append(v.byGK[gvk.GroupKind()], ver)
+		}
+	}
+	var sources []crdSource
 	for i, f := range opts.ExtraCRDs {
 		sources = append(sources, crdSource{name: fmt.Sprintf("ExtraCRDs[%d]", i), fsys: f})
 	}
@@ -144,6 +172,9 @@ func New(opts Options) (*Validator, error) {
 	}
 	hooks := karmadaWebhooks()
 	for _, crd := range crds {
+		if prev, dup := names[crd.Name]; dup {
+			return nil, fmt.Errorf("apischema: reading CRDs: CRD %s is already defined in %s", crd.Name, prev)
+		}
 		ks, err := newCRDKinds(crd, hooks)
 		if err != nil {
 			return nil, fmt.Errorf("apischema: CRD %s: %w", crd.Name, err)
@@ -166,6 +197,9 @@ func (v *Validator) add(k *kind) error {
 	if prev, ok := v.kinds[k.gvk]; ok {
 		return fmt.Errorf("apischema: %s is served twice (%s and %s)", k.gvk, prev.source, k.source)
 	}
+	if l, ok := v.lazy[k.gvk]; ok {
+		return fmt.Errorf("apischema: %s is served twice (CRD %s and %s)", k.gvk, l.entry.Name, k.source)
+	}
 	v.kinds[k.gvk] = k
 	v.byGK[k.gvk.GroupKind()] = append(v.byGK[k.gvk.GroupKind()], k.gvk.Version)
 	return nil
@@ -175,18 +209,26 @@ func (v *Validator) add(k *kind) error {
 // a CRD, or Karmada's aggregated Cluster.
 func (v *Validator) Known(gvk schema.GroupVersionKind) bool {
 	_, ok := v.kinds[gvk]
-	return ok
+	_, lazy := v.lazy[gvk]
+	return ok || lazy
 }
 
 // CRDs returns copies of every CRD the validator serves (embedded first,
 // then ExtraCRDs, each sorted by name), defaulted as the apiserver stores
 // them, for installing into a real server.
-func (v *Validator) CRDs() []*apiextensionsv1.CustomResourceDefinition {
-	out := make([]*apiextensionsv1.CustomResourceDefinition, len(v.crds))
-	for i, c := range v.crds {
-		out[i] = c.DeepCopy()
+// Every embedded CRD is built for it; one that cannot be is an error.
+func (v *Validator) CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
+	var out []*apiextensionsv1.CustomResourceDefinition
+	for _, l := range v.embedded {
+		if err := l.load(v); err != nil {
+			return nil, fmt.Errorf("apischema: %w", err)
+		}
+		out = append(out, l.crd.DeepCopy())
 	}
-	return out
+	for _, c := range v.crds {
+		out = append(out, c.DeepCopy())
+	}
+	return out, nil
 }
 
 // Validate returns why a real apiserver would refuse to create obj, or nil.
@@ -229,8 +271,11 @@ func (v *Validator) validate(ctx context.Context, body []byte, isYAML bool, know
 			return errs
 		}
 	}
-	k, ok := v.kinds[gvk]
-	if !ok {
+	k, err := v.kind(gvk)
+	if err != nil {
+		return []FieldError{{Field: "kind", Type: string(field.ErrorTypeInternal), Message: fmt.Sprintf("the schema of %s cannot be built: %v", gvk, err), Origin: OriginRequest}}
+	}
+	if k == nil {
 		msg := fmt.Sprintf("no schema for %s", gvk)
 		if vs := v.byGK[gvk.GroupKind()]; len(vs) > 0 {
 			msg += fmt.Sprintf(" (served versions of %s: %v)", gvk.GroupKind(), vs)

@@ -17,8 +17,8 @@ import (
 // mistyped name — or "". The hint is ours: a server's message has none, so
 // it is kept out of FieldError.Message.
 func (v *Validator) FieldHint(gvk schema.GroupVersionKind, path string) string {
-	k, ok := v.kinds[gvk]
-	if !ok || k.fieldHint == nil {
+	k, err := v.kind(gvk)
+	if err != nil || k == nil || k.fieldHint == nil {
 		return ""
 	}
 	return k.fieldHint(path)

@@ -6,9 +6,11 @@ import "k8s.io/apimachinery/pkg/runtime/schema"
 // validator serves it at all (render uses it to put objects into their
 // app's namespace).
 func (v *Validator) Namespaced(gvk schema.GroupVersionKind) (namespaced, known bool) {
-	k, ok := v.kinds[gvk]
-	if !ok {
-		return false, false
+	if k, ok := v.kinds[gvk]; ok {
+		return k.namespaced, true
 	}
-	return k.namespaced, true
+	if l, ok := v.lazy[gvk]; ok {
+		return l.entry.Namespaced, true
+	}
+	return false, false
 }

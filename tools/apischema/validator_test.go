@@ -6,9 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -20,8 +22,8 @@ import (
 // apiextensions.k8s.io/v1 create path: a real server would accept them.
 func TestEmbeddedCRDsAreValid(t *testing.T) {
 	v := validator(t)
-	crds := v.CRDs()
-	if len(crds) < 30 {
+	crds := allCRDs(t, v)
+	if len(crds) < 50 {
 		t.Fatalf("only %d embedded CRDs", len(crds))
 	}
 	for _, crd := range crds {
@@ -37,9 +39,9 @@ func TestEmbeddedCRDsAreValid(t *testing.T) {
 
 func TestCRDsReturnsCopies(t *testing.T) {
 	v := validator(t)
-	a := v.CRDs()
+	a := allCRDs(t, v)
 	a[0].Spec.Group = "changed.example.com"
-	if b := v.CRDs(); b[0].Spec.Group == "changed.example.com" {
+	if b := allCRDs(t, v); b[0].Spec.Group == "changed.example.com" {
 		t.Fatal("CRDs() exposes the validator's own CRDs")
 	}
 }
@@ -54,7 +56,7 @@ func TestFlotillaCRDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.CRDs()) <= len(validator(t).CRDs()) {
+	if len(allCRDs(t, v)) <= len(allCRDs(t, validator(t))) {
 		t.Fatal("ExtraCRDs added no CRD")
 	}
 }
@@ -138,6 +140,47 @@ func TestNamespaced(t *testing.T) {
 	} {
 		if ns, known := v.Namespaced(c.gvk); ns != c.namespaced || known != c.knownGVK {
 			t.Errorf("Namespaced(%s) = %v, %v; want %v, %v", c.gvk, ns, known, c.namespaced, c.knownGVK)
+		}
+	}
+}
+
+func allCRDs(t *testing.T, v *apischema.Validator) []*apiextensionsv1.CustomResourceDefinition {
+	t.Helper()
+	crds, err := v.CRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return crds
+}
+
+// TestEmbeddedCRDsAreBuiltOnFirstUse: the index names every embedded CRD's
+// kinds without parsing it; each kind validates the same whichever is
+// used first, and the CRDs list in name order.
+func TestEmbeddedCRDsAreBuiltOnFirstUse(t *testing.T) {
+	v, err := apischema.New(apischema.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gvk := schema.GroupVersionKind{Group: "velero.io", Version: "v2alpha1", Kind: "DataUpload"}
+	if !v.Known(gvk) {
+		t.Fatalf("%s is not known before use", gvk)
+	}
+	if ns, known := v.Namespaced(gvk); !ns || !known {
+		t.Errorf("Namespaced(%s) = %v, %v", gvk, ns, known)
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "velero.io/v2alpha1", "kind": "DataUpload",
+		"metadata": map[string]any{"name": "d", "namespace": "velero"}, "spec": map[string]any{"snapshotTyp": "CSI"}}}
+	errs := v.Validate(context.Background(), u)
+	if len(errs) == 0 || errs[0].Type != apischema.TypeUnknownField || errs[0].Field != "spec.snapshotTyp" {
+		t.Errorf("DataUpload with a typo: %s", dump(errs))
+	}
+	if hint := v.FieldHint(gvk, "spec.snapshotTyp"); !strings.Contains(hint, `"snapshotType"`) {
+		t.Errorf("FieldHint = %q", hint)
+	}
+	crds := allCRDs(t, v)
+	for i := 1; i < len(crds); i++ {
+		if crds[i-1].Name >= crds[i].Name {
+			t.Fatalf("CRDs out of name order: %s before %s", crds[i-1].Name, crds[i].Name)
 		}
 	}
 }

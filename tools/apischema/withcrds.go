@@ -26,7 +26,8 @@ var CRDKind = apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinit
 // in the error (its own validation says why); the rest are served.
 // v is unchanged.
 func (v *Validator) WithCRDs(objs []*unstructured.Unstructured) (*Validator, error) {
-	out := &Validator{kinds: maps.Clone(v.kinds), byGK: map[schema.GroupKind][]string{}, crds: slices.Clone(v.crds), scheme: v.scheme, hooks: v.hooks}
+	out := &Validator{kinds: maps.Clone(v.kinds), byGK: map[schema.GroupKind][]string{}, crds: slices.Clone(v.crds),
+		lazy: maps.Clone(v.lazy), embedded: slices.Clone(v.embedded), scheme: v.scheme, hooks: v.hooks}
 	for gk, vs := range v.byGK {
 		out.byGK[gk] = slices.Clone(vs)
 	}
@@ -55,9 +56,11 @@ func (v *Validator) WithCRDs(objs []*unstructured.Unstructured) (*Validator, err
 		gk := schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}
 		for _, ver := range out.byGK[gk] {
 			delete(out.kinds, gk.WithVersion(ver))
+			delete(out.lazy, gk.WithVersion(ver))
 		}
 		delete(out.byGK, gk)
 		out.crds = slices.DeleteFunc(out.crds, func(c *apiextensionsv1.CustomResourceDefinition) bool { return c.Name == crd.Name })
+		out.embedded = slices.DeleteFunc(out.embedded, func(l *lazyCRD) bool { return l.entry.Name == crd.Name || l.entry.Group == gk.Group && l.entry.Kind == gk.Kind })
 		for _, k := range ks {
 			out.kinds[k.gvk] = k
 			out.byGK[gk] = append(out.byGK[gk], k.gvk.Version)

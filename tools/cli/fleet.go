@@ -185,7 +185,11 @@ func FleetCRDs() (host, member []*apiextensionsv1.CustomResourceDefinition, err 
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, crd := range v.CRDs() {
+	crds, err := v.CRDs()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, crd := range crds {
 		host = append(host, crd)
 		switch crd.Spec.Group {
 		case "velero.io", "apps.kubeedge.io", "monitoring.coreos.com", "karpenter.sh", "keda.sh":

@@ -29,6 +29,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // source is one engine module and the CRD files taken from it.
@@ -190,7 +193,64 @@ func run(out string) error {
 			return err
 		}
 	}
+	index, err := crdIndex(files)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "index.json"), index, 0o644); err != nil {
+		return err
+	}
 	return os.WriteFile(filepath.Join(out, "SOURCES.md"), sourcesMD(all), 0o644)
+}
+
+// indexEntry says, without parsing its file, what one embedded CRD serves:
+// apischema reads the index at start and parses a CRD's YAML only when an
+// object of one of its kinds is validated.
+type indexEntry struct {
+	File       string   `json:"file"`
+	Name       string   `json:"name"`
+	Group      string   `json:"group"`
+	Kind       string   `json:"kind"`
+	Plural     string   `json:"plural"`
+	Namespaced bool     `json:"namespaced"`
+	Versions   []string `json:"versions"` // served
+}
+
+// crdIndex indexes every CRD of files (dest path -> content), sorted by
+// name.
+func crdIndex(files map[string][]byte) ([]byte, error) {
+	var entries []indexEntry
+	for dest, data := range files {
+		switch path.Ext(dest) {
+		case ".yaml", ".yml", ".json":
+		default:
+			continue
+		}
+		for i, doc := range bytes.Split(data, []byte("\n---")) {
+			var crd apiextensionsv1.CustomResourceDefinition
+			if err := sigsyaml.Unmarshal(doc, &crd); err != nil {
+				return nil, fmt.Errorf("%s: document %d: %w", dest, i, err)
+			}
+			if crd.Name == "" {
+				continue
+			}
+			e := indexEntry{File: dest, Name: crd.Name, Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind, Plural: crd.Spec.Names.Plural,
+				Namespaced: crd.Spec.Scope == apiextensionsv1.NamespaceScoped}
+			for _, v := range crd.Spec.Versions {
+				if v.Served {
+					e.Versions = append(e.Versions, v.Name)
+				}
+			}
+			sort.Strings(e.Versions)
+			entries = append(entries, e)
+		}
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
+	b, err := json.MarshalIndent(entries, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }
 
 // requiredVersion asks the go command which version of mod the main module
