@@ -237,8 +237,12 @@ func crds(dir string, w written) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	all, err := v.CRDs()
+	if err != nil {
+		return 0, err
+	}
 	n := 0
-	for _, crd := range v.CRDs() {
+	for _, crd := range all {
 		for _, ver := range crd.Spec.Versions {
 			if !ver.Served || ver.Schema == nil || ver.Schema.OpenAPIV3Schema == nil {
 				continue
