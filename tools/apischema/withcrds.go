@@ -60,7 +60,9 @@ func (v *Validator) WithCRDs(objs []*unstructured.Unstructured) (*Validator, err
 		}
 		delete(out.byGK, gk)
 		out.crds = slices.DeleteFunc(out.crds, func(c *apiextensionsv1.CustomResourceDefinition) bool { return c.Name == crd.Name })
-		out.embedded = slices.DeleteFunc(out.embedded, func(l *lazyCRD) bool { return l.entry.Name == crd.Name || l.entry.Group == gk.Group && l.entry.Kind == gk.Kind })
+		out.embedded = slices.DeleteFunc(out.embedded, func(l *lazyCRD) bool {
+			return l.entry.Name == crd.Name || l.entry.Group == gk.Group && l.entry.Kind == gk.Kind
+		})
 		for _, k := range ks {
 			out.kinds[k.gvk] = k
 			out.byGK[gk] = append(out.byGK[gk], k.gvk.Version)
