@@ -119,8 +119,6 @@ func (r *Report) Count(s Severity) int {
 	return n
 }
 
-// Failed reports whether the findings fail the run: any error, or any
-// warning when failOn is Warning.
 // InputErrors counts the findings that are input errors.
 func (r *Report) InputErrors() int {
 	n := 0
@@ -132,6 +130,8 @@ func (r *Report) InputErrors() int {
 	return n
 }
 
+// Failed reports whether the findings fail the run: any error, or any
+// warning when failOn is Warning.
 func (r *Report) Failed(failOn Severity) bool {
 	if r.Count(Error) > 0 {
 		return true
