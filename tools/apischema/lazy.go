@@ -8,29 +8,16 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/flotilla-gitops/flotilla/tools/apischema/internal/crdindex"
 )
-
-// indexFile lists the embedded CRDs (written by internal/crdsync with
-// them): what each serves, without parsing its YAML.
-const indexFile = "index.json"
-
-// indexEntry is one embedded CRD in indexFile.
-type indexEntry struct {
-	File       string   `json:"file"`
-	Name       string   `json:"name"`
-	Group      string   `json:"group"`
-	Kind       string   `json:"kind"`
-	Plural     string   `json:"plural"`
-	Namespaced bool     `json:"namespaced"`
-	Versions   []string `json:"versions"`
-}
 
 // lazyCRD is an embedded CRD whose kinds are built on first use. Parsing
 // the engines' CRD YAML and building their validators was most of a
 // Validator's start (~0.3 CPU-s, for some 50 CRDs), paid by every run
 // whatever it checked; now a run pays for the CRDs its objects use.
 type lazyCRD struct {
-	entry indexEntry
+	entry crdindex.Entry
 
 	once  sync.Once
 	crd   *apiextensionsv1.CustomResourceDefinition
@@ -57,7 +44,7 @@ func (l *lazyCRD) load(v *Validator) error {
 			}
 		}
 		if l.crd == nil {
-			l.err = fmt.Errorf("%s holds no CRD %s (crds/%s is stale: run go generate ./tools/apischema)", l.entry.File, l.entry.Name, indexFile)
+			l.err = fmt.Errorf("%s holds no CRD %s (crds/%s is stale: run go generate ./tools/apischema)", l.entry.File, l.entry.Name, crdindex.File)
 			return
 		}
 		ks, err := newCRDKinds(l.crd, v.hooks)
@@ -74,14 +61,14 @@ func (l *lazyCRD) load(v *Validator) error {
 }
 
 // readIndex reads the embedded CRDs' index.
-func readIndex() ([]indexEntry, error) {
-	data, err := fs.ReadFile(embeddedCRDs(), indexFile)
+func readIndex() ([]crdindex.Entry, error) {
+	data, err := fs.ReadFile(embeddedCRDs(), crdindex.File)
 	if err != nil {
 		return nil, err
 	}
-	var entries []indexEntry
+	var entries []crdindex.Entry
 	if err := json.Unmarshal(data, &entries); err != nil {
-		return nil, fmt.Errorf("crds/%s: %w", indexFile, err)
+		return nil, fmt.Errorf("crds/%s: %w", crdindex.File, err)
 	}
 	return entries, nil
 }

@@ -16,6 +16,8 @@ import (
 	"k8s.io/client-go/applyconfigurations"
 	"sigs.k8s.io/structured-merge-diff/v4/typed"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/flotilla-gitops/flotilla/tools/internal/jsonwords"
 )
 
 // typeChecker lists every value of the wrong type and every undeclared
@@ -39,14 +41,8 @@ func newTypeChecker(s *runtime.Scheme) *typeChecker {
 // check returns the body's type errors and undeclared fields, or nil when
 // it has none or cannot be read as a map (the create path's error stands).
 func (c *typeChecker) check(body []byte, isYAML bool) []FieldError {
-	var m map[string]any
-	var err error
-	if isYAML {
-		err = sigsyaml.Unmarshal(body, &m)
-	} else {
-		err = json.Unmarshal(body, &m)
-	}
-	if err != nil || m == nil {
+	m, ok := decodeBody(body, isYAML)
+	if !ok {
 		return nil
 	}
 	// structured-merge-diff stops walking a map at its first undeclared
@@ -56,7 +52,7 @@ func (c *typeChecker) check(body []byte, isYAML bool) []FieldError {
 	seen := map[string]bool{}
 	var out []FieldError
 	for {
-		_, err = c.converter.ObjectToTyped(&unstructured.Unstructured{Object: m})
+		_, err := c.converter.ObjectToTyped(&unstructured.Unstructured{Object: m})
 		var ves typed.ValidationErrors
 		if !errors.As(err, &ves) {
 			break
@@ -124,30 +120,7 @@ func plainTypeMessage(msg string, v any, found bool) string {
 	if m == nil || !found {
 		return msg
 	}
-	return fmt.Sprintf("expected %s, got %s", m[1], describeValue(v))
-}
-
-// describeValue names a decoded JSON value's type, with the value when it
-// is a short scalar.
-func describeValue(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		if len(x) > 40 {
-			return "a string"
-		}
-		return fmt.Sprintf("string %q", x)
-	case bool:
-		return fmt.Sprintf("boolean %t", x)
-	case float64, int64, int:
-		return fmt.Sprintf("number %v", x)
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "a list"
-	}
-	return fmt.Sprintf("%T", v)
+	return fmt.Sprintf("expected %s, got %s", m[1], jsonwords.Describe(v))
 }
 
 // valueAt follows a structured-merge-diff path (spec.a[name="x"].b,
@@ -287,14 +260,8 @@ func base64Errors(body []byte, isYAML bool, kind string) []FieldError {
 	if len(fields) == 0 {
 		return nil
 	}
-	var m map[string]any
-	var err error
-	if isYAML {
-		err = sigsyaml.Unmarshal(body, &m)
-	} else {
-		err = json.Unmarshal(body, &m)
-	}
-	if err != nil {
+	m, ok := decodeBody(body, isYAML)
+	if !ok {
 		return nil
 	}
 	var out []FieldError
@@ -312,4 +279,17 @@ func base64Errors(body []byte, isYAML bool, kind string) []FieldError {
 		}
 	}
 	return out
+}
+
+// decodeBody reads a request body, YAML or JSON, as a map; false when it
+// is not one.
+func decodeBody(body []byte, isYAML bool) (map[string]any, bool) {
+	var m map[string]any
+	var err error
+	if isYAML {
+		err = sigsyaml.Unmarshal(body, &m)
+	} else {
+		err = json.Unmarshal(body, &m)
+	}
+	return m, err == nil && m != nil
 }

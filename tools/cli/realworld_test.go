@@ -42,7 +42,7 @@ func TestRealWorldFolderIsReadToTheEnd(t *testing.T) {
 		p + "compose.yml:1:1: not a Kubernetes object: no apiVersion and no kind",
 		p + "docs/snippet.yaml:7:",
 		p + `lists.yaml:10:16: ConfigMap/inner: data.a: expected string, got number 1`,
-		p + `lists.yaml:11:5: items[1]: a List item is text "just a string", not a Kubernetes object`,
+		p + `lists.yaml:11:5: items[1]: a List item is string "just a string", not a Kubernetes object`,
 		p + `lists.yaml:16:26: Service/svc: spec.ports[0].protocl: unknown field "spec.ports[0].protocl" (did you mean "protocol"?)`,
 		p + "nokind.yaml:1:1: not a Kubernetes object: no kind (it has apiVersion v1)",
 		p + "secret.yaml:8:3: Secret/x/s: data[bad]: illegal base64 data at input byte 3",

@@ -3,8 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -15,24 +13,8 @@ import (
 // a caret under the character.
 func TestSyntaxErrorsShowTheLineWithACaret(t *testing.T) {
 	root := copyTree(t, minimalFleet)
-	edit := func(file string, line int, from, to string) {
-		t.Helper()
-		path := filepath.Join(root, file)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(string(data), "\n")
-		if !strings.HasPrefix(lines[line-1], from) {
-			t.Fatalf("%s:%d is %q, not %q…", file, line, lines[line-1], from)
-		}
-		lines[line-1] = to + strings.TrimPrefix(lines[line-1], from)
-		if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	edit("apps/web/manifests/deployment.yaml", 17, "          image", "\t  image")
-	edit("apps/web/manifests/service.yaml", 10, "      targetPort", "     targetPort")
+	editLine(t, root, "apps/web/manifests/deployment.yaml", 17, "          image", "\t  image")
+	editLine(t, root, "apps/web/manifests/service.yaml", 10, "      targetPort", "     targetPort")
 	var out, errOut bytes.Buffer
 	code := Run(context.Background(), []string{"--repo", root, "render"}, IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
 	want := `apps/web/manifests/deployment.yaml:17:1: invalid YAML: a tab character in the indentation: YAML indents with spaces, never tabs

@@ -15,6 +15,7 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/tools/bounds"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
+	"github.com/flotilla-gitops/flotilla/tools/internal/jsonwords"
 	"github.com/flotilla-gitops/flotilla/tools/repofs"
 	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
@@ -218,7 +219,7 @@ func documentTargets(d *yamldoc.Document) ([]Target, diag.List) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, diag.List{&diag.Error{File: d.File, Line: d.Line, Column: 1,
-			Msg: fmt.Sprintf("not a Kubernetes object: the document is %s, not a mapping with apiVersion and kind", jsonKind(v))}}
+			Msg: fmt.Sprintf("not a Kubernetes object: the document is %s, not a mapping with apiVersion and kind", jsonwords.Describe(v))}}
 	}
 	return objectTargets(d, m, "")
 }
@@ -241,7 +242,7 @@ func objectTargets(d *yamldoc.Document, m map[string]any, prefix string) ([]Targ
 		switch {
 		case m["kind"] != nil:
 			e = at("kind")
-			e.Msg = fmt.Sprintf("kind is %s, not text", jsonKind(m["kind"]))
+			e.Msg = fmt.Sprintf("kind is %s, not a string", jsonwords.Describe(m["kind"]))
 		case apiVersion == "" && m["apiVersion"] == nil:
 			e.Msg = "not a Kubernetes object: no apiVersion and no kind"
 		default:
@@ -261,7 +262,7 @@ func objectTargets(d *yamldoc.Document, m map[string]any, prefix string) ([]Targ
 	items, ok := m["items"].([]any)
 	if !ok {
 		e := at("items")
-		e.Msg = fmt.Sprintf("%s items is %s, not a list", kind, jsonKind(m["items"]))
+		e.Msg = fmt.Sprintf("%s items is %s, not a list", kind, jsonwords.Describe(m["items"]))
 		return nil, diag.List{e}
 	}
 	var targets []Target
@@ -275,7 +276,7 @@ func objectTargets(d *yamldoc.Document, m map[string]any, prefix string) ([]Targ
 		if !ok {
 			line, col := d.Locate(field)
 			problems = append(problems, &diag.Error{File: d.File, Line: line, Column: col, Field: field,
-				Msg: fmt.Sprintf("a %s item is %s, not a Kubernetes object", kind, jsonKind(item))})
+				Msg: fmt.Sprintf("a %s item is %s, not a Kubernetes object", kind, jsonwords.Describe(item))})
 			continue
 		}
 		t, p := objectTargets(d, im, field)
@@ -294,26 +295,4 @@ func itemFields(m map[string]any, prefix string) yamldoc.FieldMap {
 	}
 	slices.SortFunc(fm, func(a, b yamldoc.FieldRename) int { return strings.Compare(a.From, b.From) })
 	return fm
-}
-
-// jsonKind names a JSON value's type in words: "a list", "text \"x\"".
-func jsonKind(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "empty"
-	case string:
-		if len(x) > 40 {
-			return "text"
-		}
-		return fmt.Sprintf("text %q", x)
-	case bool:
-		return fmt.Sprintf("the boolean %t", x)
-	case float64, int64:
-		return fmt.Sprintf("the number %v", x)
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "a mapping"
-	}
-	return "a value"
 }

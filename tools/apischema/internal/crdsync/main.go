@@ -32,6 +32,8 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/flotilla-gitops/flotilla/tools/apischema/internal/crdindex"
 )
 
 // source is one engine module and the CRD files taken from it.
@@ -197,29 +199,16 @@ func run(out string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(out, "index.json"), index, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(out, crdindex.File), index, 0o644); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(out, "SOURCES.md"), sourcesMD(all), 0o644)
 }
 
-// indexEntry says, without parsing its file, what one embedded CRD serves:
-// apischema reads the index at start and parses a CRD's YAML only when an
-// object of one of its kinds is validated.
-type indexEntry struct {
-	File       string   `json:"file"`
-	Name       string   `json:"name"`
-	Group      string   `json:"group"`
-	Kind       string   `json:"kind"`
-	Plural     string   `json:"plural"`
-	Namespaced bool     `json:"namespaced"`
-	Versions   []string `json:"versions"` // served
-}
-
 // crdIndex indexes every CRD of files (dest path -> content), sorted by
 // name.
 func crdIndex(files map[string][]byte) ([]byte, error) {
-	var entries []indexEntry
+	var entries []crdindex.Entry
 	for dest, data := range files {
 		switch path.Ext(dest) {
 		case ".yaml", ".yml", ".json":
@@ -234,7 +223,7 @@ func crdIndex(files map[string][]byte) ([]byte, error) {
 			if crd.Name == "" {
 				continue
 			}
-			e := indexEntry{File: dest, Name: crd.Name, Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind, Plural: crd.Spec.Names.Plural,
+			e := crdindex.Entry{File: dest, Name: crd.Name, Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind, Plural: crd.Spec.Names.Plural,
 				Namespaced: crd.Spec.Scope == apiextensionsv1.NamespaceScoped}
 			for _, v := range crd.Spec.Versions {
 				if v.Served {
