@@ -27,8 +27,8 @@ Given paths that are not a Flotilla repository, validate checks the plain
 Kubernetes YAML in them (*.yaml, *.yml, *.json), as kubeconform does but
 with the engines' CRD schemas and Karmada's webhooks built in. A file that
 cannot be read as objects is reported and the others are still checked;
-Helm chart templates, chart metadata and kustomizations are skipped and
-listed, and --exclude leaves out more.
+a kustomization is built and its output checked; Helm chart templates and
+chart metadata are skipped and listed, and --exclude leaves out more.
 
 Exit codes: 0 no findings, 1 findings, 2 input errors (a file that cannot be
 read as written: syntax, no kind, unknown or duplicate fields, wrong types).`,

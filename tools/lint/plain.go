@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/bounds"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/internal/jsonwords"
+	"github.com/flotilla-gitops/flotilla/tools/kustjail"
 	"github.com/flotilla-gitops/flotilla/tools/repofs"
 	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
@@ -59,7 +62,7 @@ const (
 	SkipExcluded      = "excluded by --exclude"
 	SkipHelmTemplate  = "a Helm chart template (Go template, not YAML; render it with helm template, or pass --helm-templates)"
 	SkipHelmChart     = "Helm chart metadata or values, not an object"
-	SkipKustomization = "a kustomization, not an object (its resources are read as files)"
+	SkipKustomization = "a kustomization, not an object"
 )
 
 // PlainTargets reads every Kubernetes object in the YAML files under paths
@@ -68,6 +71,9 @@ const (
 // conftest do. A file or document that cannot be read is a problem of the
 // set, not the end of the run: every other file is still read. Lists are
 // flattened (Lists inside Lists too), each item located at its own line.
+// A folder with a kustomization is built as render builds an app's, and
+// the objects it holds are checked as built; Helm chart templates and
+// metadata are skipped and listed.
 // Every read goes through the repository jail (tools/repofs) rooted at the
 // folder named (a file's own folder): the YAML of a pull request is
 // untrusted like a repository's, so a symbolic link out of it, a device or
@@ -83,6 +89,7 @@ func PlainTargets(paths []string, opts PlainOptions) (*PlainSet, error) {
 	b := opts.Bounds
 	set := &PlainSet{}
 	var files []plainFile
+	var kustomizations []kustDir
 	skip := func(name, reason string) { set.Skipped = append(set.Skipped, Skipped{File: name, Reason: reason}) }
 	for _, p := range paths {
 		info, err := os.Lstat(p)
@@ -123,6 +130,11 @@ func PlainTargets(paths []string, opts PlainOptions) (*PlainSet, error) {
 				return nil
 			}
 			if reason := notObjects(fsys, f, opts.HelmTemplates); reason != "" {
+				if reason == SkipKustomization {
+					// Built below, as render builds an app's.
+					kustomizations = append(kustomizations, kustDir{fsys: fsys, root: root, dir: path.Dir(f), name: name})
+					return nil
+				}
 				skip(name, reason)
 				return nil
 			}
@@ -133,6 +145,7 @@ func PlainTargets(paths []string, opts PlainOptions) (*PlainSet, error) {
 			return nil, err
 		}
 	}
+	var raw []rawTarget
 	slices.SortFunc(files, func(a, b plainFile) int { return strings.Compare(a.name, b.name) })
 	files = slices.CompactFunc(files, func(a, b plainFile) bool { return a.name == b.name })
 	slices.SortFunc(set.Skipped, func(a, b Skipped) int { return strings.Compare(a.File, b.File) })
@@ -148,12 +161,95 @@ func PlainTargets(paths []string, opts PlainOptions) (*PlainSet, error) {
 		set.Problems = append(set.Problems, diag.Collect(perrs...)...)
 		for _, d := range docs {
 			targets, problems := documentTargets(d)
-			set.Targets = append(set.Targets, targets...)
+			for _, t := range targets {
+				raw = append(raw, rawTarget{Target: t, fsys: f.fsys})
+			}
 			set.Problems = append(set.Problems, problems...)
 		}
 	}
-	set.Problems = set.Problems.Sort()
+	built, problems := buildKustomizations(kustomizations, raw, b)
+	set.Problems = append(set.Problems, problems...)
+	for _, r := range raw {
+		if !r.consumed {
+			set.Targets = append(set.Targets, r.Target)
+		}
+	}
+	set.Targets = append(set.Targets, built...)
+	slices.SortStableFunc(set.Targets, func(a, b Target) int {
+		return cmp.Or(strings.Compare(a.Source.File, b.Source.File), cmp.Compare(a.Source.Line, b.Source.Line))
+	})
+	// A file a kustomization reads and the walk read too reports the same
+	// syntax error twice: once is enough.
+	set.Problems = slices.CompactFunc(set.Problems.Sort(), func(a, b *diag.Error) bool { return a.Error() == b.Error() })
 	return set, nil
+}
+
+// kustDir is a folder holding a kustomization, found by the walk.
+type kustDir struct {
+	fsys *repofs.FS
+	root string // the folder named, which fsys is rooted at
+	dir  string // inside fsys
+	name string // the kustomization file, as reported
+}
+
+// rawTarget is an object read from a file, and the jail it was read in.
+type rawTarget struct {
+	Target
+	fsys *repofs.FS
+	// consumed: a kustomization's build holds this object, which is
+	// checked as built (patched, labelled) rather than as written.
+	consumed bool
+}
+
+// buildKustomizations builds every kustomization the walk found, inside
+// the repository jail (package kustjail: vetted, no network), as render
+// builds an app's: each built object is located at the document that
+// declared it (by kind and name), or at the kustomization for what it
+// generates or renames. The documents a build holds are checked as built,
+// not a second time as written.
+func buildKustomizations(ks []kustDir, raw []rawTarget, b bounds.Input) ([]Target, diag.List) {
+	slices.SortFunc(ks, func(a, b kustDir) int { return strings.Compare(a.name, b.name) })
+	var out []Target
+	var problems diag.List
+	for _, k := range ks {
+		rm, err := kustjail.Build(k.fsys, k.dir, kustjail.Options{Bounds: b})
+		if err != nil {
+			var list diag.List
+			if errors.As(err, &list) {
+				for _, e := range list {
+					e := *e
+					e.File = filepath.ToSlash(filepath.Join(k.root, e.File))
+					problems = append(problems, &e)
+				}
+				continue
+			}
+			problems = append(problems, &diag.Error{File: k.name, Line: 1, Msg: "kustomize build failed: " + err.Error(), Err: err})
+			continue
+		}
+		for _, r := range rm.Resources() {
+			data, err := r.MarshalJSON()
+			if err != nil {
+				problems = append(problems, &diag.Error{File: k.name, Line: 1, Msg: "kustomize build: " + err.Error(), Err: err})
+				continue
+			}
+			var m map[string]any
+			if err := utiljson.Unmarshal(data, &m); err != nil {
+				problems = append(problems, &diag.Error{File: k.name, Line: 1, Msg: "kustomize build: " + err.Error(), Err: err})
+				continue
+			}
+			u := &unstructured.Unstructured{Object: m}
+			pos := Position{File: k.name, Line: 1}
+			for i := range raw {
+				o := raw[i].Object
+				if raw[i].fsys == k.fsys && o.GetKind() == u.GetKind() && o.GetName() == u.GetName() {
+					pos = raw[i].Source
+					raw[i].consumed = true
+				}
+			}
+			out = append(out, Target{Object: u, Source: pos})
+		}
+	}
+	return out, problems
 }
 
 func yamlFile(f string) bool {
@@ -177,8 +273,8 @@ func excluded(globs []string, rel, name string) bool {
 }
 
 // notObjects says why a YAML file holds no Kubernetes objects by what it
-// is — a kustomization, a Helm chart's metadata, values or templates — or
-// "" when it is to be read.
+// is — a kustomization (which is built instead), a Helm chart's metadata,
+// values or templates — or "" when it is to be read.
 func notObjects(fsys fs.StatFS, f string, helmTemplates bool) string {
 	base := path.Base(f)
 	if slices.Contains(konfig.RecognizedKustomizationFileNames(), base) {
