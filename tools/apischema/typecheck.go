@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -28,14 +29,22 @@ import (
 // server's schema is). The create path cannot: its decoder stops at the
 // first value of the wrong type and then forgets the unknown fields it
 // collected, so a manifest with three mistakes needed three runs.
+//
+// The converter parses client-go's embedded schema (~10 MB of allocations),
+// so it is built on the first wrong type, not for every run: most runs meet
+// none.
 type typeChecker struct {
-	converter interface {
-		ObjectToTyped(runtime.Object, ...typed.ValidationOptions) (*typed.TypedValue, error)
-	}
+	converter func() objectToTyped
+}
+
+type objectToTyped interface {
+	ObjectToTyped(runtime.Object, ...typed.ValidationOptions) (*typed.TypedValue, error)
 }
 
 func newTypeChecker(s *runtime.Scheme) *typeChecker {
-	return &typeChecker{converter: applyconfigurations.NewTypeConverter(s)}
+	return &typeChecker{converter: sync.OnceValue(func() objectToTyped {
+		return applyconfigurations.NewTypeConverter(s)
+	})}
 }
 
 // check returns the body's type errors and undeclared fields, or nil when
@@ -52,7 +61,7 @@ func (c *typeChecker) check(body []byte, isYAML bool) []FieldError {
 	seen := map[string]bool{}
 	var out []FieldError
 	for {
-		_, err := c.converter.ObjectToTyped(&unstructured.Unstructured{Object: m})
+		_, err := c.converter().ObjectToTyped(&unstructured.Unstructured{Object: m})
 		var ves typed.ValidationErrors
 		if !errors.As(err, &ves) {
 			break
