@@ -8,7 +8,9 @@
 # schemas offline from the same Kubernetes types and CRDs flotilla uses
 # (scripts/bench/kubeschemas; kubeconform's default schema registry is on
 # the network), runs both, and prints a Markdown report of the verdicts and
-# of every object they disagree on (scripts/bench/kubeconformdiff).
+# of every object they disagree on (scripts/bench/kubeconformdiff), then
+# what each costs — CPU seconds and peak resident memory, at start-up and
+# for the folder — measured in the same run (GNU time, when installed).
 #
 # Environment: BENCH_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/flotilla/bench).
 set -euo pipefail
@@ -39,3 +41,25 @@ trap 'rm -rf "$work"' EXIT
 	-schema-location "$work/schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json" "$target" >"$work/kubeconform.json" || true
 "$work/flotilla" validate -o json "$target" "$@" >"$work/flotilla.json" || true
 "$work/kubeconformdiff" "$work/kubeconform.json" "$work/flotilla.json"
+
+# Cost, one run each. Both binaries are measured as copies: a binary the
+# linker has just written sits in the page cache in large folios that the
+# kernel maps with 2 MB pages, which adds up to ~50 MB of resident file
+# pages to a large binary's peak; a copied (or installed) one does not.
+if [[ -x /usr/bin/time ]]; then
+	cp "$kubeconform" "$work/kubeconform-copy"
+	cp "$work/flotilla" "$work/flotilla-copy"
+	cost() { # label cmd...: a Markdown row of CPU-s and peak RSS
+		local label=$1 out
+		shift
+		# Exit codes are the verdicts above; only the cost is read here.
+		out=$(/usr/bin/time -f '%U %S %M' "$@" 2>&1 >/dev/null | tail -1) || true
+		awk -v l="$label" '{ printf "| %s | %.2f | %d MB |\n", l, $1 + $2, $3 / 1024 }' <<<"$out"
+	}
+	printf '\n| run | CPU-s | peak RSS |\n|---|---:|---:|\n'
+	cost "kubeconform -v (start-up)" "$work/kubeconform-copy" -v
+	cost "flotilla --version (start-up)" "$work/flotilla-copy" --version
+	cost "kubeconform $(basename "$target")" "$work/kubeconform-copy" -strict -summary \
+		-schema-location "$work/schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json" "$target"
+	cost "flotilla validate $(basename "$target")" "$work/flotilla-copy" validate "$target" "$@"
+fi
