@@ -23,8 +23,13 @@ import (
 const gcPercent = 400
 
 // profileEnv names a file to write a CPU profile of the whole run to (for
-// `go tool pprof`), when set.
-const profileEnv = "FLOTILLA_CPUPROFILE"
+// `go tool pprof`), when set; heapProfileEnv one for a heap profile written
+// when the command returns (its inuse_space is what was live at the last
+// collection, alloc_space what the run allocated in all).
+const (
+	profileEnv     = "FLOTILLA_CPUPROFILE"
+	heapProfileEnv = "FLOTILLA_HEAPPROFILE"
+)
 
 func main() {
 	if _, set := os.LookupEnv("GOGC"); !set {
@@ -35,7 +40,26 @@ func main() {
 	code := cli.Run(ctx, os.Args[1:], cli.IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
 	stop()
 	stopProfile()
+	writeHeapProfile(os.Getenv(heapProfileEnv))
 	os.Exit(code)
+}
+
+// writeHeapProfile writes the heap profile into path ("": none). A profile
+// that cannot be written is reported, not fatal.
+func writeHeapProfile(path string) {
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "flotilla: %s: %v\n", heapProfileEnv, err)
+	}
 }
 
 // startProfile starts a CPU profile into path ("" : none) and returns
