@@ -1,0 +1,229 @@
+package resultcache
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+)
+
+// Key is the SHA-256 of a stage's inputs.
+type Key [sha256.Size]byte
+
+// NewKey hashes the parts, each with its length (so "ab"+"c" and
+// "a"+"bc" differ).
+func NewKey(parts ...[]byte) Key {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	for _, p := range parts {
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(p)))])
+		h.Write(p)
+	}
+	var k Key
+	h.Sum(k[:0])
+	return k
+}
+
+// magic starts every bundle file; the number is the format's version.
+const magic = "flotilla-result-cache 1\n"
+
+// MaxBundleBytes bounds a bundle file: a larger one is ignored unread.
+const MaxBundleBytes = 1 << 30
+
+// Store is the cache folder of one binary.
+type Store struct {
+	dir      string
+	identity string
+}
+
+// Open returns the store for the binary with the given identity under
+// root, creating its folder (0700).
+func Open(root, identity string) (*Store, error) {
+	if identity == "" {
+		return nil, errors.New("result cache: no binary identity")
+	}
+	sum := sha256.Sum256([]byte(identity))
+	dir := filepath.Join(root, "results", hex.EncodeToString(sum[:16]))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("result cache: %w", err)
+	}
+	return &Store{dir: dir, identity: identity}, nil
+}
+
+// Dir is the store's folder.
+func (s *Store) Dir() string { return s.dir }
+
+// Bundle loads the stage's bundle. A nil Store gives a nil Bundle: every
+// Get misses and nothing is saved.
+func (s *Store) Bundle(stage string) *Bundle {
+	if s == nil {
+		return nil
+	}
+	b := &Bundle{path: filepath.Join(s.dir, stage+".bundle"), stage: stage, identity: s.identity, used: map[Key][]byte{}}
+	b.old, b.Ignored = read(b.path, stage, s.identity)
+	return b
+}
+
+// Bundle is one stage's results. It is safe for concurrent use.
+type Bundle struct {
+	path, stage, identity string
+	// Ignored says why the bundle on disk was not used ("" when it was,
+	// or when there was none).
+	Ignored string
+
+	mu           sync.Mutex
+	old          map[Key][]byte // as read
+	used         map[Key][]byte // read or added by this run
+	hits, misses int
+}
+
+// Get returns the result stored under k.
+func (b *Bundle) Get(k Key) ([]byte, bool) {
+	if b == nil {
+		return nil, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	v, ok := b.used[k]
+	if !ok {
+		v, ok = b.old[k]
+	}
+	if ok {
+		b.used[k] = v
+		b.hits++
+	} else {
+		b.misses++
+	}
+	return v, ok
+}
+
+// Put stores v under k; v must not be changed afterwards.
+func (b *Bundle) Put(k Key, v []byte) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.used[k] = v
+}
+
+// Stats are the hits and misses of Get so far.
+func (b *Bundle) Stats() (hits, misses int) {
+	if b == nil {
+		return 0, 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.hits, b.misses
+}
+
+// Save writes the entries this run used or added, replacing the bundle
+// on disk in one rename (a reader sees the old file or the new one).
+func (b *Bundle) Save() error {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	body := encode(b.used)
+	b.mu.Unlock()
+	sum := sha256.Sum256(body)
+	var out bytes.Buffer
+	fmt.Fprintf(&out, "%s%s\n%s\n%x\n", magic, b.stage, b.identity, sum)
+	out.Write(body)
+	tmp, err := os.CreateTemp(filepath.Dir(b.path), ".tmp-"+b.stage+"-*")
+	if err != nil {
+		return fmt.Errorf("result cache: %w", err)
+	}
+	_, err = tmp.Write(out.Bytes())
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), b.path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("result cache: %w", err)
+	}
+	return nil
+}
+
+// encode lays the entries out in key order: key, length, value.
+func encode(m map[Key][]byte) []byte {
+	var buf bytes.Buffer
+	var n [binary.MaxVarintLen64]byte
+	for _, k := range slices.SortedFunc(maps.Keys(m), func(a, b Key) int { return bytes.Compare(a[:], b[:]) }) {
+		buf.Write(k[:])
+		buf.Write(n[:binary.PutUvarint(n[:], uint64(len(m[k])))])
+		buf.Write(m[k])
+	}
+	return buf.Bytes()
+}
+
+// read loads a bundle, or says why it cannot be trusted.
+func read(path, stage, identity string) (map[Key][]byte, string) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ""
+	}
+	if err != nil {
+		return nil, err.Error()
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || st.Size() > MaxBundleBytes {
+		return nil, "not a regular file within the size bound"
+	}
+	r := bufio.NewReader(f)
+	line := func() string {
+		s, _ := r.ReadString('\n')
+		return s
+	}
+	if line() != magic {
+		return nil, "not a bundle of this format"
+	}
+	if line() != stage+"\n" || line() != identity+"\n" {
+		return nil, "written for another stage or binary"
+	}
+	want := line()
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err.Error()
+	}
+	if sum := sha256.Sum256(body); fmt.Sprintf("%x\n", sum) != want {
+		return nil, "checksum mismatch"
+	}
+	m, err := decode(body)
+	if err != nil {
+		return nil, err.Error()
+	}
+	return m, ""
+}
+
+func decode(body []byte) (map[Key][]byte, error) {
+	m := map[Key][]byte{}
+	for len(body) > 0 {
+		if len(body) < sha256.Size {
+			return nil, errors.New("truncated entry")
+		}
+		var k Key
+		copy(k[:], body)
+		body = body[sha256.Size:]
+		n, w := binary.Uvarint(body)
+		if w <= 0 || n > uint64(len(body)-w) {
+			return nil, errors.New("bad entry length")
+		}
+		body = body[w:]
+		m[k] = body[:n:n]
+		body = body[n:]
+	}
+	return m, nil
+}

@@ -1,0 +1,169 @@
+package resultcache
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestRoundTripKeepsTheRunsWorkingSet(t *testing.T) {
+	root := t.TempDir()
+	s, err := Open(root, "go:test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.Bundle("stage")
+	a, c := NewKey([]byte("a")), NewKey([]byte("c"))
+	if _, ok := b.Get(a); ok {
+		t.Fatal("empty bundle hit")
+	}
+	b.Put(a, []byte("result a"))
+	b.Put(c, []byte(""))
+	if err := b.Save(); err != nil {
+		t.Fatal(err)
+	}
+
+	b2 := s.Bundle("stage")
+	if b2.Ignored != "" {
+		t.Fatalf("ignored: %s", b2.Ignored)
+	}
+	if v, ok := b2.Get(a); !ok || string(v) != "result a" {
+		t.Fatalf("Get(a) = %q, %v", v, ok)
+	}
+	if h, m := b2.Stats(); h != 1 || m != 0 {
+		t.Fatalf("stats %d/%d", h, m)
+	}
+	// Only what this run used is saved: c is dropped.
+	if err := b2.Save(); err != nil {
+		t.Fatal(err)
+	}
+	b3 := s.Bundle("stage")
+	if _, ok := b3.Get(c); ok {
+		t.Error("an entry the last run did not use was kept")
+	}
+	if _, ok := b3.Get(a); !ok {
+		t.Error("an entry the last run used was dropped")
+	}
+}
+
+func TestKeyPartsAreDelimited(t *testing.T) {
+	if NewKey([]byte("ab"), []byte("c")) == NewKey([]byte("a"), []byte("bc")) {
+		t.Error("keys of differently split parts collide")
+	}
+}
+
+// TestBadBundlesAreIgnored: truncated, altered, foreign and oversized
+// bundles give no entry, and say why.
+func TestBadBundlesAreIgnored(t *testing.T) {
+	k := NewKey([]byte("k"))
+	write := func(t *testing.T, identity, stage string) (*Store, string) {
+		s, err := Open(t.TempDir(), identity)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := s.Bundle(stage)
+		b.Put(k, []byte(strings.Repeat("value ", 20)))
+		if err := b.Save(); err != nil {
+			t.Fatal(err)
+		}
+		return s, filepath.Join(s.Dir(), stage+".bundle")
+	}
+	for _, c := range []struct {
+		name   string
+		change func(path string, data []byte) []byte
+		want   string
+	}{
+		{"truncated", func(_ string, d []byte) []byte { return d[:len(d)-7] }, "checksum"},
+		{"a flipped byte", func(_ string, d []byte) []byte { d[len(d)-3] ^= 1; return d }, "checksum"},
+		{"another format", func(_ string, d []byte) []byte { return append([]byte("x"), d...) }, "format"},
+		{"another binary", func(_ string, d []byte) []byte {
+			return []byte(strings.Replace(string(d), "go:one", "go:two", 1))
+		}, "another stage or binary"},
+		{"another stage", func(_ string, d []byte) []byte {
+			return []byte(strings.Replace(string(d), "\nstage\n", "\nother\n", 1))
+		}, "another stage or binary"},
+		{"a bad length", func(_ string, d []byte) []byte {
+			// A consistent checksum over a body whose length field lies.
+			i := strings.LastIndex(string(d[:len(d)-100]), "\n") + 1
+			body := append([]byte{}, d[i:]...)
+			body[32] = 0x7f
+			return fmt.Appendf(nil, "%sstage\ngo:one\n%x\n%s", magic, sha256.Sum256(body), body)
+		}, "bad entry length"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, path := write(t, "go:one", "stage")
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, c.change(path, data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			b := s.Bundle("stage")
+			if !strings.Contains(b.Ignored, c.want) {
+				t.Errorf("Ignored = %q, want it to say %q", b.Ignored, c.want)
+			}
+			if _, ok := b.Get(k); ok {
+				t.Error("an entry of a bad bundle was used")
+			}
+		})
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	s, err := Open(t.TempDir(), "go:c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.Bundle("stage")
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 100 {
+				k := NewKey(fmt.Appendf(nil, "%d", j%10))
+				if _, ok := b.Get(k); !ok {
+					b.Put(k, fmt.Appendf(nil, "%d", i))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := b.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(s.Bundle("stage").old); got != 10 {
+		t.Errorf("saved %d entries, want 10", got)
+	}
+}
+
+func TestNilStoreCachesNothing(t *testing.T) {
+	var s *Store
+	b := s.Bundle("x")
+	b.Put(NewKey(), []byte("v"))
+	if _, ok := b.Get(NewKey()); ok {
+		t.Error("a nil bundle hit")
+	}
+	if err := b.Save(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestExecutableIdentity(t *testing.T) {
+	id, err := ExecutableIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(id, "go:") || len(id) < 20 {
+		t.Errorf("identity %q, want the test binary's Go build ID", id)
+	}
+	again, _ := ExecutableIdentity()
+	if again != id {
+		t.Errorf("identity changed: %q then %q", id, again)
+	}
+}
