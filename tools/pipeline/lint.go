@@ -79,7 +79,10 @@ type LintOptions struct {
 // Karmada's override manager the object as it lands on each.
 func (e *Engine) Lint(ctx context.Context, r *Rendered, o LintOptions) (*report.Report, error) {
 	// Lint needs where objects land, not why others are left out nor the
-	// outcomes of Karmada's random tie-breaks.
+	// outcomes of Karmada's random tie-breaks: a static weighted division
+	// comes back settled (the same on every run, so a placement-aware
+	// finding such as a standby left without replicas does not come and
+	// go between two runs over the same files).
 	results, sched, err := e.Place(ctx, r, "", place.Options{})
 	if err != nil {
 		return nil, err

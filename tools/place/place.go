@@ -93,6 +93,10 @@ type Result struct {
 	Filtered     []Filtered `json:"filtered,omitempty"`
 	// Error is set when no cluster fits.
 	Error string `json:"error,omitempty"`
+
+	// ties are the tie classes of a static weighted division (Targets is
+	// then settled: settleTies), to settle an actual outcome the same way.
+	ties []candidate
 }
 
 // Options configure Preview.
@@ -384,6 +388,11 @@ func (s *Scheduler) schedule(ctx context.Context, w Workload, opts Options) (Res
 		// real scheduler would leave the binding unscheduled either way.
 		res.Error = err.Error()
 	}
+	if err == nil {
+		if classes, static := s.staticTieClasses(&binding, spec); static {
+			targets, res.ties = settleTies(targets, classes), classes
+		}
+	}
 	res.Targets, res.AffinityGroup = targets, group
 	if opts.Alternatives && err == nil && s.mayTie(&binding, spec, targets) {
 		res.Alternatives = s.alternatives(ctx, &binding, spec, targets)
@@ -496,27 +505,51 @@ func (s *Scheduler) mayTie(binding *workv1alpha2.ResourceBindingSpec, spec *poli
 	if binding.Replicas == 0 || rs == nil || rs.ReplicaSchedulingType != policyv1alpha1.ReplicaSchedulingTypeDivided {
 		return false
 	}
-	if rs.ReplicaDivisionPreference != policyv1alpha1.ReplicaDivisionPreferenceWeighted || rs.WeightPreference == nil ||
-		rs.WeightPreference.DynamicWeight != "" || len(rs.WeightPreference.StaticWeightList) == 0 {
+	classes, static := s.staticTieClasses(binding, spec)
+	if !static {
 		return true
-	}
-	// Static weights, as Karmada's getStaticWeightInfoList computes them
-	// over the clusters that passed the filters.
-	type key struct {
-		weight int64
-		last   int32
 	}
 	got := map[string]int32{}
 	for _, t := range targets {
 		got[t.Cluster] = t.Replicas
 	}
-	type info struct {
-		name   string
-		weight int64
-		last   int32
+	seen := map[tieClass]int32{}
+	for _, c := range classes {
+		if r, ok := seen[c.class]; ok && r != got[c.name] {
+			return true
+		}
+		seen[c.class] = got[c.name]
 	}
-	var infos []info
+	return false
+}
+
+// tieClass is what Karmada's static weight division orders candidates by
+// (helper.ClusterWeightInfoList.Less): weight, then the replicas a cluster
+// had. Candidates of one class are ordered at random (crypto/rand), so the
+// remainder of the division goes to any of them.
+type tieClass struct {
+	weight int64
+	last   int32
+}
+
+type candidate struct {
+	name  string
+	class tieClass
+}
+
+// staticTieClasses returns the tie class of every candidate of a static
+// weighted division, as Karmada's getStaticWeightInfoList computes the
+// weights over the clusters that passed the filters, in cluster order;
+// static is false for any other division.
+func (s *Scheduler) staticTieClasses(binding *workv1alpha2.ResourceBindingSpec, spec *policyv1alpha1.PropagationSpec) (classes []candidate, static bool) {
+	rs := spec.Placement.ReplicaScheduling
+	if binding.Replicas == 0 || rs == nil || rs.ReplicaSchedulingType != policyv1alpha1.ReplicaSchedulingTypeDivided ||
+		rs.ReplicaDivisionPreference != policyv1alpha1.ReplicaDivisionPreferenceWeighted || rs.WeightPreference == nil ||
+		rs.WeightPreference.DynamicWeight != "" || len(rs.WeightPreference.StaticWeightList) == 0 {
+		return nil, false
+	}
 	var sum int64
+	var all []candidate
 	for _, c := range s.clusters {
 		if !s.framework.RunFilterPlugins(context.Background(), binding, &workv1alpha2.ResourceBindingStatus{}, c).IsSuccess() {
 			continue
@@ -533,27 +566,59 @@ func (s *Scheduler) mayTie(binding *workv1alpha2.ResourceBindingSpec, spec *poli
 				last = cur.Replicas
 			}
 		}
-		infos = append(infos, info{c.Name, weight, last})
+		all = append(all, candidate{c.Name, tieClass{weight, last}})
 		sum += weight
 	}
-	seen := map[key]int32{}
-	for _, in := range infos {
-		weight, last := in.weight, in.last
+	for _, c := range all {
 		if sum == 0 {
 			// No weight matches a candidate: Karmada weighs every candidate
 			// 1, with no last replicas (getStaticWeightInfoList).
-			weight, last = 1, 0
+			c.class = tieClass{1, 0}
 		}
-		if weight == 0 {
+		if c.class.weight == 0 {
 			continue
 		}
-		k := key{weight, last}
-		if r, ok := seen[k]; ok && r != got[in.name] {
-			return true
-		}
-		seen[k] = got[in.name]
+		classes = append(classes, c)
 	}
-	return false
+	return classes, true
+}
+
+// settleTies turns one outcome of a static weighted division into the
+// canonical one: within each tie class the counts Karmada dealt are kept
+// and given largest first to the clusters in name order. Karmada may
+// produce any such permutation; this one is the same on every run, so
+// what is committed (per-cluster delivery) and what policies judge (a
+// standby left without replicas) does not change between two runs over
+// the same files.
+func settleTies(targets []Target, classes []candidate) []Target {
+	got := map[string]int32{}
+	for _, t := range targets {
+		got[t.Cluster] = t.Replicas
+	}
+	members := map[tieClass][]string{}
+	for _, c := range classes {
+		members[c.class] = append(members[c.class], c.name)
+	}
+	settled := maps.Clone(got)
+	for _, names := range members {
+		counts := make([]int32, len(names))
+		for i, n := range names {
+			counts[i] = got[n]
+		}
+		slices.SortFunc(counts, func(a, b int32) int { return cmp.Compare(b, a) })
+		sorted := slices.Sorted(slices.Values(names))
+		for i, n := range sorted {
+			settled[n] = counts[i]
+		}
+	}
+	var out []Target
+	for n, r := range settled {
+		if r > 0 {
+			out = append(out, Target{Cluster: n, Replicas: r})
+		}
+	}
+	slices.SortFunc(out, func(a, b Target) int { return strings.Compare(a.Cluster, b.Cluster) })
+	return out
 }
 
 // alternatives runs Karmada's scheduler again until no new assignment has
@@ -607,6 +672,9 @@ func (r Result) Agrees(actual []Target) bool {
 	want := norm(actual)
 	if norm(r.Targets) == want {
 		return true
+	}
+	if r.ties != nil && norm(settleTies(actual, r.ties)) == norm(r.Targets) {
+		return true // a permutation within tie classes: settled, the same
 	}
 	for _, alt := range r.Alternatives {
 		if norm(alt) == want {
@@ -662,7 +730,9 @@ func Compare(a, b Result) int {
 // must not change between two runs over the same intent because Karmada
 // broke a tie differently.
 func (r *Result) Canonical() {
-	if len(r.Alternatives) == 0 {
+	if len(r.Alternatives) == 0 || r.ties != nil {
+		// No tie, or a static division's, which the preview settled
+		// already (settleTies) without depending on what it sampled.
 		return
 	}
 	key := func(ts []Target) string {

@@ -273,3 +273,52 @@ func TestUndecodableReplicasAreNotScheduled(t *testing.T) {
 		t.Errorf("the other workload: %+v", got[1])
 	}
 }
+
+// TestStaticTiesAreSettledTheSameOnEveryRun: 7 replicas over eight
+// clusters of weight 1 and two of weight 2 leave Karmada a remainder to
+// deal at random (crypto/rand) among hundreds of equal outcomes — too
+// many to sample. The preview settles every one to the same assignment
+// (the larger counts of each tie class to the first names), accepts any
+// permutation Karmada may draw as agreeing, and refuses a count Karmada
+// cannot deal.
+func TestStaticTiesAreSettledTheSameOnEveryRun(t *testing.T) {
+	names := []string{"c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "h0", "h1"}
+	s, err := New(snapshot(t, names...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := map[string]int64{}
+	for _, n := range names {
+		weights[n] = 1
+		if n[0] == 'h' {
+			weights[n] = 2
+		}
+	}
+	w := Workload{Object: deployment(7, "100m"), PolicyNamespace: "ns", Policy: &policyv1alpha1.PropagationSpec{
+		Placement: policyv1alpha1.Placement{ReplicaScheduling: weighted(weights)},
+	}}
+	// 7 × 1/12 is 0 for each weight-1 cluster, 7 × 2/12 is 1 for each
+	// weight-2 one: the remainder of 5 goes first to the heavier class
+	// (both h get 1 more), then 3 to three of the eight c's.
+	want := []Target{{"c0", 1}, {"c1", 1}, {"c2", 1}, {"h0", 2}, {"h1", 2}}
+	for range 20 {
+		res, err := s.Preview(context.Background(), []Workload{w}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res[0].Targets; !slices.Equal(got, want) {
+			t.Fatalf("targets %v, want the settled %v", got, want)
+		}
+	}
+	r := preview(t, s, w)
+	if !r.Agrees([]Target{{"c3", 1}, {"c5", 1}, {"c7", 1}, {"h0", 2}, {"h1", 2}}) {
+		t.Error("a permutation Karmada may draw does not agree with the settled preview")
+	}
+	if r.Agrees([]Target{{"c0", 2}, {"c1", 1}, {"h0", 2}, {"h1", 2}}) {
+		t.Error("a count Karmada cannot deal agrees")
+	}
+	r.Canonical()
+	if !slices.Equal(r.Targets, want) {
+		t.Errorf("Canonical moved a settled division to %v", r.Targets)
+	}
+}
