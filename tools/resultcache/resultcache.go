@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Key is the SHA-256 of a stage's inputs.
@@ -52,11 +53,36 @@ func Open(root, identity string) (*Store, error) {
 		return nil, errors.New("result cache: no binary identity")
 	}
 	sum := sha256.Sum256([]byte(identity))
-	dir := filepath.Join(root, "results", hex.EncodeToString(sum[:16]))
+	results := filepath.Join(root, "results")
+	dir := filepath.Join(results, hex.EncodeToString(sum[:16]))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("result cache: %w", err)
 	}
+	now := time.Now()
+	_ = os.Chtimes(dir, now, now)
+	trim(results, filepath.Base(dir), now.Add(-Unused))
 	return &Store{dir: dir, identity: identity}, nil
+}
+
+// Unused is how long the folder of a binary that has not run stays: every
+// build of flotilla (and every test binary) gets a folder of its own.
+const Unused = 7 * 24 * time.Hour
+
+// trim removes the folders of binaries that have not run since before,
+// as Go's build cache trims itself. Errors leave a folder for next time.
+func trim(results, keep string, before time.Time) {
+	entries, err := os.ReadDir(results)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.Name() == keep || !e.IsDir() {
+			continue
+		}
+		if info, err := e.Info(); err == nil && info.ModTime().Before(before) {
+			os.RemoveAll(filepath.Join(results, e.Name()))
+		}
+	}
 }
 
 // Dir is the store's folder.
@@ -84,6 +110,7 @@ type Bundle struct {
 	old          map[Key][]byte // as read
 	used         map[Key][]byte // read or added by this run
 	hits, misses int
+	puts         int
 }
 
 // Get returns the result stored under k.
@@ -114,6 +141,7 @@ func (b *Bundle) Put(k Key, v []byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.used[k] = v
+	b.puts++
 }
 
 // Stats are the hits and misses of Get so far.
@@ -133,6 +161,12 @@ func (b *Bundle) Save() error {
 		return nil
 	}
 	b.mu.Lock()
+	if b.puts == 0 && len(b.used) == len(b.old) {
+		// Every entry read back and none added: the file on disk is
+		// this run's working set already.
+		b.mu.Unlock()
+		return nil
+	}
 	body := encode(b.used)
 	b.mu.Unlock()
 	sum := sha256.Sum256(body)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestRoundTripKeepsTheRunsWorkingSet(t *testing.T) {
@@ -165,5 +166,54 @@ func TestExecutableIdentity(t *testing.T) {
 	again, _ := ExecutableIdentity()
 	if again != id {
 		t.Errorf("identity changed: %q then %q", id, again)
+	}
+}
+
+func TestFoldersOfBinariesNotRunAreTrimmed(t *testing.T) {
+	root := t.TempDir()
+	old, err := Open(root, "go:old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recent, err := Open(root, "go:recent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().Add(-Unused - time.Hour)
+	if err := os.Chtimes(old.Dir(), long, long); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(root, "go:new"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old.Dir()); !os.IsNotExist(err) {
+		t.Errorf("the folder of a binary unused for %s is still there (%v)", Unused, err)
+	}
+	if _, err := os.Stat(recent.Dir()); err != nil {
+		t.Errorf("the folder of a recent binary was removed: %v", err)
+	}
+}
+
+func TestSaveSkipsAnUnchangedWorkingSet(t *testing.T) {
+	s, err := Open(t.TempDir(), "go:s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.Bundle("st")
+	k := NewKey([]byte("k"))
+	b.Put(k, []byte("v"))
+	if err := b.Save(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(s.Dir(), "st.bundle")
+	past := time.Now().Add(-time.Hour)
+	os.Chtimes(path, past, past)
+	b2 := s.Bundle("st")
+	b2.Get(k)
+	if err := b2.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := os.Stat(path); !info.ModTime().Equal(past) {
+		t.Error("an unchanged working set was written again")
 	}
 }
