@@ -244,6 +244,12 @@ func (v *Validator) Validate(ctx context.Context, obj *unstructured.Unstructured
 	if err != nil {
 		return []FieldError{{Type: TypeBadRequest, Message: fmt.Sprintf("cannot encode object as JSON: %v", err), Origin: OriginRequest}}
 	}
+	return v.ValidateEncoded(ctx, obj, data)
+}
+
+// ValidateEncoded is Validate for a caller that has encoded obj already:
+// data must be json.Marshal(obj.Object).
+func (v *Validator) ValidateEncoded(ctx context.Context, obj *unstructured.Unstructured, data []byte) []FieldError {
 	// The object already knows its apiVersion and kind; reading them from
 	// the JSON again is only needed when they are not plain strings.
 	var gvk *schema.GroupVersionKind

@@ -2,9 +2,13 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
+	"sync"
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
 	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
@@ -19,6 +23,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/place"
 	"github.com/flotilla-gitops/flotilla/tools/render"
 	"github.com/flotilla-gitops/flotilla/tools/repofs"
+	"github.com/flotilla-gitops/flotilla/tools/resultcache"
 	"github.com/flotilla-gitops/flotilla/tools/validate"
 	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
@@ -32,6 +37,63 @@ type Engine struct {
 	// Bounds are the input bounds every repository read is held to
 	// (zero fields: defaults).
 	Bounds bounds.Input
+	// Results, when set, keeps the results of stages whose inputs did not
+	// change since an earlier run (package resultcache): Argo CD's
+	// ApplicationSet previews and each object's validation.
+	Results *resultcache.Store
+
+	bundlesMu sync.Mutex
+	bundles   map[string]*resultcache.Bundle
+}
+
+// Result stages, each a bundle of Engine.Results.
+const (
+	StagePreviews = "appset-previews"
+	StageValidate = "validate"
+)
+
+// bundle returns the stage's results, loaded on first use (nil without a
+// store).
+func (e *Engine) bundle(stage string) *resultcache.Bundle {
+	if e.Results == nil {
+		return nil
+	}
+	e.bundlesMu.Lock()
+	defer e.bundlesMu.Unlock()
+	if e.bundles == nil {
+		e.bundles = map[string]*resultcache.Bundle{}
+	}
+	b := e.bundles[stage]
+	if b == nil {
+		b = e.Results.Bundle(stage)
+		e.bundles[stage] = b
+	}
+	return b
+}
+
+// SaveResults writes the stage results this run used or added. A cache
+// that cannot be written costs the next run time, not this one its
+// answer: the caller may report the error and go on.
+func (e *Engine) SaveResults() error {
+	e.bundlesMu.Lock()
+	defer e.bundlesMu.Unlock()
+	var errs []error
+	for _, stage := range slices.Sorted(maps.Keys(e.bundles)) {
+		errs = append(errs, e.bundles[stage].Save())
+	}
+	return errors.Join(errs...)
+}
+
+// ResultStats are the hits and misses of each stage's results so far.
+func (e *Engine) ResultStats() map[string][2]int {
+	e.bundlesMu.Lock()
+	defer e.bundlesMu.Unlock()
+	out := map[string][2]int{}
+	for stage, b := range e.bundles {
+		h, m := b.Stats()
+		out[stage] = [2]int{h, m}
+	}
+	return out
 }
 
 // NewEngine parses every schema once.
@@ -88,6 +150,9 @@ func (e *Engine) renderFS(ctx context.Context, fsys *repofs.FS, root string, ro 
 		ro.Docs = &yamldoc.Cache{Bounds: e.Bounds}
 	}
 	ro.Members = e.memberObjects(repo)
+	if ro.Previews == nil {
+		ro.Previews = e.bundle(StagePreviews)
+	}
 	out, err := render.Render(ctx, repo, ro)
 	if err != nil {
 		return nil, err
@@ -99,13 +164,26 @@ func (e *Engine) renderFS(ctx context.Context, fsys *repofs.FS, root string, ro 
 // CRDs the repository's manifests ship are served for the custom
 // resources beside them.
 func (e *Engine) Validate(ctx context.Context, r *Rendered) ([]validate.Finding, error) {
-	return validate.Objects(ctx, e.schemaFor(r.Output.Objects, nil), r.Output.Objects, validate.Options{Parallelism: e.Parallelism})
+	return e.validate(ctx, r.Output.Objects, nil)
+}
+
+// validate validates objs against the engine's schemas and the CRDs among
+// objs and extra, with the validation results of earlier runs.
+func (e *Engine) validate(ctx context.Context, objs []*render.Object, extra []*unstructured.Unstructured) ([]validate.Finding, error) {
+	v, schemas, keyed := e.schemaFor(objs, extra)
+	opts := validate.Options{Parallelism: e.Parallelism, Schemas: schemas}
+	if keyed {
+		opts.Results = e.bundle(StageValidate)
+	}
+	return validate.Objects(ctx, v, objs, opts)
 }
 
 // schemaFor is the engine's validator, serving too the CRDs among objs and
 // extra (--crd), as a cluster would once they are applied. A CRD that
-// cannot be served is left out: validating it as an object says why.
-func (e *Engine) schemaFor(objs []*render.Object, extra []*unstructured.Unstructured) *apischema.Validator {
+// cannot be served is left out: validating it as an object says why. The
+// bytes identify those CRDs (their JSON), for keys of validation results;
+// keyed is false when they cannot.
+func (e *Engine) schemaFor(objs []*render.Object, extra []*unstructured.Unstructured) (v *apischema.Validator, schemas []byte, keyed bool) {
 	crds := slices.Clone(extra)
 	for _, o := range objs {
 		if o.Object.GroupVersionKind() == apischema.CRDKind {
@@ -113,10 +191,19 @@ func (e *Engine) schemaFor(objs []*render.Object, extra []*unstructured.Unstruct
 		}
 	}
 	if len(crds) == 0 {
-		return e.Schema
+		return e.Schema, nil, true
 	}
-	v, _ := e.Schema.WithCRDs(crds)
-	return v
+	v, _ = e.Schema.WithCRDs(crds)
+	var ids [][]byte
+	for _, c := range crds {
+		b, err := json.Marshal(c.Object)
+		if err != nil {
+			return v, nil, false
+		}
+		ids = append(ids, b)
+	}
+	k := resultcache.NewKey(ids...)
+	return v, k[:], true
 }
 
 // Place previews, with Karmada's scheduler, where every object an app's

@@ -87,7 +87,7 @@ func (e *Engine) LoadPlain(paths []string, opts PlainOptions) (*Plain, error) {
 // ValidatePlain checks every object of p against the engines' schemas, as
 // Validate does for a repository's rendered objects.
 func (e *Engine) ValidatePlain(ctx context.Context, p *Plain) ([]validate.Finding, error) {
-	return validate.Objects(ctx, e.schemaFor(p.Objects, p.CRDs), p.Objects, validate.Options{Parallelism: e.Parallelism})
+	return e.validate(ctx, p.Objects, p.CRDs)
 }
 
 // LintPlain runs pack over every object of p (now: the clock exceptions

@@ -104,7 +104,7 @@ func (r *renderer) argocd(ctx context.Context) error {
 		if r.opts.SkipPreviews {
 			continue
 		}
-		apps, err := appset.Expand(ctx, as, proj, tree)
+		apps, err := expand(ctx, as, proj, tree, r.opts.Previews)
 		if err != nil {
 			return diag.List{&diag.Error{File: f.File(), Line: f.Line("spec.controlPlanes"), Object: fmt.Sprintf("ApplicationSet/%s/%s", as.Namespace, as.Name), Msg: err.Error(), Err: err}}
 		}

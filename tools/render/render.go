@@ -27,6 +27,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/bounds"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
+	"github.com/flotilla-gitops/flotilla/tools/resultcache"
 	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
 
@@ -90,6 +91,11 @@ type Options struct {
 	// before Argo CD's objects. It is required when such a plane exists:
 	// scheduling is the caller's (package pipeline), not render's.
 	Members func(ctx context.Context, out *Output) ([]*Object, error)
+	// Previews, when set, remembers the Applications each ApplicationSet
+	// expanded to, by the ApplicationSet, its project and the folders its
+	// generator lists (package resultcache), so an unchanged one is not
+	// expanded again.
+	Previews *resultcache.Bundle
 }
 
 // Object is one rendered object.

@@ -3,6 +3,7 @@ package validate
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"runtime"
 	"slices"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/apischema"
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/render"
+	"github.com/flotilla-gitops/flotilla/tools/resultcache"
 )
 
 // Finding is one reason an API server would refuse a rendered object.
@@ -59,6 +61,13 @@ func (f Finding) Error() string {
 type Options struct {
 	// Parallelism bounds concurrent validation; 0 means GOMAXPROCS.
 	Parallelism int
+	// Results, when set, remembers each object's verdict by its JSON and
+	// Schemas (package resultcache): an object validated before by the
+	// same binary against the same schemas is not validated again.
+	Results *resultcache.Bundle
+	// Schemas identifies what the validator serves beyond the binary's
+	// own schemas (the CRDs taken from the input), for Results' keys.
+	Schemas []byte
 }
 
 // Objects validates every rendered object. Findings are in the order of
@@ -76,7 +85,7 @@ func Objects(ctx context.Context, v *apischema.Validator, objs []*render.Object,
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			fes := v.Validate(gctx, o.Object)
+			fes := validateObject(gctx, v, o, opts)
 			for _, fe := range fes {
 				f := finding(o, fe)
 				if fe.Type == apischema.TypeUnknownField {
@@ -99,6 +108,31 @@ func Objects(ctx context.Context, v *apischema.Validator, objs []*render.Object,
 		out = append(out, fs...)
 	}
 	return out, nil
+}
+
+// validateObject is v.Validate, answered from opts.Results when it can be.
+// The key is the object as the validator reads it (its JSON), the schemas
+// beyond the binary's, and the stage's format.
+func validateObject(ctx context.Context, v *apischema.Validator, o *render.Object, opts Options) []apischema.FieldError {
+	if opts.Results == nil {
+		return v.Validate(ctx, o.Object)
+	}
+	body, err := json.Marshal(o.Object.Object)
+	if err != nil {
+		return v.Validate(ctx, o.Object) // which says why
+	}
+	key := resultcache.NewKey([]byte("validate/1"), opts.Schemas, body)
+	if b, ok := opts.Results.Get(key); ok {
+		var fes []apischema.FieldError
+		if json.Unmarshal(b, &fes) == nil {
+			return fes
+		}
+	}
+	fes := v.ValidateEncoded(ctx, o.Object, body)
+	if b, err := json.Marshal(fes); err == nil {
+		opts.Results.Put(key, b)
+	}
+	return fes
 }
 
 // finding maps a validator error onto the source: for hand-written
