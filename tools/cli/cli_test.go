@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,7 +19,18 @@ import (
 func TestMain(m *testing.M) {
 	klog.SetLogger(logr.Discard())
 	logrus.SetOutput(io.Discard)
-	os.Exit(m.Run())
+	// Results the commands keep between runs go to a folder of this test
+	// binary's, not the user's cache: no test depends on what an earlier
+	// run left, and none leaves anything behind.
+	cache, err := os.MkdirTemp("", "flotilla-cli-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
+	code := m.Run()
+	os.RemoveAll(cache)
+	os.Exit(code)
 }
 
 const minimalFleet = "../../tests/fleets/minimal"

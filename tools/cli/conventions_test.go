@@ -68,7 +68,7 @@ func TestCheckReportsEachStageAsItEnds(t *testing.T) {
 			t.Errorf("stdout lacks the stage line %q", l)
 		}
 	}
-	if strings.Join(stages, " ") != "render validate lint policies" {
+	if strings.Join(stages, " ") != "render validate lint policies cache" {
 		t.Errorf("stderr stages %v\n%s", stages, errOut)
 	}
 	if _, _, errOut := run(t, "check", "--repo", minimalFleet); errOut != "" {

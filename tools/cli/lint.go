@@ -345,6 +345,26 @@ func (s *stageLines) add(format string, args ...any) {
 	}
 }
 
+// addCacheLine says how many results of earlier runs the engine reused,
+// per stage, and from where, when it keeps them (not with --no-cache):
+// the last stage line, so a CI job shows whether its restored cache
+// served.
+func addCacheLine(summary *stageLines, eng *pipeline.Engine) {
+	if eng.Results == nil {
+		return
+	}
+	stats := eng.ResultStats()
+	var parts []string
+	for _, st := range []struct{ stage, what string }{{pipeline.StagePreviews, "ApplicationSet expansions"}, {pipeline.StageValidate, "validations"}} {
+		if hm, ok := stats[st.stage]; ok {
+			parts = append(parts, fmt.Sprintf("%d of %d %s reused", hm[0], hm[0]+hm[1], st.what))
+		}
+	}
+	if len(parts) > 0 {
+		summary.add("cache     %s (%s)", strings.Join(parts, ", "), eng.Results.Root())
+	}
+}
+
 // runCheck runs every stage and merges their findings; live, when set,
 // gets each stage's summary line as the stage ends.
 func runCheck(ctx context.Context, g *globalOptions, o *lintOptions, args []string, live func(string)) (*report.Report, []string, error) {
@@ -415,6 +435,7 @@ func runCheck(ctx context.Context, g *globalOptions, o *lintOptions, args []stri
 		return nil, nil, err
 	}
 	summary.add("policies  %d tests passed, %d failed; line coverage %.1f%%", tr.Passed, tr.Failed, tr.Coverage)
+	addCacheLine(summary, eng)
 
 	rep.Findings = slices.Concat(rep.Findings, stale, valid, tests)
 	rep.Rules = append(rep.Rules, checkRules...)
@@ -477,6 +498,7 @@ func runCheckPlain(ctx context.Context, g *globalOptions, o *lintOptions, paths 
 		}
 		summary.add("policies  %d tests passed, %d failed; line coverage %.1f%%", tr.Passed, tr.Failed, tr.Coverage)
 	}
+	addCacheLine(summary, eng)
 	rep.Findings = slices.Concat(rep.Findings, validateFindings(vf), tests)
 	rep.Rules = append(rep.Rules, slices.DeleteFunc(slices.Clone(checkRules), func(r report.Rule) bool { return r.ID == RuleRenderStale })...)
 	plainReport(rep, p)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/pipeline"
 	"github.com/flotilla-gitops/flotilla/tools/redact"
 	"github.com/flotilla-gitops/flotilla/tools/report"
+	"github.com/flotilla-gitops/flotilla/tools/resultcache"
 	"github.com/flotilla-gitops/flotilla/tools/validate"
 )
 
@@ -111,6 +113,48 @@ type globalOptions struct {
 	// color is --color: auto (a terminal, unless NO_COLOR is set),
 	// always or never.
 	color string
+	// cacheDir and noCache are --cache-dir and --no-cache: where stage
+	// results are kept between runs, or not at all.
+	cacheDir string
+	noCache  bool
+	// engines are the engines this run built, whose results are saved
+	// when the command ends.
+	engines []*pipeline.Engine
+}
+
+// resultStore opens the result cache (nil: none — --no-cache, or no
+// binary identity or writable folder, which costs time, never answers).
+func (g *globalOptions) resultStore() *resultcache.Store {
+	if g.noCache {
+		return nil
+	}
+	dir := g.cacheDir
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return nil
+		}
+		dir = filepath.Join(base, "flotilla")
+	}
+	id, err := resultcache.ExecutableIdentity()
+	if err != nil {
+		return nil
+	}
+	s, err := resultcache.Open(dir, id)
+	if err != nil {
+		return nil
+	}
+	return s
+}
+
+// saveResults writes the stage results of every engine the run built; a
+// cache that cannot be written is said, and changes no exit code.
+func (g *globalOptions) saveResults(streams IO) {
+	for _, e := range g.engines {
+		if err := e.SaveResults(); err != nil {
+			fmt.Fprintf(streams.ErrOut, "warning: %v (the next run will not reuse this one's results)\n", err)
+		}
+	}
 }
 
 // colorFor says whether output written to w is coloured: --color, then
@@ -132,6 +176,8 @@ func (g *globalOptions) newEngine() (*pipeline.Engine, error) {
 		return nil, err
 	}
 	eng.Bounds = g.bounds
+	eng.Results = g.resultStore()
+	g.engines = append(g.engines, eng)
 	return eng, nil
 }
 
@@ -195,9 +241,10 @@ func Run(ctx context.Context, args []string, streams IO) int {
 	ctrllog.SetLogger(logr.Discard())
 	logrus.SetOutput(io.Discard) // Argo CD's generators log through logrus' standard logger
 
-	cmd := NewRootCommand(streams)
+	cmd, g := newRootCommand(streams)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
+	g.saveResults(streams)
 	if err == nil {
 		return ExitOK
 	}
@@ -256,6 +303,13 @@ func printSnippet(w io.Writer, e *diag.Error, secrets []string) {
 
 // NewRootCommand builds the command tree.
 func NewRootCommand(streams IO) *cobra.Command {
+	root, _ := newRootCommand(streams)
+	return root
+}
+
+// newRootCommand builds the command tree and the global options its
+// commands share.
+func newRootCommand(streams IO) (*cobra.Command, *globalOptions) {
 	g := &globalOptions{}
 	root := &cobra.Command{
 		Use:   "flotilla",
@@ -290,6 +344,8 @@ alike — and any intent error), usage errors, or trouble reaching a cluster.`,
 	root.Version = version
 	root.SetVersionTemplate("flotilla {{.Version}}\n")
 	pf.IntVar(&g.parallelism, "parallelism", 0, "work done in parallel (default: one per CPU)")
+	pf.StringVar(&g.cacheDir, "cache-dir", "", "where results of unchanged inputs are kept between runs (default: the user cache folder's flotilla, e.g. ~/.cache/flotilla)")
+	pf.BoolVar(&g.noCache, "no-cache", false, "compute every result; read and write no cache")
 	addBoundFlags(pf, &g.bounds)
 	root.AddCommand(
 		newRenderCommand(g, streams),
@@ -308,7 +364,7 @@ alike — and any intent error), usage errors, or trouble reaching a cluster.`,
 		newSpotCommand(g, streams),
 	)
 	addCompletions(root, g)
-	return root
+	return root, g
 }
 
 // addBoundFlags binds the input bounds to their flags, with their

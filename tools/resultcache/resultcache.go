@@ -42,6 +42,7 @@ const MaxBundleBytes = 1 << 30
 
 // Store is the cache folder of one binary.
 type Store struct {
+	root     string
 	dir      string
 	identity string
 }
@@ -61,7 +62,7 @@ func Open(root, identity string) (*Store, error) {
 	now := time.Now()
 	_ = os.Chtimes(dir, now, now)
 	trim(results, filepath.Base(dir), now.Add(-Unused))
-	return &Store{dir: dir, identity: identity}, nil
+	return &Store{root: root, dir: dir, identity: identity}, nil
 }
 
 // Unused is how long the folder of a binary that has not run stays: every
@@ -85,8 +86,11 @@ func trim(results, keep string, before time.Time) {
 	}
 }
 
-// Dir is the store's folder.
+// Dir is the store's folder: this binary's, under Root.
 func (s *Store) Dir() string { return s.dir }
+
+// Root is the folder Open was given, the one a CI job caches.
+func (s *Store) Root() string { return s.root }
 
 // Bundle loads the stage's bundle. A nil Store gives a nil Bundle: every
 // Get misses and nothing is saved.
