@@ -355,7 +355,7 @@ func addCacheLine(summary *stageLines, eng *pipeline.Engine) {
 	}
 	stats := eng.ResultStats()
 	var parts []string
-	for _, st := range []struct{ stage, what string }{{pipeline.StagePreviews, "ApplicationSet expansions"}, {pipeline.StageValidate, "validations"}} {
+	for _, st := range []struct{ stage, what string }{{pipeline.StagePreviews, "ApplicationSet expansions"}, {pipeline.StageValidate, "validations"}, {pipeline.StageLint, "policy evaluations"}} {
 		if hm, ok := stats[st.stage]; ok {
 			parts = append(parts, fmt.Sprintf("%d of %d %s reused", hm[0], hm[0]+hm[1], st.what))
 		}

@@ -93,8 +93,8 @@ func (m *mutator) compare(after string) {
 		}
 	}
 	m.reusedAll = false
-	if sm := regexp.MustCompile(`(\d+) of (\d+) ApplicationSet expansions reused, (\d+) of (\d+) validations reused`).FindStringSubmatch(m.lastCacheLine); sm != nil {
-		m.reusedAll = sm[1] == sm[2] && sm[3] == sm[4] && sm[3] != "0"
+	if sm := regexp.MustCompile(`(\d+) of (\d+) ApplicationSet expansions reused, (\d+) of (\d+) validations reused, (\d+) of (\d+) policy evaluations reused`).FindStringSubmatch(m.lastCacheLine); sm != nil {
+		m.reusedAll = sm[1] == sm[2] && sm[3] == sm[4] && sm[3] != "0" && sm[5] == sm[6] && sm[5] != "0"
 	}
 	m.t.Logf("after %s: exit %d, %d bytes; %s", after, coldCode, len(cold), m.lastCacheLine)
 }

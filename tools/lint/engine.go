@@ -17,6 +17,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/flotilla-gitops/flotilla/tools/resultcache"
 )
 
 // Violation is what one rule reported for one object.
@@ -38,7 +40,14 @@ type Engine struct {
 	// some kind of object, by the rules' indices (see forKind); byKind
 	// the query of each kind seen.
 	queries map[string]*query
-	byKind  map[Kind]*query
+	byKind  map[Kind][]*query
+	// ruleIndex is each rule's place in the pack.
+	ruleIndex map[*Rule]int
+
+	// results, when set, keeps each query's result per input between
+	// runs (see evalCached); keys holds what the keys share.
+	results *resultcache.Bundle
+	keys    *resultKeys
 }
 
 // query evaluates the rules of the pack that apply to some kinds.
@@ -47,6 +56,9 @@ type query struct {
 	// object has the key "r<index>" for each.
 	rules    []int
 	prepared rego.PreparedEvalQuery
+	// keyPrefix starts the key of each of its results (with a result
+	// cache): the pack, the rules and the data they read.
+	keyPrefix []byte
 }
 
 // NewEngine evaluates the pack over data (e.g. {"inventory": ...,
@@ -65,10 +77,14 @@ type query struct {
 // (Rule.Match), on first use.
 func NewEngine(ctx context.Context, pack *Pack, data map[string]any) (*Engine, error) {
 	e := &Engine{
-		pack:    pack,
-		store:   inmem.NewFromObjectWithOpts(data, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true)),
-		queries: map[string]*query{},
-		byKind:  map[Kind]*query{},
+		pack:      pack,
+		store:     inmem.NewFromObjectWithOpts(data, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true)),
+		queries:   map[string]*query{},
+		byKind:    map[Kind][]*query{},
+		ruleIndex: map[*Rule]int{},
+	}
+	for i := range pack.Rules {
+		e.ruleIndex[&pack.Rules[i]] = i
 	}
 	roots := make([]ast.Ref, len(pack.Rules))
 	for i, r := range pack.Rules {
@@ -82,24 +98,62 @@ func NewEngine(ctx context.Context, pack *Pack, data map[string]any) (*Engine, e
 	return e, nil
 }
 
-// forKind returns the query of the rules that apply to objects of an API
-// group and kind, preparing it on first use.
-func (e *Engine) forKind(ctx context.Context, group, kind string) (*query, error) {
+// KeepResults makes the engine answer an input its rules evaluated before
+// (same pack, same rules, same data read) from results, and add what it
+// evaluates there.
+func (e *Engine) KeepResults(results *resultcache.Bundle, data map[string]any) {
+	if results == nil {
+		return
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if q, ok := e.byKind[Kind{group, kind}]; ok {
-		return q, nil
+	e.results = results
+	e.keys = newResultKeys(e.pack, data, e.views)
+}
+
+// forKind returns the queries of the rules that apply to objects of an
+// API group and kind, preparing them on first use: one query, or with a
+// result cache one per set of those rules that read the same data (see
+// readGroups), so that a change to data some rules read leaves the others'
+// results valid.
+func (e *Engine) forKind(ctx context.Context, group, kind string) ([]*query, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if qs, ok := e.byKind[Kind{group, kind}]; ok {
+		return qs, nil
 	}
 	var rules []int
-	var key strings.Builder
 	for i := range e.pack.Rules {
 		if e.pack.Rules[i].Applies(group, kind) {
 			rules = append(rules, i)
-			fmt.Fprintf(&key, "%d,", i)
 		}
 	}
+	groups := [][]int{rules}
+	if e.keys != nil && len(rules) > 0 {
+		groups = e.keys.readGroups(e.pack, rules, e.views)
+	}
+	var qs []*query
+	for _, g := range groups {
+		q, err := e.query(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		if len(q.rules) > 0 {
+			qs = append(qs, q)
+		}
+	}
+	e.byKind[Kind{group, kind}] = qs
+	return qs, nil
+}
+
+// query returns the query of a set of rules (indices, ascending),
+// preparing it on first use; e.mu is held.
+func (e *Engine) query(ctx context.Context, rules []int) (*query, error) {
+	var key strings.Builder
+	for _, i := range rules {
+		fmt.Fprintf(&key, "%d,", i)
+	}
 	if q, ok := e.queries[key.String()]; ok {
-		e.byKind[Kind{group, kind}] = q
 		return q, nil
 	}
 	q := &query{rules: rules}
@@ -113,9 +167,11 @@ func (e *Engine) forKind(ctx context.Context, group, kind string) (*query, error
 			return nil, fmt.Errorf("prepare policy query: %w", err)
 		}
 		q.prepared = prepared
+		if e.keys != nil {
+			q.keyPrefix = e.keys.queryPrefix(e.pack, q, e.views)
+		}
 	}
 	e.queries[key.String()] = q
-	e.byKind[Kind{group, kind}] = q
 	return q, nil
 }
 
@@ -266,13 +322,31 @@ type Kind struct{ Group, Kind string }
 
 // Eval runs the rules that apply to kind on one input value.
 func (e *Engine) Eval(ctx context.Context, kind Kind, input ast.Value) ([]Violation, error) {
-	q, err := e.forKind(ctx, kind.Group, kind.Kind)
-	if err != nil || len(q.rules) == 0 {
+	qs, err := e.forKind(ctx, kind.Group, kind.Kind)
+	if err != nil || len(qs) == 0 {
 		return nil, err
 	}
 	if input == nil {
 		return nil, errors.New("no input")
 	}
+	var out []Violation
+	in := e.inputDigest(input)
+	for _, q := range qs {
+		vs, err := e.evalCached(ctx, q, in, func() ([]Violation, error) { return e.eval(ctx, q, input) })
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, vs...)
+	}
+	if len(qs) > 1 {
+		// In the pack's order, as one query gives them.
+		slices.SortStableFunc(out, func(a, b Violation) int { return e.ruleIndex[a.Rule] - e.ruleIndex[b.Rule] })
+	}
+	return out, nil
+}
+
+// eval evaluates q on input.
+func (e *Engine) eval(ctx context.Context, q *query, input ast.Value) ([]Violation, error) {
 	rs, err := q.prepared.Eval(ctx, rego.EvalParsedInput(input), rego.EvalVirtualCache(e.virtualCache()))
 	if err != nil {
 		return nil, err

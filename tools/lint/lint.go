@@ -14,6 +14,7 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/tools/diag"
 	"github.com/flotilla-gitops/flotilla/tools/report"
+	"github.com/flotilla-gitops/flotilla/tools/resultcache"
 	"github.com/flotilla-gitops/flotilla/tools/yamldoc"
 )
 
@@ -109,6 +110,10 @@ type Options struct {
 	Now func() time.Time
 	// Parallelism bounds concurrent evaluation (0: one per CPU).
 	Parallelism int
+	// Results, when set, keeps each object's violations between runs,
+	// keyed by the pack, the rules evaluated, the object's whole input
+	// and whatever data those rules read (package resultcache).
+	Results *resultcache.Bundle
 }
 
 // Run lints every target and returns the report: active findings sorted by
@@ -138,6 +143,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	eng.KeepResults(o.Results, data)
 	conv := newConverter()
 	var linted []int
 	for i, t := range o.Targets {

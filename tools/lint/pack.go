@@ -3,6 +3,7 @@ package lint
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -103,7 +104,11 @@ type Pack struct {
 	TestModules map[string]*ast.Module
 	// Skipped are the ids of rules the pack defines but Select left out:
 	// exceptions naming them are neither unknown nor unused.
-	Skipped  map[string]bool
+	Skipped map[string]bool
+	// digest is the SHA-256 of every policy file's name and bytes, tests
+	// included: what a result computed by the pack depends on besides
+	// the binary and its input (see Engine's result keys).
+	digest   [32]byte
 	compiler *ast.Compiler
 	// prepareMu serializes preparing queries on the compiler (see
 	// prepare). A pointer: copies of a Pack share the compiler.
@@ -132,6 +137,7 @@ func (p *Pack) prepare(ctx context.Context, body ast.Body, store storage.Store) 
 func LoadPack(sources ...Source) (*Pack, error) {
 	p := &Pack{Modules: map[string]*ast.Module{}, TestModules: map[string]*ast.Module{}, prepareMu: &sync.Mutex{}}
 	var errs diag.List
+	files := map[string][]byte{}
 	for _, src := range sources {
 		err := fs.WalkDir(src.FS, ".", func(name string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -145,6 +151,7 @@ func LoadPack(sources ...Source) (*Pack, error) {
 				return err
 			}
 			file := path.Join(src.Name, name)
+			files[file] = data
 			m, err := ast.ParseModuleWithOpts(file, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
 			if err != nil {
 				errs = append(errs, regoErrors(file, err)...)
@@ -190,6 +197,12 @@ func LoadPack(sources ...Source) (*Pack, error) {
 		return nil, errs.Sort()
 	}
 	p.Rules = rules
+	h := sha256.New()
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(files[name]))
+		h.Write(files[name])
+	}
+	h.Sum(p.digest[:0])
 	return p, nil
 }
 

@@ -203,7 +203,7 @@ func (e *Engine) lintPlaced(ctx context.Context, r *Rendered, results []place.Re
 		}
 		targets = append(targets, t)
 	}
-	return lint.Run(ctx, lint.Options{Pack: o.Pack, Targets: targets, Fleet: fleet, Now: o.Now, Parallelism: e.Parallelism})
+	return lint.Run(ctx, lint.Options{Pack: o.Pack, Targets: targets, Fleet: fleet, Now: o.Now, Parallelism: e.Parallelism, Results: e.bundle(StageLint)})
 }
 
 func objectRef(u *unstructured.Unstructured) string {

@@ -39,7 +39,8 @@ type Engine struct {
 	Bounds bounds.Input
 	// Results, when set, keeps the results of stages whose inputs did not
 	// change since an earlier run (package resultcache): Argo CD's
-	// ApplicationSet previews and each object's validation.
+	// ApplicationSet previews, each object's validation and each object's
+	// policy verdicts.
 	Results *resultcache.Store
 
 	bundlesMu sync.Mutex
@@ -50,6 +51,7 @@ type Engine struct {
 const (
 	StagePreviews = "appset-previews"
 	StageValidate = "validate"
+	StageLint     = "lint"
 )
 
 // bundle returns the stage's results, loaded on first use (nil without a

@@ -93,5 +93,5 @@ func (e *Engine) ValidatePlain(ctx context.Context, p *Plain) ([]validate.Findin
 // LintPlain runs pack over every object of p (now: the clock exceptions
 // expire against, nil for time.Now).
 func (e *Engine) LintPlain(ctx context.Context, p *Plain, pack *lint.Pack, now func() time.Time) (*report.Report, error) {
-	return lint.Run(ctx, lint.Options{Pack: pack, Targets: p.Targets, Now: now, Parallelism: e.Parallelism})
+	return lint.Run(ctx, lint.Options{Pack: pack, Targets: p.Targets, Now: now, Parallelism: e.Parallelism, Results: e.bundle(StageLint)})
 }

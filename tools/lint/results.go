@@ -1,0 +1,279 @@
+package lint
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/flotilla-gitops/flotilla/tools/resultcache"
+)
+
+// What a query's rules read besides their input, for the keys of their
+// results: the base documents the engine holds and the fleet views it
+// evaluates once.
+const (
+	readsInventory = 1 << iota // data.inventory: every object
+	readsFleet                 // data.flotilla.fleet: clusters, apps, edge groups
+)
+
+var (
+	inventoryRef = ast.MustParseRef("data.inventory")
+	fleetRef     = ast.MustParseRef("data.flotilla.fleet")
+)
+
+// dataReads says which base documents and fleet views the rules at refs
+// read, through every rule and function they call. A view is read as its
+// value (one per run): its rules are not followed. A reference that could
+// reach into either base document (data[x], data.flotilla[x]) counts as
+// reading both.
+func dataReads(c *ast.Compiler, refs []ast.Ref, views []view) (base int, viewsRead []int) {
+	inView := func(r *ast.Rule) int {
+		doc := r.Ref().GroundPrefix()
+		for i, v := range views {
+			if doc.HasPrefix(v.doc) {
+				return i
+			}
+		}
+		return -1
+	}
+	seenView := map[int]bool{}
+	seen := map[*ast.Rule]bool{}
+	var visit func(r *ast.Rule)
+	visit = func(r *ast.Rule) {
+		if seen[r] {
+			return
+		}
+		seen[r] = true
+		if i := inView(r); i >= 0 {
+			if !seenView[i] {
+				seenView[i] = true
+				viewsRead = append(viewsRead, i)
+			}
+			return
+		}
+		ast.WalkRefs(r, func(ref ast.Ref) bool {
+			if !ref.HasPrefix(ast.DefaultRootRef) {
+				return false
+			}
+			gp := ref.GroundPrefix()
+			switch {
+			case gp.HasPrefix(inventoryRef):
+				base |= readsInventory
+			case gp.HasPrefix(fleetRef):
+				base |= readsFleet
+			case inventoryRef.HasPrefix(gp) || fleetRef.HasPrefix(gp):
+				if len(gp) < len(ref) { // a dynamic key below a prefix of either
+					base |= readsInventory | readsFleet
+				}
+			}
+			return false
+		})
+		for dep := range c.Graph.Dependencies(r) {
+			if d, ok := dep.(*ast.Rule); ok {
+				visit(d)
+			}
+		}
+	}
+	for _, ref := range refs {
+		for _, r := range c.GetRules(ref) {
+			visit(r)
+		}
+	}
+	return base, viewsRead
+}
+
+// resultKeys computes the parts of result keys that are the same for every
+// object of a run: digests of the base documents and views, each once and
+// only when some query reads it.
+type resultKeys struct {
+	mu        sync.Mutex
+	rules     map[int]reads // by rule index, see ruleReads
+	pack      [32]byte
+	inventory func() []byte
+	fleet     func() []byte
+	views     []func() []byte
+}
+
+func newResultKeys(pack *Pack, data map[string]any, views []view) *resultKeys {
+	digest := func(v func() string) func() []byte {
+		return sync.OnceValue(func() []byte {
+			sum := resultcache.NewKey([]byte(v()))
+			return sum[:]
+		})
+	}
+	k := &resultKeys{pack: pack.digest, rules: map[int]reads{}}
+	k.inventory = digest(func() string { return valueString(data["inventory"]) })
+	k.fleet = digest(func() string { return valueString(data["flotilla"]) })
+	for _, v := range views {
+		k.views = append(k.views, digest(v.value.String))
+	}
+	return k
+}
+
+// valueString is the OPA text of a document of the engine's data (nested
+// maps holding OPA values), "" when absent.
+func valueString(doc any) string {
+	if doc == nil {
+		return ""
+	}
+	v, err := ast.InterfaceToValue(doc)
+	if err != nil {
+		// Not reachable for data the engine stores; a key that cannot
+		// name its data must not match another run's.
+		return fmt.Sprintf("unkeyable: %v", err)
+	}
+	return v.String()
+}
+
+// reads is what one rule reads besides its input.
+type reads struct {
+	base  int
+	views []int // indices into the engine's views, ascending
+}
+
+func (r reads) String() string { return fmt.Sprint(r.base, r.views) }
+
+// ruleReads is what the rule at index i of pack reads, computed once per
+// rule under the pack's preparation lock: reading the compiler's rule
+// graph must not race with OPA preparing a query on it.
+func (k *resultKeys) ruleReads(pack *Pack, i int, views []view) reads {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if r, ok := k.rules[i]; ok {
+		return r
+	}
+	pack.prepareMu.Lock()
+	base, viewsRead := dataReads(pack.compiler, []ast.Ref{pack.Rules[i].Ref}, views)
+	pack.prepareMu.Unlock()
+	slices.Sort(viewsRead)
+	r := reads{base: base, views: viewsRead}
+	k.rules[i] = r
+	return r
+}
+
+// readGroups splits rules (ascending) into sets that read the same data,
+// each ascending, in the order of their first rule.
+func (k *resultKeys) readGroups(pack *Pack, rules []int, views []view) [][]int {
+	var groups [][]int
+	at := map[string]int{}
+	for _, i := range rules {
+		sig := k.ruleReads(pack, i, views).String()
+		g, ok := at[sig]
+		if !ok {
+			g = len(groups)
+			at[sig] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	return groups
+}
+
+// queryPrefix is prefix for a new query: what its rules read together.
+func (k *resultKeys) queryPrefix(pack *Pack, q *query, views []view) []byte {
+	var base int
+	var viewsRead []int
+	for _, i := range q.rules {
+		r := k.ruleReads(pack, i, views)
+		base |= r.base
+		viewsRead = append(viewsRead, r.views...)
+	}
+	slices.Sort(viewsRead)
+	return k.prefix(pack, q, base, slices.Compact(viewsRead))
+}
+
+// prefix is the part of a query's keys that is the same for every input:
+// the stage's format, the pack, the rules the query evaluates and what
+// they read besides their input.
+func (k *resultKeys) prefix(pack *Pack, q *query, base int, viewsRead []int) []byte {
+	parts := [][]byte{[]byte("lint/1"), k.pack[:]}
+	for _, i := range q.rules {
+		parts = append(parts, []byte(pack.Rules[i].ID), []byte(pack.Rules[i].Ref.String()))
+	}
+	if base&readsInventory != 0 {
+		parts = append(parts, []byte("inventory"), k.inventory())
+	}
+	if base&readsFleet != 0 {
+		parts = append(parts, []byte("fleet"), k.fleet())
+	}
+	for _, i := range viewsRead {
+		parts = append(parts, []byte("view"), k.views[i]())
+	}
+	sum := resultcache.NewKey(parts...)
+	return sum[:]
+}
+
+// cachedViolation is a Violation as kept: the rule by its place in the
+// query (whose rules are in the key).
+type cachedViolation struct {
+	Rule  int    `json:"r"`
+	Msg   string `json:"m,omitempty"`
+	Field string `json:"f,omitempty"`
+}
+
+// inputDigest is the SHA-256 of input's OPA text (nil without a result
+// cache): computed once for every query an object's kind has.
+func (e *Engine) inputDigest(input ast.Value) []byte {
+	if e.results == nil {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(input.String()))
+	return sum[:]
+}
+
+// evalCached is q's evaluation of input (its digest), from the engine's results when a
+// run of the same pack over the same input and data gave it before.
+func (e *Engine) evalCached(ctx context.Context, q *query, input []byte, eval func() ([]Violation, error)) ([]Violation, error) {
+	if e.results == nil {
+		return eval()
+	}
+	key := resultcache.NewKey(q.keyPrefix, input)
+	if b, ok := e.results.Get(key); ok {
+		var cached []cachedViolation
+		if json.Unmarshal(b, &cached) == nil {
+			if vs, ok := q.violations(e.pack, cached); ok {
+				return vs, nil
+			}
+		}
+	}
+	vs, err := eval()
+	if err != nil {
+		return nil, err
+	}
+	cached := make([]cachedViolation, len(vs))
+	for j, v := range vs {
+		cached[j] = cachedViolation{Rule: q.position(e.pack, v.Rule), Msg: v.Msg, Field: v.Field}
+	}
+	if b, err := json.Marshal(cached); err == nil {
+		e.results.Put(key, b)
+	}
+	return vs, nil
+}
+
+// violations maps kept violations back onto the pack's rules; false when
+// one names no rule of the query.
+func (q *query) violations(pack *Pack, cached []cachedViolation) ([]Violation, bool) {
+	vs := make([]Violation, 0, len(cached))
+	for _, c := range cached {
+		if c.Rule < 0 || c.Rule >= len(q.rules) {
+			return nil, false
+		}
+		vs = append(vs, Violation{Rule: &pack.Rules[q.rules[c.Rule]], Msg: c.Msg, Field: c.Field})
+	}
+	return vs, true
+}
+
+// position is the place of rule among q's rules (-1: none).
+func (q *query) position(pack *Pack, rule *Rule) int {
+	for j, i := range q.rules {
+		if rule.ID == pack.Rules[i].ID {
+			return j
+		}
+	}
+	return -1
+}
