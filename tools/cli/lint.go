@@ -355,7 +355,7 @@ func addCacheLine(summary *stageLines, eng *pipeline.Engine) {
 	}
 	stats := eng.ResultStats()
 	var parts []string
-	for _, st := range []struct{ stage, what string }{{pipeline.StagePreviews, "ApplicationSet expansions"}, {pipeline.StageValidate, "validations"}, {pipeline.StageLint, "policy evaluations"}} {
+	for _, st := range []struct{ stage, what string }{{pipeline.StagePreviews, "ApplicationSet expansions"}, {pipeline.StageValidate, "validations"}, {pipeline.StageLint, "policy evaluations"}, {pipeline.StageTests, "policy test runs"}} {
 		if hm, ok := stats[st.stage]; ok {
 			parts = append(parts, fmt.Sprintf("%d of %d %s reused", hm[0], hm[0]+hm[1], st.what))
 		}
@@ -430,7 +430,7 @@ func runCheck(ctx context.Context, g *globalOptions, o *lintOptions, args []stri
 		rep.Objects, rep.Count(report.Error), rep.Count(report.Warning), len(rep.Suppressed))
 
 	// policy test
-	tests, tr, err := policyTestFindings(ctx, pack)
+	tests, tr, err := policyTestFindings(ctx, eng, pack)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -493,7 +493,7 @@ func runCheckPlain(ctx context.Context, g *globalOptions, o *lintOptions, paths 
 	var tests []report.Finding
 	if len(o.policies) > 0 {
 		var tr *lint.TestReport
-		if tests, tr, err = policyTestFindings(ctx, pack); err != nil {
+		if tests, tr, err = policyTestFindings(ctx, eng, pack); err != nil {
 			return nil, nil, err
 		}
 		summary.add("policies  %d tests passed, %d failed; line coverage %.1f%%", tr.Passed, tr.Failed, tr.Coverage)
@@ -526,8 +526,8 @@ func validateFindings(vf []validate.Finding) []report.Finding {
 
 // policyTestFindings runs the pack's Rego tests and reports each failing
 // one as a finding.
-func policyTestFindings(ctx context.Context, pack *lint.Pack) ([]report.Finding, *lint.TestReport, error) {
-	tr, err := lint.Test(ctx, pack)
+func policyTestFindings(ctx context.Context, eng *pipeline.Engine, pack *lint.Pack) ([]report.Finding, *lint.TestReport, error) {
+	tr, err := eng.TestPack(ctx, pack)
 	if err != nil {
 		return nil, nil, err
 	}

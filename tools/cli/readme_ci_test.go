@@ -96,8 +96,8 @@ func TestReadmeCIJobsRunAndTheirCacheServes(t *testing.T) {
 			if code := Run(context.Background(), args, IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}); code != 0 {
 				t.Fatalf("check on the next runner: exit %d\n%s", code, errOut.String())
 			}
-			m := regexp.MustCompile(`(?m)^cache +(\d+) of (\d+) ApplicationSet expansions reused, (\d+) of (\d+) validations reused, (\d+) of (\d+) policy evaluations reused`).FindStringSubmatch(errOut.String())
-			if m == nil || m[1] != m[2] || m[3] != m[4] || m[3] == "0" || m[5] != m[6] || m[5] == "0" {
+			m := regexp.MustCompile(`(?m)^cache +(\d+) of (\d+) ApplicationSet expansions reused, (\d+) of (\d+) validations reused, (\d+) of (\d+) policy evaluations reused, (\d+) of (\d+) policy test runs reused`).FindStringSubmatch(errOut.String())
+			if m == nil || m[1] != m[2] || m[3] != m[4] || m[3] == "0" || m[5] != m[6] || m[5] == "0" || m[7] != m[8] || m[7] == "0" {
 				t.Errorf("the next runner reused less than everything from the cached %v:\n%s", paths, errOut.String())
 			}
 		})

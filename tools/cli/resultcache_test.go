@@ -93,8 +93,8 @@ func (m *mutator) compare(after string) {
 		}
 	}
 	m.reusedAll = false
-	if sm := regexp.MustCompile(`(\d+) of (\d+) ApplicationSet expansions reused, (\d+) of (\d+) validations reused, (\d+) of (\d+) policy evaluations reused`).FindStringSubmatch(m.lastCacheLine); sm != nil {
-		m.reusedAll = sm[1] == sm[2] && sm[3] == sm[4] && sm[3] != "0" && sm[5] == sm[6] && sm[5] != "0"
+	if sm := regexp.MustCompile(`(\d+) of (\d+) ApplicationSet expansions reused, (\d+) of (\d+) validations reused, (\d+) of (\d+) policy evaluations reused, (\d+) of (\d+) policy test runs reused`).FindStringSubmatch(m.lastCacheLine); sm != nil {
+		m.reusedAll = sm[1] == sm[2] && sm[3] == sm[4] && sm[3] != "0" && sm[5] == sm[6] && sm[5] != "0" && sm[7] == sm[8] && sm[7] != "0"
 	}
 	m.t.Logf("after %s: exit %d, %d bytes; %s", after, coldCode, len(cold), m.lastCacheLine)
 }
@@ -317,6 +317,19 @@ loglevel contains v if {
 }
 `, level)
 	if err := os.WriteFile(filepath.Join(dir, "loglevel.rego"), []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A test that passes only while the rule flags "info": the policy
+	// tests' outcome changes with the policy.
+	test := `package flotilla.teamloglevel_test
+
+import data.flotilla.teamloglevel
+
+test_info_is_flagged if {
+	count(teamloglevel.loglevel) == 1 with input as {"review": {"object": {"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"LOG_LEVEL": "info"}}}}
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "loglevel_test.rego"), []byte(test), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -115,6 +115,10 @@ type Pack struct {
 	prepareMu *sync.Mutex
 }
 
+// Digest is the SHA-256 of every policy file's name and bytes, tests
+// included.
+func (p *Pack) Digest() [32]byte { return p.digest }
+
 // prepare prepares a query on the pack's compiler over store. OPA's
 // preparation may record the store in the compiler (its path-conflict
 // check, a closure over the store). The compiler is shared by every engine

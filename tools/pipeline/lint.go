@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/place"
 	"github.com/flotilla-gitops/flotilla/tools/repofs"
 	"github.com/flotilla-gitops/flotilla/tools/report"
+	"github.com/flotilla-gitops/flotilla/tools/resultcache"
 )
 
 // PoliciesDir is a control repository's policy folder.
@@ -266,4 +268,28 @@ func karmadaVersion() string {
 		}
 	}
 	return ""
+}
+
+// TestPack runs the pack's Rego tests (lint.Test), or answers from the
+// result cache when the same binary ran the same policy and test files
+// before: tests are sealed (no clock, randomness or input beyond the
+// files), so their outcome is the files'.
+func (e *Engine) TestPack(ctx context.Context, pack *lint.Pack) (*lint.TestReport, error) {
+	b := e.bundle(StageTests)
+	digest := pack.Digest()
+	key := resultcache.NewKey([]byte("policy-tests/1"), digest[:])
+	if v, ok := b.Get(key); ok {
+		var tr lint.TestReport
+		if json.Unmarshal(v, &tr) == nil {
+			return &tr, nil
+		}
+	}
+	tr, err := lint.Test(ctx, pack)
+	if err != nil {
+		return nil, err
+	}
+	if v, err := json.Marshal(tr); err == nil {
+		b.Put(key, v)
+	}
+	return tr, nil
 }

@@ -52,6 +52,7 @@ const (
 	StagePreviews = "appset-previews"
 	StageValidate = "validate"
 	StageLint     = "lint"
+	StageTests    = "policy-tests"
 )
 
 // bundle returns the stage's results, loaded on first use (nil without a
