@@ -100,7 +100,8 @@ func NewEngine(ctx context.Context, pack *Pack, data map[string]any) (*Engine, e
 
 // KeepResults makes the engine answer an input its rules evaluated before
 // (same pack, same rules, same data read) from results, and add what it
-// evaluates there.
+// evaluates there. It is called before the first Eval: data must be what
+// NewEngine was given.
 func (e *Engine) KeepResults(results *resultcache.Bundle, data map[string]any) {
 	if results == nil {
 		return

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -125,7 +126,7 @@ func valueString(doc any) string {
 	if err != nil {
 		// Not reachable for data the engine stores; a key that cannot
 		// name its data must not match another run's.
-		return fmt.Sprintf("unkeyable: %v", err)
+		return fmt.Sprintf("unkeyable %s: %v", rand.Text(), err)
 	}
 	return v.String()
 }
@@ -229,8 +230,8 @@ func (e *Engine) inputDigest(input ast.Value) []byte {
 // evalCached is q's evaluation of input (its digest), from the engine's results when a
 // run of the same pack over the same input and data gave it before.
 func (e *Engine) evalCached(ctx context.Context, q *query, input []byte, eval func() ([]Violation, error)) ([]Violation, error) {
-	if e.results == nil {
-		return eval()
+	if e.results == nil || q.keyPrefix == nil {
+		return eval() // no cache, or a query prepared before KeepResults
 	}
 	key := resultcache.NewKey(q.keyPrefix, input)
 	if b, ok := e.results.Get(key); ok {
