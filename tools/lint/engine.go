@@ -282,39 +282,51 @@ func dataOnlyDocs(c *ast.Compiler, roots []ast.Ref) []ast.Ref {
 		isRoot[r.String()] = true
 	}
 	found := map[string]ast.Ref{}
-	seen := map[*ast.Rule]bool{}
-	var visit func(r *ast.Rule)
-	visit = func(r *ast.Rule) {
-		if seen[r] {
-			return
-		}
-		seen[r] = true
+	walkRules(c, roots, func(r *ast.Rule) bool {
 		if constant(r) {
-			return // as cheap to evaluate as to bind
+			return false // as cheap to evaluate as to bind
 		}
 		if len(r.Head.Args) == 0 {
 			doc := r.Ref().GroundPrefix()
 			if !isRoot[doc.String()] && dataOnly(doc) {
 				found[doc.String()] = doc
-				return
+				return false
 			}
 		}
-		for dep := range c.Graph.Dependencies(r) {
-			if d, ok := dep.(*ast.Rule); ok {
-				visit(d)
-			}
-		}
-	}
-	for _, root := range roots {
-		for _, r := range c.GetRules(root) {
-			visit(r)
-		}
-	}
+		return true
+	})
 	out := make([]ast.Ref, 0, len(found))
 	for _, k := range slices.Sorted(maps.Keys(found)) {
 		out = append(out, found[k])
 	}
 	return out
+}
+
+// walkRules visits, once each, the rules defining roots and the rules and
+// functions they depend on, depth first; visit says whether to go on
+// below a rule.
+func walkRules(c *ast.Compiler, roots []ast.Ref, visit func(r *ast.Rule) bool) {
+	seen := map[*ast.Rule]bool{}
+	var walk func(r *ast.Rule)
+	walk = func(r *ast.Rule) {
+		if seen[r] {
+			return
+		}
+		seen[r] = true
+		if !visit(r) {
+			return
+		}
+		for dep := range c.Graph.Dependencies(r) {
+			if d, ok := dep.(*ast.Rule); ok {
+				walk(d)
+			}
+		}
+	}
+	for _, root := range roots {
+		for _, r := range c.GetRules(root) {
+			walk(r)
+		}
+	}
 }
 
 // Kind is the API group and kind of an input's object: it decides which

@@ -43,19 +43,13 @@ func dataReads(c *ast.Compiler, refs []ast.Ref, views []view) (base int, viewsRe
 		return -1
 	}
 	seenView := map[int]bool{}
-	seen := map[*ast.Rule]bool{}
-	var visit func(r *ast.Rule)
-	visit = func(r *ast.Rule) {
-		if seen[r] {
-			return
-		}
-		seen[r] = true
+	walkRules(c, refs, func(r *ast.Rule) bool {
 		if i := inView(r); i >= 0 {
 			if !seenView[i] {
 				seenView[i] = true
 				viewsRead = append(viewsRead, i)
 			}
-			return
+			return false
 		}
 		ast.WalkRefs(r, func(ref ast.Ref) bool {
 			if !ref.HasPrefix(ast.DefaultRootRef) {
@@ -74,17 +68,8 @@ func dataReads(c *ast.Compiler, refs []ast.Ref, views []view) (base int, viewsRe
 			}
 			return false
 		})
-		for dep := range c.Graph.Dependencies(r) {
-			if d, ok := dep.(*ast.Rule); ok {
-				visit(d)
-			}
-		}
-	}
-	for _, ref := range refs {
-		for _, r := range c.GetRules(ref) {
-			visit(r)
-		}
-	}
+		return true
+	})
 	return base, viewsRead
 }
 
