@@ -131,7 +131,7 @@ func (e *Engine) forKind(ctx context.Context, group, kind string) ([]*query, err
 	}
 	groups := [][]int{rules}
 	if e.keys != nil && len(rules) > 0 {
-		groups = e.keys.readGroups(e.pack, rules, e.views)
+		groups = e.keys.readGroups(rules)
 	}
 	var qs []*query
 	for _, g := range groups {
@@ -169,7 +169,7 @@ func (e *Engine) query(ctx context.Context, rules []int) (*query, error) {
 		}
 		q.prepared = prepared
 		if e.keys != nil {
-			q.keyPrefix = e.keys.queryPrefix(e.pack, q, e.views)
+			q.keyPrefix = e.keys.queryPrefix(q)
 		}
 	}
 	e.queries[key.String()] = q

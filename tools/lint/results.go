@@ -77,12 +77,13 @@ func dataReads(c *ast.Compiler, refs []ast.Ref, views []view) (base int, viewsRe
 // object of a run: digests of the base documents and views, each once and
 // only when some query reads it.
 type resultKeys struct {
+	pack      *Pack
+	views     []view // the engine's
 	mu        sync.Mutex
 	rules     map[int]reads // by rule index, see ruleReads
-	pack      [32]byte
 	inventory func() []byte
 	fleet     func() []byte
-	views     []func() []byte
+	viewSums  []func() []byte // of views, by index
 }
 
 func newResultKeys(pack *Pack, data map[string]any, views []view) *resultKeys {
@@ -92,11 +93,11 @@ func newResultKeys(pack *Pack, data map[string]any, views []view) *resultKeys {
 			return sum[:]
 		})
 	}
-	k := &resultKeys{pack: pack.digest, rules: map[int]reads{}}
+	k := &resultKeys{pack: pack, views: views, rules: map[int]reads{}}
 	k.inventory = digest(func() string { return valueString(data["inventory"]) })
 	k.fleet = digest(func() string { return valueString(data["flotilla"]) })
 	for _, v := range views {
-		k.views = append(k.views, digest(v.value.String))
+		k.viewSums = append(k.viewSums, digest(v.value.String))
 	}
 	return k
 }
@@ -127,15 +128,15 @@ func (r reads) String() string { return fmt.Sprint(r.base, r.views) }
 // ruleReads is what the rule at index i of pack reads, computed once per
 // rule under the pack's preparation lock: reading the compiler's rule
 // graph must not race with OPA preparing a query on it.
-func (k *resultKeys) ruleReads(pack *Pack, i int, views []view) reads {
+func (k *resultKeys) ruleReads(i int) reads {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if r, ok := k.rules[i]; ok {
 		return r
 	}
-	pack.prepareMu.Lock()
-	base, viewsRead := dataReads(pack.compiler, []ast.Ref{pack.Rules[i].Ref}, views)
-	pack.prepareMu.Unlock()
+	k.pack.prepareMu.Lock()
+	base, viewsRead := dataReads(k.pack.compiler, []ast.Ref{k.pack.Rules[i].Ref}, k.views)
+	k.pack.prepareMu.Unlock()
 	slices.Sort(viewsRead)
 	r := reads{base: base, views: viewsRead}
 	k.rules[i] = r
@@ -144,11 +145,11 @@ func (k *resultKeys) ruleReads(pack *Pack, i int, views []view) reads {
 
 // readGroups splits rules (ascending) into sets that read the same data,
 // each ascending, in the order of their first rule.
-func (k *resultKeys) readGroups(pack *Pack, rules []int, views []view) [][]int {
+func (k *resultKeys) readGroups(rules []int) [][]int {
 	var groups [][]int
 	at := map[string]int{}
 	for _, i := range rules {
-		sig := k.ruleReads(pack, i, views).String()
+		sig := k.ruleReads(i).String()
 		g, ok := at[sig]
 		if !ok {
 			g = len(groups)
@@ -161,25 +162,25 @@ func (k *resultKeys) readGroups(pack *Pack, rules []int, views []view) [][]int {
 }
 
 // queryPrefix is prefix for a new query: what its rules read together.
-func (k *resultKeys) queryPrefix(pack *Pack, q *query, views []view) []byte {
+func (k *resultKeys) queryPrefix(q *query) []byte {
 	var base int
 	var viewsRead []int
 	for _, i := range q.rules {
-		r := k.ruleReads(pack, i, views)
+		r := k.ruleReads(i)
 		base |= r.base
 		viewsRead = append(viewsRead, r.views...)
 	}
 	slices.Sort(viewsRead)
-	return k.prefix(pack, q, base, slices.Compact(viewsRead))
+	return k.prefix(q, base, slices.Compact(viewsRead))
 }
 
 // prefix is the part of a query's keys that is the same for every input:
 // the stage's format, the pack, the rules the query evaluates and what
 // they read besides their input.
-func (k *resultKeys) prefix(pack *Pack, q *query, base int, viewsRead []int) []byte {
-	parts := [][]byte{[]byte("lint/1"), k.pack[:]}
+func (k *resultKeys) prefix(q *query, base int, viewsRead []int) []byte {
+	parts := [][]byte{[]byte("lint/1"), k.pack.digest[:]}
 	for _, i := range q.rules {
-		parts = append(parts, []byte(pack.Rules[i].ID), []byte(pack.Rules[i].Ref.String()))
+		parts = append(parts, []byte(k.pack.Rules[i].ID), []byte(k.pack.Rules[i].Ref.String()))
 	}
 	if base&readsInventory != 0 {
 		parts = append(parts, []byte("inventory"), k.inventory())
@@ -188,7 +189,7 @@ func (k *resultKeys) prefix(pack *Pack, q *query, base int, viewsRead []int) []b
 		parts = append(parts, []byte("fleet"), k.fleet())
 	}
 	for _, i := range viewsRead {
-		parts = append(parts, []byte("view"), k.views[i]())
+		parts = append(parts, []byte("view"), k.viewSums[i]())
 	}
 	sum := resultcache.NewKey(parts...)
 	return sum[:]
@@ -233,7 +234,8 @@ func (e *Engine) evalCached(ctx context.Context, q *query, input []byte, eval fu
 	}
 	cached := make([]cachedViolation, len(vs))
 	for j, v := range vs {
-		cached[j] = cachedViolation{Rule: q.position(e.pack, v.Rule), Msg: v.Msg, Field: v.Field}
+		// The rule's place in the query (-1, refused on reading, if none).
+		cached[j] = cachedViolation{Rule: slices.Index(q.rules, e.ruleIndex[v.Rule]), Msg: v.Msg, Field: v.Field}
 	}
 	if b, err := json.Marshal(cached); err == nil {
 		e.results.Put(key, b)
@@ -252,14 +254,4 @@ func (q *query) violations(pack *Pack, cached []cachedViolation) ([]Violation, b
 		vs = append(vs, Violation{Rule: &pack.Rules[q.rules[c.Rule]], Msg: c.Msg, Field: c.Field})
 	}
 	return vs, true
-}
-
-// position is the place of rule among q's rules (-1: none).
-func (q *query) position(pack *Pack, rule *Rule) int {
-	for j, i := range q.rules {
-		if rule.ID == pack.Rules[i].ID {
-			return j
-		}
-	}
-	return -1
 }
