@@ -353,7 +353,7 @@ func addCacheLine(summary *stageLines, eng *pipeline.Engine) {
 	if eng.Results == nil {
 		return
 	}
-	stats := eng.ResultStats()
+	stats := eng.Results.Stats()
 	var parts []string
 	for _, st := range []struct{ stage, what string }{{pipeline.StagePreviews, "ApplicationSet expansions"}, {pipeline.StageValidate, "validations"}, {pipeline.StageLint, "policy evaluations"}, {pipeline.StageTests, "policy test runs"}} {
 		if hm, ok := stats[st.stage]; ok {

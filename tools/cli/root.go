@@ -117,14 +117,24 @@ type globalOptions struct {
 	// results are kept between runs, or not at all.
 	cacheDir string
 	noCache  bool
-	// engines are the engines this run built, whose results are saved
-	// when the command ends.
-	engines []*pipeline.Engine
+	// store is the run's result cache, opened by the first engine the
+	// command builds and shared by every other (storeOpened), saved when
+	// the command ends.
+	store       *resultcache.Store
+	storeOpened bool
 }
 
-// resultStore opens the result cache (nil: none — --no-cache, or no
-// binary identity or writable folder, which costs time, never answers).
+// resultStore is the run's result cache, opened once (nil: none —
+// --no-cache, or no binary identity or writable folder, which costs time,
+// never answers).
 func (g *globalOptions) resultStore() *resultcache.Store {
+	if !g.storeOpened {
+		g.store, g.storeOpened = g.openResultStore(), true
+	}
+	return g.store
+}
+
+func (g *globalOptions) openResultStore() *resultcache.Store {
 	if g.noCache {
 		return nil
 	}
@@ -147,13 +157,11 @@ func (g *globalOptions) resultStore() *resultcache.Store {
 	return s
 }
 
-// saveResults writes the stage results of every engine the run built; a
-// cache that cannot be written is said, and changes no exit code.
+// saveResults writes the stage results the run used or added; a cache
+// that cannot be written is said, and changes no exit code.
 func (g *globalOptions) saveResults(streams IO) {
-	for _, e := range g.engines {
-		if err := e.SaveResults(); err != nil {
-			fmt.Fprintf(streams.ErrOut, "warning: %v (the next run will not reuse this one's results)\n", err)
-		}
+	if err := g.store.Save(); err != nil {
+		fmt.Fprintf(streams.ErrOut, "warning: %v (the next run will not reuse this one's results)\n", err)
 	}
 }
 
@@ -177,7 +185,6 @@ func (g *globalOptions) newEngine() (*pipeline.Engine, error) {
 	}
 	eng.Bounds = g.bounds
 	eng.Results = g.resultStore()
-	g.engines = append(g.engines, eng)
 	return eng, nil
 }
 

@@ -107,10 +107,7 @@ func TestKeptVerdictsFollowTheDataEachRuleReads(t *testing.T) {
 	}
 	ctx := context.Background()
 	kind := Kind{Kind: "ConfigMap"}
-	store, err := resultcache.Open(t.TempDir(), "go:test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := t.TempDir()
 	verdicts := func(e *Engine) []string {
 		var out []string
 		for i, in := range inputs {
@@ -133,7 +130,11 @@ func TestKeptVerdictsFollowTheDataEachRuleReads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := store.Bundle("lint")
+		run, err := resultcache.Open(root, "go:test") // each world is a run
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := run.Bundle("lint")
 		warm.KeepResults(b, w.data)
 		want, got := verdicts(cold), verdicts(warm)
 		if !slices.Equal(want, got) {

@@ -3,12 +3,9 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"slices"
-	"sync"
 
 	clusterv1alpha1 "github.com/karmada-io/karmada/pkg/apis/cluster/v1alpha1"
 	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
@@ -39,12 +36,9 @@ type Engine struct {
 	Bounds bounds.Input
 	// Results, when set, keeps the results of stages whose inputs did not
 	// change since an earlier run (package resultcache): Argo CD's
-	// ApplicationSet previews, each object's validation and each object's
-	// policy verdicts.
+	// ApplicationSet previews, each object's validation, each object's
+	// policy verdicts and the pack's test run. The caller saves it.
 	Results *resultcache.Store
-
-	bundlesMu sync.Mutex
-	bundles   map[string]*resultcache.Bundle
 }
 
 // Result stages, each a bundle of Engine.Results.
@@ -55,48 +49,9 @@ const (
 	StageTests    = "policy-tests"
 )
 
-// bundle returns the stage's results, loaded on first use (nil without a
-// store).
+// bundle returns the stage's results (nil without a store: nothing kept).
 func (e *Engine) bundle(stage string) *resultcache.Bundle {
-	if e.Results == nil {
-		return nil
-	}
-	e.bundlesMu.Lock()
-	defer e.bundlesMu.Unlock()
-	if e.bundles == nil {
-		e.bundles = map[string]*resultcache.Bundle{}
-	}
-	b := e.bundles[stage]
-	if b == nil {
-		b = e.Results.Bundle(stage)
-		e.bundles[stage] = b
-	}
-	return b
-}
-
-// SaveResults writes the stage results this run used or added. A cache
-// that cannot be written costs the next run time, not this one its
-// answer: the caller may report the error and go on.
-func (e *Engine) SaveResults() error {
-	e.bundlesMu.Lock()
-	defer e.bundlesMu.Unlock()
-	var errs []error
-	for _, stage := range slices.Sorted(maps.Keys(e.bundles)) {
-		errs = append(errs, e.bundles[stage].Save())
-	}
-	return errors.Join(errs...)
-}
-
-// ResultStats are the hits and misses of each stage's results so far.
-func (e *Engine) ResultStats() map[string][2]int {
-	e.bundlesMu.Lock()
-	defer e.bundlesMu.Unlock()
-	out := map[string][2]int{}
-	for stage, b := range e.bundles {
-		h, m := b.Stats()
-		out[stage] = [2]int{h, m}
-	}
-	return out
+	return e.Results.Bundle(stage)
 }
 
 // NewEngine parses every schema once.

@@ -40,11 +40,16 @@ const magic = "flotilla-result-cache 1\n"
 // MaxBundleBytes bounds a bundle file: a larger one is ignored unread.
 const MaxBundleBytes = 1 << 30
 
-// Store is the cache folder of one binary.
+// Store is the cache folder of one binary, as one run uses it: each
+// stage's bundle is loaded once, shared by everything the run does, and
+// saved once (Save).
 type Store struct {
 	root     string
 	dir      string
 	identity string
+
+	mu      sync.Mutex
+	bundles map[string]*Bundle
 }
 
 // Open returns the store for the binary with the given identity under
@@ -62,7 +67,7 @@ func Open(root, identity string) (*Store, error) {
 	now := time.Now()
 	_ = os.Chtimes(dir, now, now)
 	trim(results, filepath.Base(dir), now.Add(-Unused))
-	return &Store{root: root, dir: dir, identity: identity}, nil
+	return &Store{root: root, dir: dir, identity: identity, bundles: map[string]*Bundle{}}, nil
 }
 
 // Unused is how long the folder of a binary that has not run stays: every
@@ -92,15 +97,51 @@ func (s *Store) Dir() string { return s.dir }
 // Root is the folder Open was given, the one a CI job caches.
 func (s *Store) Root() string { return s.root }
 
-// Bundle loads the stage's bundle. A nil Store gives a nil Bundle: every
-// Get misses and nothing is saved.
+// Bundle returns the stage's bundle, loaded on first use. A nil Store
+// gives a nil Bundle: every Get misses and nothing is saved.
 func (s *Store) Bundle(stage string) *Bundle {
 	if s == nil {
 		return nil
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b := s.bundles[stage]; b != nil {
+		return b
+	}
 	b := &Bundle{path: filepath.Join(s.dir, stage+".bundle"), stage: stage, identity: s.identity, used: map[Key][]byte{}}
 	b.old, b.Ignored = read(b.path, stage, s.identity)
+	s.bundles[stage] = b
 	return b
+}
+
+// Save writes every bundle the run used (see Bundle.Save), stage by
+// stage; the errors are joined. A nil Store saves nothing.
+func (s *Store) Save() error {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, stage := range slices.Sorted(maps.Keys(s.bundles)) {
+		errs = append(errs, s.bundles[stage].Save())
+	}
+	return errors.Join(errs...)
+}
+
+// Stats are the hits and misses of each stage the run used, by stage.
+func (s *Store) Stats() map[string][2]int {
+	out := map[string][2]int{}
+	if s == nil {
+		return out
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for stage, b := range s.bundles {
+		h, m := b.Stats()
+		out[stage] = [2]int{h, m}
+	}
+	return out
 }
 
 // Bundle is one stage's results. It is safe for concurrent use.

@@ -28,7 +28,7 @@ func TestRoundTripKeepsTheRunsWorkingSet(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	b2 := s.Bundle("stage")
+	b2 := reopen(t, s).Bundle("stage") // the next run
 	if b2.Ignored != "" {
 		t.Fatalf("ignored: %s", b2.Ignored)
 	}
@@ -42,12 +42,47 @@ func TestRoundTripKeepsTheRunsWorkingSet(t *testing.T) {
 	if err := b2.Save(); err != nil {
 		t.Fatal(err)
 	}
-	b3 := s.Bundle("stage")
+	b3 := reopen(t, s).Bundle("stage")
 	if _, ok := b3.Get(c); ok {
 		t.Error("an entry the last run did not use was kept")
 	}
 	if _, ok := b3.Get(a); !ok {
 		t.Error("an entry the last run used was dropped")
+	}
+}
+
+// reopen is the store of the next run of the same binary.
+func reopen(t *testing.T, s *Store) *Store {
+	t.Helper()
+	next, err := Open(s.root, s.identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return next
+}
+
+// TestOneRunSharesEachStagesBundle: two parts of one run (a rollout renders
+// two revisions) read and add to one bundle, and Save writes it once with
+// both parts' entries.
+func TestOneRunSharesEachStagesBundle(t *testing.T) {
+	s, err := Open(t.TempDir(), "go:run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := NewKey([]byte("a")), NewKey([]byte("b"))
+	s.Bundle("stage").Put(a, []byte("A"))
+	s.Bundle("stage").Put(b, []byte("B"))
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	next := reopen(t, s).Bundle("stage")
+	for _, k := range []Key{a, b} {
+		if _, ok := next.Get(k); !ok {
+			t.Errorf("an entry one part of the run added was not saved")
+		}
+	}
+	if st := s.Stats(); len(st) != 1 {
+		t.Errorf("stats of %d stages, want 1", len(st))
 	}
 }
 
@@ -104,7 +139,7 @@ func TestBadBundlesAreIgnored(t *testing.T) {
 			if err := os.WriteFile(path, c.change(path, data), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			b := s.Bundle("stage")
+			b := reopen(t, s).Bundle("stage")
 			if !strings.Contains(b.Ignored, c.want) {
 				t.Errorf("Ignored = %q, want it to say %q", b.Ignored, c.want)
 			}
@@ -138,7 +173,7 @@ func TestConcurrentUse(t *testing.T) {
 	if err := b.Save(); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(s.Bundle("stage").old); got != 10 {
+	if got := len(reopen(t, s).Bundle("stage").old); got != 10 {
 		t.Errorf("saved %d entries, want 10", got)
 	}
 }
@@ -208,7 +243,7 @@ func TestSaveSkipsAnUnchangedWorkingSet(t *testing.T) {
 	path := filepath.Join(s.Dir(), "st.bundle")
 	past := time.Now().Add(-time.Hour)
 	os.Chtimes(path, past, past)
-	b2 := s.Bundle("st")
+	b2 := reopen(t, s).Bundle("st")
 	b2.Get(k)
 	if err := b2.Save(); err != nil {
 		t.Fatal(err)
