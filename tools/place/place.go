@@ -388,13 +388,17 @@ func (s *Scheduler) schedule(ctx context.Context, w Workload, opts Options) (Res
 		// real scheduler would leave the binding unscheduled either way.
 		res.Error = err.Error()
 	}
+	// The tie classes of a static weighted division (static), computed
+	// once: the outcome is settled by them and mayTie reads them.
+	var classes []candidate
+	var static bool
 	if err == nil {
-		if classes, static := s.staticTieClasses(&binding, spec); static {
+		if classes, static = s.staticTieClasses(&binding, spec); static {
 			targets, res.ties = settleTies(targets, classes), classes
 		}
 	}
 	res.Targets, res.AffinityGroup = targets, group
-	if opts.Alternatives && err == nil && s.mayTie(&binding, spec, targets) {
+	if opts.Alternatives && err == nil && s.mayTie(&binding, spec, targets, classes, static) {
 		res.Alternatives = s.alternatives(ctx, &binding, spec, targets)
 	}
 	if opts.Reasons {
@@ -500,12 +504,12 @@ func (e *PanicError) Error() string {
 // weight and the same current replicas that got different counts. The
 // weights of dynamic and aggregated division come from the estimator, so
 // for those it assumes a tie is possible whenever replicas are divided.
-func (s *Scheduler) mayTie(binding *workv1alpha2.ResourceBindingSpec, spec *policyv1alpha1.PropagationSpec, targets []Target) bool {
+// classes and static are staticTieClasses' answer for the binding.
+func (s *Scheduler) mayTie(binding *workv1alpha2.ResourceBindingSpec, spec *policyv1alpha1.PropagationSpec, targets []Target, classes []candidate, static bool) bool {
 	rs := spec.Placement.ReplicaScheduling
 	if binding.Replicas == 0 || rs == nil || rs.ReplicaSchedulingType != policyv1alpha1.ReplicaSchedulingTypeDivided {
 		return false
 	}
-	classes, static := s.staticTieClasses(binding, spec)
 	if !static {
 		return true
 	}
