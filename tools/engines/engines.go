@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,6 +58,7 @@ func Families() []Family {
 			Binaries: []Binary{
 				{"kube-apiserver", "k8s.io/kubernetes/cmd/kube-apiserver"},
 				{"kube-controller-manager", "k8s.io/kubernetes/cmd/kube-controller-manager"},
+				{"kube-scheduler", "k8s.io/kubernetes/cmd/kube-scheduler"},
 				{"kubectl", "k8s.io/kubernetes/cmd/kubectl"},
 			},
 			LDFlags: append(kubeStamp("k8s.io/component-base/version"), kubeStamp("k8s.io/client-go/pkg/version")...),
@@ -84,6 +86,19 @@ func Families() []Family {
 				{"velero-plugin-for-aws", "github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws"},
 			},
 			LDFlags: []string{"-X github.com/vmware-tanzu/velero/pkg/buildinfo.Version=v1.18.3"},
+		},
+		{
+			// Nodes and pods without kubelets on the members of a living
+			// fleet: kwok keeps the nodes Ready and moves scheduled pods
+			// to Running and Ready (its default stages).
+			Name: "kwok", Module: "sigs.k8s.io/kwok", Version: "v0.7.0",
+			Binaries: []Binary{{"kwok", "sigs.k8s.io/kwok/cmd/kwok"}},
+		},
+		{
+			// KubeEdge's NodeGroup controller on the edge members (its
+			// own small main: see the module's nodegroupcontroller/).
+			Name: "kubeedge", Module: "github.com/kubeedge/kubeedge", Version: "v1.20.0",
+			Binaries: []Binary{{"kubeedge-nodegroup-controller", "github.com/flotilla-gitops/flotilla/scripts/engines/kubeedge/nodegroupcontroller"}},
 		},
 		{
 			// The S3-compatible object store the drills back up into.
@@ -125,8 +140,33 @@ func key(repoRoot string, f Family) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: %w (run from a flotilla checkout)", f.Name, err)
 	}
-	h := sha256.Sum256(sum)
-	return f.Name + "-" + f.Version + "-" + hex.EncodeToString(h[:])[:12], nil
+	// The binaries built are part of the key: a binary added to a family
+	// whose go.sum already covers it must not find the folder cached
+	// without it. So is the Go source a family's module holds itself (a
+	// small main around an engine's packages).
+	h := sha256.New()
+	h.Write(sum)
+	for _, b := range f.Binaries {
+		fmt.Fprintf(h, "\x00%s=%s", b.Name, b.Package)
+	}
+	dir := filepath.Join(repoRoot, "scripts", "engines", f.Name)
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		fmt.Fprintf(h, "\x00%s\x00%d\x00", filepath.ToSlash(rel), len(src))
+		h.Write(src)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", f.Name, err)
+	}
+	return f.Name + "-" + f.Version + "-" + hex.EncodeToString(h.Sum(nil))[:12], nil
 }
 
 // Set locates every binary of the fleet.

@@ -32,3 +32,49 @@ func TestFamiliesMatchTheirModules(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyFollowsWhatIsBuilt: a family's cache key changes with its go.sum,
+// with the binaries it builds, and with Go source its module holds, so a
+// changed engine is never taken from the cache.
+func TestKeyFollowsWhatIsBuilt(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "scripts", "engines", "x")
+	if err := os.MkdirAll(filepath.Join(dir, "cmd"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.sum", "a v1 h1:x\n")
+	write("cmd/main.go", "package main\n")
+	f := Family{Name: "x", Module: "example.com/x", Version: "v1", Binaries: []Binary{{"x", "example.com/x/cmd"}}}
+	key := func(f Family) string {
+		t.Helper()
+		k, err := key(root, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	base := key(f)
+	if key(f) != base {
+		t.Fatal("the key is not stable")
+	}
+	write("cmd/main.go", "package main\n\nfunc main() {}\n")
+	src := key(f)
+	if src == base {
+		t.Error("the key ignores the module's own Go source")
+	}
+	write("go.sum", "a v2 h1:y\n")
+	sum := key(f)
+	if sum == src {
+		t.Error("the key ignores go.sum")
+	}
+	f.Binaries = append(f.Binaries, Binary{"y", "example.com/y"})
+	if key(f) == sum {
+		t.Error("the key ignores the binaries built")
+	}
+}

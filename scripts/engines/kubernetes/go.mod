@@ -1,5 +1,6 @@
 // Kubernetes v1.31.3 binaries for the local fleet (kube-apiserver,
-// kube-controller-manager, kubectl), built from their Go module.
+// kube-scheduler, kube-controller-manager, kubectl), built from their Go
+// module.
 // k8s.io/kubernetes requires its staging modules at v0.0.0: the replace
 // block (generated from its own go.mod) points them at v0.31.3.
 module github.com/flotilla-gitops/flotilla/scripts/engines/kubernetes
@@ -9,6 +10,7 @@ go 1.26
 tool (
 	k8s.io/kubernetes/cmd/kube-apiserver
 	k8s.io/kubernetes/cmd/kube-controller-manager
+	k8s.io/kubernetes/cmd/kube-scheduler
 	k8s.io/kubernetes/cmd/kubectl
 )
 
