@@ -24,7 +24,9 @@ type Options struct {
 	Objects []*unstructured.Unstructured
 	// Yes acts; without it Run only previews.
 	Yes bool
-	// Wait waits for the applied objects to become ready.
+	// Wait waits for the applied objects to become ready: a workload
+	// Karmada propagates when every copy is applied and not Unhealthy
+	// (wait.go), anything else when kstatus says Current.
 	Wait    bool
 	Timeout time.Duration
 }
@@ -79,7 +81,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return res, fmt.Errorf("apply: %w", err)
 	}
 	if o.Wait {
-		if err := m.WaitForSet(cs.ToObjMetadataSet(), ssa.WaitOptions{Interval: time.Second, Timeout: o.Timeout}); err != nil {
+		if err := waitReady(ctx, o.Client, objs, time.Second, o.Timeout); err != nil {
 			return res, fmt.Errorf("wait: %w", err)
 		}
 	}
