@@ -59,6 +59,11 @@ type EdgeNodeCapacity struct {
 	CPU resource.Quantity `json:"cpu"`
 	// Memory allocatable on one node.
 	Memory resource.Quantity `json:"memory"`
+	// Hugepages2Mi is the memory reserved at boot as 2 MiB hugepages on
+	// one node (allocatable as hugepages-2Mi, apart from Memory); none
+	// when unset.
+	// +optional
+	Hugepages2Mi *resource.Quantity `json:"hugepages-2Mi,omitempty"`
 }
 
 // DefaultEdgeTaint is the taint KubeEdge edge nodes conventionally carry.
