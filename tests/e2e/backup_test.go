@@ -38,9 +38,9 @@ func applyExample(ctx context.Context, t *testing.T) {
 
 // readyAsPlaced waits until Karmada has scheduled every workload on the
 // control plane and put its copies on the members, then writes their
-// status as kubelets would once every pod is ready — the fleet's workload
-// stand-in (fleet.StandinOnce), run once. The suite's fleet runs without
-// the stand-in (the rollout test judges health itself); without this, an
+// status as kubelets would once every pod is ready — the suite's
+// workload stand-in (standinOnce), run once: the suite's fleet is not a
+// living one (no nodes, no pods); without this, an
 // app declaring application failover (the example's paddle-inference) is
 // moved off every cluster two minutes after apply, all of its clusters
 // stay "in the process of eviction", and its binding never schedules

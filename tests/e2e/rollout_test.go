@@ -23,7 +23,6 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/tools/apply"
 	"github.com/flotilla-gitops/flotilla/tools/cli"
-	"github.com/flotilla-gitops/flotilla/tools/fleet"
 	"github.com/flotilla-gitops/flotilla/tools/rollout"
 )
 
@@ -91,7 +90,7 @@ func waitImage(ctx context.Context, t *testing.T, cluster, tag string) {
 
 // markHealthy writes, on a member cluster, the status a kubelet and the
 // workload controllers would report once every pod of the current spec is
-// available: the local fleet's workload stand-in (fleet.StandinOnce), run
+// available: the suite's workload stand-in (standinOnce), run
 // until a pass finds every status as wanted (Karmada may update a copy
 // between the list and the write). The members have no nodes that run
 // pods (no kubelet can run here); Karmada then reads the status and
@@ -104,7 +103,7 @@ func markHealthy(ctx context.Context, t *testing.T, cluster string) {
 	}
 	var last error
 	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		n, err := fleet.StandinOnce(ctx, c, 2)
+		n, err := standinOnce(ctx, c, 2)
 		last = err
 		return err == nil && n == 0, nil
 	}); err != nil {

@@ -61,11 +61,11 @@ func TestDrillAsDeclared(t *testing.T) {
 	if code, out, errOut := readmeCLI(ctx, t, "apply", "--yes"); code != 0 {
 		t.Fatalf("flotilla apply --yes: exit %d\n%s%s", code, out, errOut)
 	}
-	// The members run no kubelets: no pod of paddle-inference ever
-	// becomes ready, and two minutes after apply Karmada's application
-	// failover (the app declares it) would move it off every cluster.
-	// `flotilla fleet up` runs the workload stand-in for that; the suite's
-	// fleet runs without it, so its work is done here once.
+	// The suite's fleet is not a living one: no pod of paddle-inference
+	// ever becomes ready, and two minutes after apply Karmada's
+	// application failover (the app declares it) would move it off every
+	// cluster. `flotilla fleet up` gives members nodes and pods; the
+	// suite's fleet writes the ready status once instead.
 	readyAsPlaced(ctx, t)
 	reports := t.TempDir()
 	start := time.Now()

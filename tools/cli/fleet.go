@@ -19,14 +19,15 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/fleet"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/termtable"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 type fleetOptions struct {
-	state          string
-	clusters       int
-	nodes          int
-	withBackup     bool
-	readyWorkloads bool
+	state      string
+	clusters   int
+	nodes      int
+	withBackup bool
+	living     bool
 }
 
 // stateDir is where the local fleet keeps its state: --state, else
@@ -49,11 +50,13 @@ func newFleetCommand(g *globalOptions, streams IO) *cobra.Command {
 		Long: `The local fleet runs a Karmada control plane (etcd, kube-apiserver,
 karmada-aggregated-apiserver, karmada-webhook, karmada-controller-manager,
 karmada-scheduler, kube-controller-manager) and one member per Cluster of
-the repository — each a kube-apiserver with its own etcd — on 127.0.0.1,
-from binaries built from their Go modules (flotilla fleet build).`,
+the repository — each a kube-apiserver with its own etcd, the nodes its
+Cluster declares (kwok), a kube-scheduler and kube-controller-manager's
+workload controllers, so pods are scheduled, run and become ready — on
+127.0.0.1, from binaries built from their Go modules (flotilla fleet build).`,
 	}
 	cmd.PersistentFlags().StringVar(&o.state, "state", "", "folder for the fleet's state (default: .fleet/ in the repository)")
-	cmd.AddCommand(newFleetBuild(g, streams), newFleetUp(g, o, streams), newFleetDown(g, o, streams), newFleetStatus(g, o, streams), newFleetEnv(g, o, streams), newFleetStandin(g, o, streams))
+	cmd.AddCommand(newFleetBuild(g, streams), newFleetUp(g, o, streams), newFleetDown(g, o, streams), newFleetStatus(g, o, streams), newFleetEnv(g, o, streams))
 	return cmd
 }
 
@@ -106,7 +109,7 @@ func newFleetUp(g *globalOptions, o *fleetOptions, streams IO) *cobra.Command {
 			if err != nil {
 				return inputError(err)
 			}
-			members, err := fleetMembers(cmd.Context(), g, o.clusters)
+			members, groups, err := fleetMembers(cmd.Context(), g, o.clusters)
 			if err != nil {
 				return inputError(err)
 			}
@@ -123,14 +126,22 @@ func newFleetUp(g *globalOptions, o *fleetOptions, streams IO) *cobra.Command {
 			}
 			fo := fleet.Options{
 				StateDir: o.stateDir(g), Engines: set, Members: members, HostCRDs: hostCRDs, MemberCRDs: memberCRDs,
-				Nodes: o.nodes, Backup: backup, Progress: prog.step,
+				Living: o.living, EdgeGroups: groups, Nodes: o.nodes, Backup: backup, Progress: prog.step,
 			}
-			if o.readyWorkloads {
-				self, err := os.Executable()
+			if o.living && cmd.Flags().Changed("nodes") {
+				return inputError(fmt.Errorf("--nodes is for --living=false: a living fleet's members get the nodes their Cluster declares"))
+			}
+			if o.living && o.clusters == 0 {
+				// Volumes for the storage classes the workloads claim.
+				_, r, err := g.renderRepo(cmd.Context(), "")
 				if err != nil {
-					return fmt.Errorf("the workload stand-in runs this binary: %w", err)
+					return err
 				}
-				fo.StandinCommand = []string{self}
+				var objs []*unstructured.Unstructured
+				for _, p := range r.Repo.Fleet.Spec.ControlPlanes {
+					objs = append(objs, PlaneObjects(r, p.Name)...)
+				}
+				fo.StorageClasses = fleet.StorageClassesOf(objs)
 			}
 			f, err := fleet.Up(cmd.Context(), fo)
 			prog.done()
@@ -150,31 +161,10 @@ func newFleetUp(g *globalOptions, o *fleetOptions, streams IO) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&o.clusters, "clusters", 0, "start N synthetic members instead of the repository's clusters")
-	cmd.Flags().IntVar(&o.nodes, "nodes", 0, "Node objects per member with the cluster's capacity as allocatable (for dynamic weights)")
+	cmd.Flags().IntVar(&o.nodes, "nodes", 0, "with --living=false: Node objects per member with the cluster's capacity as allocatable (for dynamic weights)")
 	cmd.Flags().BoolVar(&o.withBackup, "with-backup", false, "also start an S3-compatible store (versitygw) with the buckets of backup/locations/ and prepare every member for Velero (disaster-recovery drills)")
-	cmd.Flags().BoolVar(&o.readyWorkloads, "ready-workloads", true, "run the workload stand-in: the members run no kubelet, so it reports every Deployment, StatefulSet and DaemonSet ready as kubelets would (else Karmada judges them Unhealthy and moves apps with failover off every cluster)")
+	cmd.Flags().BoolVar(&o.living, "living", true, "give every member the nodes its Cluster declares (run by kwok), a kube-scheduler and the workload controllers, so pods run and workloads become ready; --living=false starts bare API servers (lighter: no pod ever runs, and Karmada judges every workload Unhealthy)")
 	return cmd
-}
-
-// newFleetStandin runs the workload stand-in of a running fleet until
-// interrupted; `fleet up` starts it as one of the fleet's components.
-func newFleetStandin(g *globalOptions, o *fleetOptions, streams IO) *cobra.Command {
-	return &cobra.Command{
-		Use:    "standin",
-		Short:  "Report the local fleet's workloads ready as kubelets would (started by fleet up)",
-		Hidden: true,
-		Args:   cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := fleet.Load(o.stateDir(g))
-			if err != nil {
-				return inputError(err)
-			}
-			logf := func(format string, args ...any) {
-				fmt.Fprintf(streams.ErrOut, "%s "+format+"\n", append([]any{time.Now().UTC().Format(time.RFC3339)}, args...)...)
-			}
-			return f.RunStandin(cmd.Context(), 2*time.Second, logf)
-		},
-	}
 }
 
 // FleetCRDs returns the CRDs for the control plane (all the engines') and
@@ -199,8 +189,9 @@ func FleetCRDs() (host, member []*apiextensionsv1.CustomResourceDefinition, err 
 	return host, member, nil
 }
 
-// fleetMembers returns the repository's clusters, or n synthetic ones.
-func fleetMembers(ctx context.Context, g *globalOptions, n int) ([]*v1alpha1.Cluster, error) {
+// fleetMembers returns the repository's clusters and edge groups, or n
+// synthetic clusters.
+func fleetMembers(ctx context.Context, g *globalOptions, n int) ([]*v1alpha1.Cluster, []*v1alpha1.EdgeGroup, error) {
 	if n > 0 {
 		var out []*v1alpha1.Cluster
 		regions := []string{"eu-west-1", "eu-central-1", "us-east-1", "us-east-2"}
@@ -214,17 +205,21 @@ func fleetMembers(ctx context.Context, g *globalOptions, n int) ([]*v1alpha1.Clu
 			v1alpha1.SetClusterDefaults(c)
 			out = append(out, c)
 		}
-		return out, nil
+		return out, nil, nil
 	}
 	repo, err := loadIntent(ctx, g)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []*v1alpha1.Cluster
 	for _, c := range repo.Clusters {
 		out = append(out, c.Cluster.DeepCopy())
 	}
-	return out, nil
+	var groups []*v1alpha1.EdgeGroup
+	for _, eg := range repo.EdgeGroups {
+		groups = append(groups, eg.EdgeGroup.DeepCopy())
+	}
+	return out, groups, nil
 }
 
 // fleetBackup reads the buckets and region of the repository's storage

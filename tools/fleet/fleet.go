@@ -46,6 +46,16 @@ type Options struct {
 	// HostCRDs are installed into the Karmada control plane; MemberCRDs into
 	// every member (the kinds Karmada propagates to them).
 	HostCRDs, MemberCRDs []*apiextensionsv1.CustomResourceDefinition
+	// Living gives every member the nodes its Cluster declares (and the
+	// nodes of its EdgeGroups), run by kwok, with a kube-scheduler and
+	// kube-controller-manager's workload controllers: pods are scheduled,
+	// run and become ready (living.go). Nodes is then ignored.
+	Living bool
+	// EdgeGroups are the node groups of the edge members (Living).
+	EdgeGroups []*v1alpha1.EdgeGroup
+	// StorageClasses get a StorageClass and a pool of volumes in every
+	// living member (StorageClassesOf the rendered objects).
+	StorageClasses []string
 	// Nodes creates this many Node objects per member, sharing the
 	// cluster's declared capacity as allocatable, so Karmada's estimator
 	// sees free capacity (0: no nodes).
@@ -60,11 +70,6 @@ type Options struct {
 	Backup *BackupOptions
 	// Progress, when set, is told about each step.
 	Progress func(Step)
-	// StandinCommand, when set, is the command (the flotilla binary and
-	// its leading arguments) that runs the workload stand-in, which
-	// reports the members' workloads ready as kubelets would (see
-	// standin.go); nil runs none.
-	StandinCommand []string
 }
 
 // Step is one step of bring-up.
@@ -273,6 +278,9 @@ func Up(ctx context.Context, o Options) (_ *Fleet, err error) {
 	if o.Backup != nil {
 		b.total += 3
 	}
+	if o.Living {
+		b.total += 2 * len(o.Members)
+	}
 	if err := b.pki(); err != nil {
 		return nil, err
 	}
@@ -282,6 +290,11 @@ func Up(ctx context.Context, o Options) (_ *Fleet, err error) {
 	if err := b.members(ctx); err != nil {
 		return nil, err
 	}
+	if o.Living {
+		if err := b.living(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := b.register(ctx); err != nil {
 		return nil, err
 	}
@@ -290,13 +303,6 @@ func Up(ctx context.Context, o Options) (_ *Fleet, err error) {
 	}
 	if err := f.Record(); err != nil {
 		return nil, err
-	}
-	if len(o.StandinCommand) > 0 {
-		// After the record: the stand-in loads the fleet as every
-		// command does, and trusts only a recorded one.
-		if err := b.startStandin(); err != nil {
-			return nil, err
-		}
 	}
 	if o.Backup != nil {
 		if err := b.backup(ctx); err != nil {

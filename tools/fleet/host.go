@@ -278,7 +278,7 @@ func (b *bringUp) register(ctx context.Context) error {
 		if err := applyCRDs(ctx, mc, b.o.MemberCRDs); err != nil {
 			return fmt.Errorf("%s CRDs: %w", m.Name, err)
 		}
-		if b.o.Nodes > 0 {
+		if b.o.Nodes > 0 && !b.o.Living {
 			if err := createNodes(ctx, mc, m, b.o.Nodes); err != nil {
 				return fmt.Errorf("%s nodes: %w", m.Name, err)
 			}
@@ -444,12 +444,18 @@ func waitAPIService(ctx context.Context, c client.Client, name string, timeout t
 // use to reach the control plane.
 func (b *bringUp) writeComponentKubeconfig(url string) error {
 	b.hostKubeconfig = b.dir("pki", "karmada-components.kubeconfig")
+	return b.writeKubeconfigFor(b.hostKubeconfig, url)
+}
+
+// writeKubeconfigFor writes a one-cluster kubeconfig for components
+// (the fleet's admin token, the fleet's CA).
+func (b *bringUp) writeKubeconfigFor(path, url string) error {
 	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["karmada"] = &clientcmdapi.Cluster{Server: url, CertificateAuthorityData: b.ca.certPEM}
+	cfg.Clusters["cluster"] = &clientcmdapi.Cluster{Server: url, CertificateAuthorityData: b.ca.certPEM}
 	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{Token: b.f.Token}
-	cfg.Contexts["karmada"] = &clientcmdapi.Context{Cluster: "karmada", AuthInfo: "admin"}
-	cfg.CurrentContext = "karmada"
-	return clientcmd.WriteToFile(*cfg, b.hostKubeconfig)
+	cfg.Contexts["cluster"] = &clientcmdapi.Context{Cluster: "cluster", AuthInfo: "admin"}
+	cfg.CurrentContext = "cluster"
+	return clientcmd.WriteToFile(*cfg, path)
 }
 
 // kubeconfig writes the user's kubeconfig: one context per cluster.
