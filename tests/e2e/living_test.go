@@ -206,6 +206,76 @@ func TestLivingFleet(t *testing.T) {
 	}
 	t.Logf("%d workload copies running and ready where the preview put them", checked)
 	checkNodeGroups(ctx, t, f)
+	checkSpotReclaim(ctx, t, f)
+}
+
+// checkSpotReclaim: `flotilla fleet reclaim` takes half of the mostly-spot
+// cluster's spot nodes with a short notice; the nodes are gone, the
+// inference service is ready again on the nodes left (kube-scheduler moves
+// the evicted replicas), Karmada judges it Healthy again, and --restore
+// brings the same nodes back Ready.
+func checkSpotReclaim(ctx context.Context, t *testing.T, f *fleet.Fleet) {
+	t.Helper()
+	const cluster = "cloud-us-east-1-spot"
+	member := livingClient(t, f, cluster)
+	host := livingClient(t, f, fleet.HostName)
+	countNodes := func() int {
+		var nodes corev1.NodeList
+		if err := member.List(ctx, &nodes); err != nil {
+			t.Fatal(err)
+		}
+		return len(nodes.Items)
+	}
+	before := countNodes()
+	run := func(args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		code := cli.Run(ctx, append(args, "--state", f.Dir, "--repo", env.repo), cli.IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, Getenv: os.Getenv})
+		if code != 0 {
+			t.Fatalf("flotilla %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errOut.String())
+		}
+		return out.String()
+	}
+	// The README's three commands, in order.
+	preview := run("fleet", "reclaim", cluster, "--percent", "50")
+	if !strings.Contains(preview, "preview: run with --yes") || !strings.Contains(preview, cluster+"-spot-compute-") {
+		t.Errorf("reclaim preview:\n%s", preview)
+	}
+	if countNodes() != before {
+		t.Fatalf("the preview took nodes away")
+	}
+	start := time.Now()
+	out := run("fleet", "reclaim", cluster, "--percent", "50", "--notice", "10s", "--yes")
+	terminated := time.Since(start)
+	after := countNodes()
+	if after >= before {
+		t.Fatalf("%d nodes before the reclaim, %d after:\n%s", before, after, out)
+	}
+	if msg := workloadReady(ctx, member, "Deployment", "inference", "paddle-inference"); msg != "" {
+		t.Errorf("paddle-inference on %s after the reclaim: %s", cluster, msg)
+	}
+	if msg := bindingHealthy(ctx, host, "Deployment", "inference", "paddle-inference"); msg != "" {
+		t.Errorf("paddle-inference after the reclaim: %s", msg)
+	}
+	t.Logf("reclaim of %d of %d nodes: terminated after %s, paddle-inference ready again %s after the notice", before-after, before, terminated.Round(time.Second), time.Since(start).Round(time.Second))
+	run("fleet", "reclaim", cluster, "--restore", "--yes")
+	var member2 corev1.NodeList
+	if err := wait.PollUntilContextTimeout(ctx, time.Second, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+		if err := member.List(ctx, &member2); err != nil {
+			return false, nil
+		}
+		ready := 0
+		for _, n := range member2.Items {
+			for _, c := range n.Status.Conditions {
+				if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+					ready++
+				}
+			}
+		}
+		return ready == before, nil
+	}); err != nil {
+		t.Errorf("after --restore: %d nodes, want %d Ready", len(member2.Items), before)
+	}
 }
 
 // checkNodeGroups: on every edge member, KubeEdge's NodeGroup controller

@@ -72,6 +72,15 @@ func addCompletions(root *cobra.Command, g *globalOptions) {
 		}
 	}
 	walk(root)
+	if rc, _, err := root.Find([]string{"fleet", "reclaim"}); err == nil && rc.Name() == "reclaim" {
+		rc.ValidArgsFunction = func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+			r, err := g.root()
+			if err != nil || len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return objectNamesIn(r, intent.ClustersDir), cobra.ShellCompDirectiveNoFileComp
+		}
+	}
 	if run, _, err := root.Find([]string{"drill", "run"}); err == nil && run.Name() == "run" {
 		run.ValidArgsFunction = func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 			r, err := g.root()

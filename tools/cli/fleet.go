@@ -56,7 +56,7 @@ workload controllers, so pods are scheduled, run and become ready — on
 127.0.0.1, from binaries built from their Go modules (flotilla fleet build).`,
 	}
 	cmd.PersistentFlags().StringVar(&o.state, "state", "", "folder for the fleet's state (default: .fleet/ in the repository)")
-	cmd.AddCommand(newFleetBuild(g, streams), newFleetUp(g, o, streams), newFleetDown(g, o, streams), newFleetStatus(g, o, streams), newFleetEnv(g, o, streams))
+	cmd.AddCommand(newFleetBuild(g, streams), newFleetUp(g, o, streams), newFleetDown(g, o, streams), newFleetStatus(g, o, streams), newFleetEnv(g, o, streams), newFleetReclaim(g, o, streams))
 	return cmd
 }
 
