@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	policyv1alpha1 "github.com/karmada-io/karmada/pkg/apis/policy/v1alpha1"
-	workv1alpha1 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha1"
 	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
 	"github.com/karmada-io/karmada/pkg/util/names"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -27,28 +25,7 @@ import (
 // karmadaClient can read bindings.
 func karmadaClient(t *testing.T) client.Client {
 	t.Helper()
-	cfg, err := env.fleet.RESTConfig(fleet.HostName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := fleet.Scheme()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := workv1alpha2.Install(s); err != nil {
-		t.Fatal(err)
-	}
-	if err := workv1alpha1.Install(s); err != nil {
-		t.Fatal(err)
-	}
-	if err := policyv1alpha1.Install(s); err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return livingClient(t, env.fleet, fleet.HostName)
 }
 
 // bindingOf reads the (Cluster)ResourceBinding Karmada made for an object.
@@ -156,11 +133,7 @@ func TestApplyMatchesPlacePreview(t *testing.T) {
 	c := karmadaClient(t)
 	compared := 0
 	for _, p := range preview {
-		parts := strings.Split(p.Object, "/")
-		ns, name := "", parts[len(parts)-1]
-		if len(parts) == 3 {
-			ns = parts[1]
-		}
+		ns, name := objectNamespaceName(p.Object)
 		got, ok, err := waitScheduled(ctx, c, p.Kind, ns, name)
 		if err != nil {
 			t.Errorf("%s: no scheduling outcome: %v", p.Object, err)

@@ -26,3 +26,13 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// objectNamespaceName splits a preview's object reference (Kind/name or
+// Kind/namespace/name).
+func objectNamespaceName(ref string) (ns, name string) {
+	parts := strings.Split(ref, "/")
+	if len(parts) == 3 {
+		ns = parts[1]
+	}
+	return ns, parts[len(parts)-1]
+}

@@ -168,11 +168,7 @@ func TestLivingFleet(t *testing.T) {
 	}
 	checked := 0
 	for _, p := range preview {
-		parts := strings.Split(p.Object, "/")
-		ns, name := "", parts[len(parts)-1]
-		if len(parts) == 3 {
-			ns = parts[1]
-		}
+		ns, name := objectNamespaceName(p.Object)
 		got, ok, err := waitScheduled(ctx, host, p.Kind, ns, name)
 		if err != nil || !ok {
 			if p.Error == "" {
