@@ -1,10 +1,12 @@
 package reclaim
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,7 +62,8 @@ type Duration time.Duration
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 
 // Select chooses the nodes: Ready nodes of the capacity type not already
-// under notice, in name order (deterministic), and the pods on each.
+// under notice, in name order (node-2 before node-10; deterministic), and
+// the pods on each.
 func Select(ctx context.Context, c client.Client, cluster string, o Options) (*Plan, error) {
 	if o.CapacityType == "" {
 		o.CapacityType = karpv1.CapacityTypeSpot
@@ -84,7 +87,7 @@ func Select(ctx context.Context, c client.Client, cluster string, o Options) (*P
 	if len(live) == 0 {
 		return nil, fmt.Errorf("%s has no Ready node labelled %s=%s to reclaim", cluster, karpv1.CapacityTypeLabelKey, o.CapacityType)
 	}
-	slices.SortFunc(live, func(a, b corev1.Node) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(live, func(a, b corev1.Node) int { return nameOrder(a.Name, b.Name) })
 	n := len(live)
 	switch {
 	case o.Count > 0:
@@ -316,4 +319,32 @@ func Restore(ctx context.Context, c client.Client, nodes []corev1.Node) (int, er
 		n++
 	}
 	return n, nil
+}
+
+// nameOrder orders names by their text, then by the number they end with
+// (node-2 before node-10).
+func nameOrder(a, b string) int {
+	ta, na := splitNumber(a)
+	tb, nb := splitNumber(b)
+	if c := strings.Compare(ta, tb); c != 0 {
+		return c
+	}
+	if na != nb {
+		return cmp.Compare(na, nb)
+	}
+	return strings.Compare(a, b)
+}
+
+// splitNumber splits a name into its text and the number it ends with
+// (-1 when it ends with none).
+func splitNumber(s string) (string, int) {
+	i := len(s)
+	for i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
+		i--
+	}
+	if i == len(s) || len(s)-i > 9 {
+		return s, -1
+	}
+	n, _ := strconv.Atoi(s[i:])
+	return s[:i], n
 }

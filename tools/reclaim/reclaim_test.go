@@ -48,7 +48,15 @@ func member(spot, onDemand int) client.Client {
 
 func TestSelectCountsAndPercents(t *testing.T) {
 	ctx := context.Background()
-	c := member(10, 2)
+	c := member(12, 2)
+	p, err := Select(ctx, c, "m", Options{Count: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []string{p.Nodes[0].Node, p.Nodes[1].Node, p.Nodes[2].Node}; got[2] != "spot-2" {
+		t.Errorf("first three nodes %v, want spot-0, spot-1, spot-2 (numbers in order)", got)
+	}
+	c = member(10, 2)
 	for _, tc := range []struct {
 		o    Options
 		want int
@@ -73,7 +81,7 @@ func TestSelectCountsAndPercents(t *testing.T) {
 	if _, err := Select(ctx, member(0, 2), "m", Options{}); err == nil {
 		t.Error("no spot node: no error")
 	}
-	p, _ := Select(ctx, c, "m", Options{Count: 1})
+	p, _ = Select(ctx, c, "m", Options{Count: 1})
 	if got := p.Nodes[0].Pods; len(got) != 2 {
 		t.Errorf("pods on spot-0: %v, want its app and agent pods", got)
 	}
