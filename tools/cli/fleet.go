@@ -19,6 +19,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/tools/fleet"
 	"github.com/flotilla-gitops/flotilla/tools/intent"
 	"github.com/flotilla-gitops/flotilla/tools/termtable"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -201,7 +202,10 @@ func fleetMembers(ctx context.Context, g *globalOptions, n int) ([]*v1alpha1.Clu
 			c.Labels = map[string]string{"synthetic": "true"}
 			c.Spec = v1alpha1.ClusterSpec{Kind: v1alpha1.ClusterKindCloud, Provider: "aws", Region: regions[i%len(regions)], Zone: regions[i%len(regions)] + "a",
 				KubernetesVersion: "v1.31.3", Access: v1alpha1.ClusterAccess{Context: c.Name}}
+			// Ten nodes of 16 CPUs and 64Gi each (a living member gets
+			// them).
 			c.Spec.Capacity.Nodes = 10
+			c.Spec.Capacity.CPU, c.Spec.Capacity.Memory = resource.MustParse("160"), resource.MustParse("640Gi")
 			v1alpha1.SetClusterDefaults(c)
 			out = append(out, c)
 		}
