@@ -202,7 +202,51 @@ func TestLivingFleet(t *testing.T) {
 	}
 	t.Logf("%d workload copies running and ready where the preview put them", checked)
 	checkNodeGroups(ctx, t, f)
+	usedCapacity(ctx, t, host, preview)
 	checkSpotReclaim(ctx, t, f)
+}
+
+// usedCapacity records where the offline preview (the intent's empty
+// clusters) and a preview over the live clusters (their real summaries,
+// with the running pods' requests allocated) part: the workloads whose
+// division Karmada would now compute differently. The live summary must
+// hold the allocated requests, else nothing would be learnt.
+func usedCapacity(ctx context.Context, t *testing.T, host client.Client, offline []place.Result) {
+	t.Helper()
+	live, err := liveSnapshot(ctx, host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocated := 0
+	for _, c := range live {
+		if rs := c.Status.ResourceSummary; rs != nil && !rs.Allocated.Cpu().IsZero() {
+			allocated++
+		}
+	}
+	if allocated == 0 {
+		t.Fatalf("no live cluster summary holds the running pods' requests")
+	}
+	now, _, err := env.engine.PlaceOn(ctx, env.rendered, "", live, place.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byObject := map[string]place.Result{}
+	for _, r := range now {
+		byObject[r.Object] = r
+	}
+	var differ []string
+	for _, r := range offline {
+		n, ok := byObject[r.Object]
+		if !ok || !r.Agrees(n.Targets) {
+			differ = append(differ, fmt.Sprintf("%s: empty clusters %s, live %s", r.Object, targetsString(r.Targets, r.Replicas > 0), targetsString(n.Targets, n.Replicas > 0)))
+		}
+	}
+	list := ""
+	if len(differ) > 0 {
+		list = ":\n  " + strings.Join(differ, "\n  ")
+	}
+	t.Logf("with the pods running, %d of %d clusters report allocated capacity; %d of %d previews change on the live clusters%s",
+		allocated, len(live), len(differ), len(offline), list)
 }
 
 // checkSpotReclaim: `flotilla fleet reclaim` takes half of the mostly-spot
