@@ -313,9 +313,9 @@ func newFleetStatus(g *globalOptions, o *fleetOptions, streams IO) *cobra.Comman
 				return err
 			}
 			fmt.Fprintln(streams.Out)
-			ct := &termtable.Table{Header: []string{"CLUSTER", "CONTEXT", "API SERVER", "KARMADA"}}
+			ct := &termtable.Table{Header: []string{"CLUSTER", "CONTEXT", "API SERVER", "KARMADA", "NODES READY"}}
 			for _, c := range st.Clusters {
-				ct.Rows = append(ct.Rows, []string{c.Name, c.Context, c.URL, c.Karmada})
+				ct.Rows = append(ct.Rows, []string{c.Name, c.Context, c.URL, c.Karmada, c.Nodes})
 			}
 			if err := ct.Write(streams.Out); err != nil {
 				return err

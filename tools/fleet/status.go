@@ -31,6 +31,9 @@ type ClusterStatus struct {
 	// Karmada is the Ready condition of the member's Cluster object
 	// ("Ready", "NotReady: <message>"), or "control plane".
 	Karmada string `json:"karmada"`
+	// Nodes is Karmada's node summary of a member, "ready/all" (empty
+	// before Karmada has one).
+	Nodes string `json:"nodes,omitempty"`
 }
 
 // Status reports every component and cluster.
@@ -60,7 +63,10 @@ func (f *Fleet) Status(ctx context.Context) Status {
 				kc := &clusterv1alpha1.Cluster{}
 				if gerr := host.Get(ctx, client.ObjectKey{Name: c.Name}, kc); gerr != nil {
 					cs.Karmada = "unknown: " + gerr.Error()
-				} else if cond := meta.FindStatusCondition(kc.Status.Conditions, clusterv1alpha1.ClusterConditionReady); cond != nil {
+				} else if ns := kc.Status.NodeSummary; ns != nil {
+					cs.Nodes = fmt.Sprintf("%d/%d", ns.ReadyNum, ns.TotalNum)
+				}
+				if cond := meta.FindStatusCondition(kc.Status.Conditions, clusterv1alpha1.ClusterConditionReady); cond != nil {
 					cs.Karmada = cond.Reason
 					if cond.Status == "True" {
 						cs.Karmada = "Ready"
