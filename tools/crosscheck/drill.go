@@ -22,6 +22,13 @@ func (c *checker) drill(d *intent.Drill) {
 		c.add(d.Source, ref, "spec.source", "unknown cluster %q%s", s.Source, c.suggest(s.Source))
 		return
 	}
+	if s.Failure.Type == v1alpha1.FailureSpotReclaim {
+		c.spotReclaimDrill(d, src)
+		return
+	}
+	if s.Failure.SpotReclaim != nil {
+		c.add(d.Source, ref, "spec.failure.spotReclaim", "set, but the failure is %s: only a SpotReclaim failure takes nodes", orNone(string(s.Failure.Type)))
+	}
 	recovery := s.Recovery
 	field := "spec.recovery"
 	if recovery == "" {
@@ -76,6 +83,57 @@ func (c *checker) drill(d *intent.Drill) {
 		if !slices.ContainsFunc(s.Apps, func(n string) bool { a := c.repo.App(n); return a != nil && a.Spec.Namespace == from }) {
 			c.add(d.Source, ref, "spec.namespaceMapping", "maps namespace %q, which none of the drill's apps uses", from)
 		}
+	}
+}
+
+// spotReclaimDrill checks a SpotReclaim drill: its source has capacity of
+// the type it takes, and every app lands there (a drill of an app the
+// reclaim cannot touch would pass without proving anything). Nothing is
+// backed up or restored, so neither backup intent nor a recovery cluster
+// is asked for.
+func (c *checker) spotReclaimDrill(d *intent.Drill, src *intent.Cluster) {
+	ref := intent.KindRef(v1alpha1.KindDrillPlan, "", d.Name)
+	s := &d.Spec
+	sr := s.Failure.SpotReclaim
+	capType := ""
+	if sr != nil {
+		capType = sr.CapacityType
+		if sr.Percent > 0 && sr.Count > 0 {
+			c.add(d.Source, ref, "spec.failure.spotReclaim", "percent and count both set: a reclaim takes a share or a number of nodes, not both")
+		}
+		if sr.Notice != nil && sr.Notice.Duration <= 0 {
+			c.add(d.Source, ref, "spec.failure.spotReclaim.notice", "must be positive")
+		}
+	}
+	hasSpot := src.Spec.Capacity.Type == v1alpha1.CapacitySpot || src.Spec.Capacity.Type == v1alpha1.CapacityMixed
+	if (capType == "" || capType == "spot") && !hasSpot {
+		c.add(d.Source, ref, "spec.source", "cluster %s has no spot capacity (capacity.type %s): a spot reclaim would take nothing", s.Source, orNone(string(src.Spec.Capacity.Type)))
+	}
+	if src.Spec.Kind == v1alpha1.ClusterKindEdge {
+		c.add(d.Source, ref, "spec.source", "cluster %s is an edge cluster: its nodes are sites, not capacity a cloud takes back", s.Source)
+	}
+	if s.Recovery != "" {
+		c.add(d.Source, ref, "spec.recovery", "not used by a SpotReclaim drill: Karmada decides where the replicas go (the report says where they went)")
+	}
+	for i, name := range s.Apps {
+		f := "spec.apps[" + strconv.Itoa(i) + "]"
+		a := c.repo.App(name)
+		if a == nil {
+			c.add(d.Source, ref, f, "unknown app %q", name)
+			continue
+		}
+		if !c.landsOn(a, s.Source) {
+			c.add(d.Source, ref, f, "app %s does not land on %s: the reclaim would not touch it", name, s.Source)
+		}
+	}
+	if s.Objectives.RTO.Duration <= 0 {
+		c.add(d.Source, ref, "spec.objectives.rto", "must be positive")
+	}
+	if s.Objectives.RPO.Duration != 0 {
+		c.add(d.Source, ref, "spec.objectives.rpo", "not used by a SpotReclaim drill: nothing is restored (RTO is from the notice until the apps have their required ready replicas again)")
+	}
+	if len(s.NamespaceMapping) > 0 || s.Backup != "" || len(s.Verify.Ready) > 0 {
+		c.add(d.Source, ref, "spec", "backup, namespaceMapping and verify are not used by a SpotReclaim drill: nothing is backed up or restored")
 	}
 }
 

@@ -146,6 +146,19 @@ func SetEdgeGroupDefaults(g *EdgeGroup) {
 // SetDrillPlanDefaults fills unset DrillPlan fields. The recovery cluster
 // is left to the loader, which knows the source's DR partner.
 func SetDrillPlanDefaults(d *DrillPlan) {
+	if d.Spec.Failure.Type == FailureSpotReclaim {
+		// Nothing is backed up or restored: the Velero defaults stay unset.
+		if d.Spec.Failure.SpotReclaim == nil {
+			d.Spec.Failure.SpotReclaim = &SpotReclaimFailure{}
+		}
+		if d.Spec.Failure.SpotReclaim.CapacityType == "" {
+			d.Spec.Failure.SpotReclaim.CapacityType = "spot"
+		}
+		if d.Spec.Failure.SpotReclaim.Notice == nil {
+			d.Spec.Failure.SpotReclaim.Notice = &metav1.Duration{Duration: DefaultSpotNotice}
+		}
+		return
+	}
 	if d.Spec.Backup == "" {
 		d.Spec.Backup = DrillBackupNew
 	}

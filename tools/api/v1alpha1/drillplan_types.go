@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -9,6 +11,11 @@ import (
 // cluster, verify what was restored, and measure RTO and RPO against the
 // objectives. Files live under backup/drills/. `flotilla drill run` carries
 // it out (previewing unless told --yes).
+//
+// A SpotReclaim drill rehearses a loss of capacity instead of data: the
+// source's spot nodes are taken back as a cloud takes them, nothing is
+// backed up or restored, and the drill measures how long the apps take to
+// have their required ready replicas again and where those replicas went.
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:scope=Cluster
@@ -22,17 +29,21 @@ type DrillPlan struct {
 
 // DrillPlanSpec describes a drill.
 type DrillPlanSpec struct {
-	// Source is the cluster whose backup is restored.
+	// Source is the cluster whose backup is restored (SpotReclaim: the
+	// cluster whose capacity is taken).
 	// +kubebuilder:validation:MinLength=1
 	Source string `json:"source"`
 
 	// Recovery is the cluster the backup is restored into. Defaults to the
 	// source's DR partner (Cluster spec.drPartner). Never the source.
+	// Unused by SpotReclaim (Karmada decides where replicas go).
 	// +optional
 	Recovery string `json:"recovery,omitempty"`
 
 	// Apps are the apps whose namespaces are backed up and restored; each
-	// must declare backup intent.
+	// must declare backup intent. SpotReclaim: the apps whose ready
+	// replicas are watched (each app's spot.objective.minReady is what it
+	// requires; without one, all of its replicas).
 	// +kubebuilder:validation:MinItems=1
 	Apps []string `json:"apps"`
 
@@ -80,10 +91,46 @@ type DrillFailure struct {
 	// the source cluster NoExecute in Karmada, as an outage looks to the
 	// scheduler), StopAPIServer (stop the source's API server: local fleet
 	// only) or DeleteNamespace (delete the apps' namespaces in the source).
+	// SpotReclaim (take the source's spot nodes as a cloud takes spot
+	// capacity back: notice, evictions, termination; see spotReclaim)
+	// rehearses a capacity loss without backup or restore.
 	// Every injected failure is undone at cleanup.
-	// +kubebuilder:validation:Enum=None;TaintNoExecute;StopAPIServer;DeleteNamespace
+	// +kubebuilder:validation:Enum=None;TaintNoExecute;StopAPIServer;DeleteNamespace;SpotReclaim
 	// +optional
 	Type DrillFailureType `json:"type,omitempty"`
+
+	// SpotReclaim says which nodes a SpotReclaim failure takes and with
+	// how much notice.
+	// +optional
+	SpotReclaim *SpotReclaimFailure `json:"spotReclaim,omitempty"`
+}
+
+// SpotReclaimFailure is the capacity a SpotReclaim drill takes from its
+// source: nodes of one capacity type, by count or share, each given the
+// interruption notice (Karpenter's disrupted taint and a SpotInterruption
+// condition), its pods evicted through the Eviction API while the notice
+// lasts, then terminated. Local fleet only: its nodes are what flotilla
+// created.
+type SpotReclaimFailure struct {
+	// CapacityType of the nodes taken, by their karpenter.sh/capacity-type
+	// label: spot (the default), on-demand, or any (every node of the
+	// cluster: its whole capacity lost, as in a zone or region outage).
+	// +kubebuilder:validation:Enum=spot;on-demand;any
+	// +optional
+	CapacityType string `json:"capacityType,omitempty"`
+	// Percent of the matching nodes taken (rounded up); Count takes that
+	// many instead. Neither: all of them.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	Percent int32 `json:"percent,omitempty"`
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	Count int32 `json:"count,omitempty"`
+	// Notice is how long the nodes live after the interruption notice
+	// (default 2m, what AWS gives).
+	// +optional
+	Notice *metav1.Duration `json:"notice,omitempty"`
 }
 
 // DrillFailureType names an injected failure.
@@ -94,7 +141,12 @@ const (
 	FailureTaintNoExecute  DrillFailureType = "TaintNoExecute"
 	FailureStopAPIServer   DrillFailureType = "StopAPIServer"
 	FailureDeleteNamespace DrillFailureType = "DeleteNamespace"
+	FailureSpotReclaim     DrillFailureType = "SpotReclaim"
 )
+
+// DefaultSpotNotice is the notice a SpotReclaim gives unless told: what
+// AWS gives a spot instance before it takes it back.
+const DefaultSpotNotice = 2 * time.Minute
 
 // DrillVerify says what a successful restore is.
 type DrillVerify struct {
@@ -132,8 +184,11 @@ type DrillObjectives struct {
 	// restore.
 	RTO metav1.Duration `json:"rto"`
 	// RPO is the largest acceptable age of the restored backup at the
-	// moment of failure.
-	RPO metav1.Duration `json:"rpo"`
+	// moment of failure. Required but for SpotReclaim, which restores
+	// nothing (there RTO is from the notice until every app has its
+	// required ready replicas again).
+	// +optional
+	RPO metav1.Duration `json:"rpo,omitempty"`
 }
 
 // DrillCleanup says what a drill removes when it ends.
