@@ -118,7 +118,7 @@ reclaimed from the cluster.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&o.CapacityType, "capacity-type", "spot", "karpenter.sh/capacity-type of the nodes to take")
+	cmd.Flags().StringVar(&o.CapacityType, "capacity-type", "spot", "karpenter.sh/capacity-type of the nodes to take: spot, on-demand, or any (every node: the whole cluster's capacity)")
 	cmd.Flags().IntVar(&o.Count, "count", 0, "take N nodes (default: all of the capacity type)")
 	cmd.Flags().IntVar(&o.Percent, "percent", 0, "take P percent of them (rounded up)")
 	cmd.Flags().DurationVar(&o.Notice, "notice", reclaim.DefaultNotice, "how long the nodes live after the notice (EC2 gives spot two minutes)")

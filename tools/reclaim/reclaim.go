@@ -25,10 +25,14 @@ const ConditionSpotInterruption corev1.NodeConditionType = "SpotInterruption"
 // minutes).
 const DefaultNotice = 2 * time.Minute
 
+// AnyCapacity as Options.CapacityType takes from all of a cluster's nodes,
+// whatever bought them: its whole capacity lost, as in a zone outage.
+const AnyCapacity = "any"
+
 // Options choose the nodes to take.
 type Options struct {
 	// CapacityType is the karpenter.sh/capacity-type of the nodes taken
-	// (default spot).
+	// (default spot); AnyCapacity takes from every node.
 	CapacityType string
 	// Count nodes, or Percent of the matching nodes (rounded up); neither
 	// set: all of them.
@@ -75,7 +79,11 @@ func Select(ctx context.Context, c client.Client, cluster string, o Options) (*P
 		return nil, fmt.Errorf("choose --count N or --percent P (0-100), not both")
 	}
 	var nodes corev1.NodeList
-	if err := c.List(ctx, &nodes, client.MatchingLabels{karpv1.CapacityTypeLabelKey: o.CapacityType}); err != nil {
+	var sel []client.ListOption
+	if o.CapacityType != AnyCapacity {
+		sel = append(sel, client.MatchingLabels{karpv1.CapacityTypeLabelKey: o.CapacityType})
+	}
+	if err := c.List(ctx, &nodes, sel...); err != nil {
 		return nil, fmt.Errorf("%s: list nodes: %w", cluster, err)
 	}
 	var live []corev1.Node
@@ -83,6 +91,9 @@ func Select(ctx context.Context, c client.Client, cluster string, o Options) (*P
 		if n.DeletionTimestamp == nil && ready(&n) && !underNotice(&n) {
 			live = append(live, n)
 		}
+	}
+	if len(live) == 0 && o.CapacityType == AnyCapacity {
+		return nil, fmt.Errorf("%s has no Ready node to reclaim", cluster)
 	}
 	if len(live) == 0 {
 		return nil, fmt.Errorf("%s has no Ready node labelled %s=%s to reclaim", cluster, karpv1.CapacityTypeLabelKey, o.CapacityType)

@@ -75,6 +75,9 @@ func TestSelectCountsAndPercents(t *testing.T) {
 			t.Errorf("%+v: %d nodes from %v, want %d in name order", tc.o, len(p.Nodes), p.Nodes, tc.want)
 		}
 	}
+	if p, err := Select(ctx, c, "m", Options{CapacityType: AnyCapacity}); err != nil || len(p.Nodes) != 12 || p.Nodes[0].Node != "od-0" {
+		t.Errorf("any capacity: want all 12 nodes from od-0, got %v, %v", p, err)
+	}
 	if _, err := Select(ctx, c, "m", Options{Count: 1, Percent: 10}); err == nil {
 		t.Error("--count and --percent together: no error")
 	}
