@@ -254,7 +254,11 @@ func writeDrill(streams IO, format string, res *drill.Result, dir string) error 
 		return writeJSON(streams.Out, res)
 	}
 	if res.Preview {
-		fmt.Fprintf(streams.Out, "Drill %s: %s → %s (preview: nothing done; --yes to run)\n", res.State.Drill, res.State.Source, res.State.Recovery)
+		if res.State.Spot != nil {
+			fmt.Fprintf(streams.Out, "Drill %s: %s loses %s capacity (preview: nothing done; --yes to run)\n", res.State.Drill, res.State.Source, res.State.Spot.CapacityType)
+		} else {
+			fmt.Fprintf(streams.Out, "Drill %s: %s → %s (preview: nothing done; --yes to run)\n", res.State.Drill, res.State.Source, res.State.Recovery)
+		}
 		for i, s := range res.Steps {
 			fmt.Fprintf(streams.Out, "  %d. %-14s %s\n", i+1, s.Phase, s.Action)
 		}

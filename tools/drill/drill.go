@@ -152,7 +152,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	var runErr error
-	for _, p := range Phases[:len(Phases)-1] {
+	phases := PhasesOf(r.drill)
+	for _, p := range phases[:len(phases)-1] {
 		if o.CleanupOnly || ctx.Err() != nil {
 			break
 		}
@@ -195,6 +196,9 @@ func lastPhase(st *State) Phase {
 // namespaces, storage locations.
 func (r *runner) newState() (*State, error) {
 	d, repo := r.drill, r.o.Repo
+	if d.Spec.Failure.Type == v1alpha1.FailureSpotReclaim {
+		return r.newSpotState()
+	}
 	src := repo.Cluster(d.Spec.Source)
 	if src == nil {
 		return nil, fmt.Errorf("DrillPlan/%s: unknown source cluster %q", d.Name, d.Spec.Source)
@@ -238,6 +242,9 @@ func (r *runner) newState() (*State, error) {
 // steps lists what a run does, for the preview.
 func (r *runner) steps(st *State) []Step {
 	d := r.drill
+	if st.Spot != nil {
+		return r.spotSteps(st)
+	}
 	ns := strings.Join(st.Namespaces, ", ")
 	out := []Step{
 		{PhasePreflight, fmt.Sprintf("check BackupStorageLocation %s/%s is Available on %s and %s/%s on %s; wait until %s holds every object of %s as Karmada placed it (Works applied from the templates' current generations)", VeleroNamespace, st.Location, st.Source, VeleroNamespace, st.RecoveryLocation, st.Recovery, st.Source, ns)},
@@ -343,6 +350,16 @@ func (r *runner) progress(rec PhaseRecord) {
 }
 
 func (r *runner) run(ctx context.Context, p Phase) (string, error) {
+	if r.st.Spot != nil {
+		switch p {
+		case PhasePreflight:
+			return r.spotPreflight(ctx)
+		case PhaseInjectFailure:
+			return r.spotInject(ctx)
+		case PhaseRecover:
+			return r.recover(ctx)
+		}
+	}
 	switch p {
 	case PhasePreflight:
 		return r.preflight(ctx)
@@ -1081,6 +1098,14 @@ func (r *runner) cleanup(ctx context.Context) (string, error) {
 			} else {
 				st.FailureLifted = true
 				done = append(done, "taint lifted from "+st.Source+r.evictions(ctx))
+			}
+		case v1alpha1.FailureSpotReclaim:
+			msg, err := r.spotCleanup(ctx)
+			if err != nil {
+				errs = append(errs, err)
+			} else {
+				st.FailureLifted = true
+				done = append(done, msg)
 			}
 		case v1alpha1.FailureStopAPIServer:
 			msg, err := r.restartSource(ctx)

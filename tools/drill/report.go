@@ -43,6 +43,10 @@ type Report struct {
 	// for a backup of a second or two is most of the difference.
 	OverheadSeen float64       `json:"overheadSeen"`
 	Verification *Verification `json:"verification,omitempty"`
+	// Spot is a SpotReclaim drill's record: what was taken, the apps'
+	// journey, Karmada's failovers. RTO is then from the notice until
+	// every app had its required ready replicas again.
+	Spot *SpotRecord `json:"spot,omitempty"`
 	// Expected is how many objects Karmada had placed on the source when
 	// the backup was taken, every one of which the backup held (-1: not
 	// checked, no control plane).
@@ -92,6 +96,9 @@ func NewReport(st *State, d *v1alpha1.DrillPlan, now time.Time) *Report {
 		rep.OverheadSeen = float64(drillTime-seenTime) / float64(drillTime)
 	}
 	rep.Passed = rep.FailedPhase == "" && st.Verification.Passed() && rep.RTOMet && rep.RPOMet
+	if st.Spot != nil {
+		spotReport(rep, st)
+	}
 	return rep
 }
 
@@ -110,6 +117,11 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 		verdict = "❌ failed"
 	}
 	fmt.Fprintf(&b, "## Drill %s: %s\n\n", rep.Drill, verdict)
+	if rep.Spot != nil {
+		writeSpotMarkdown(&b, rep)
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	fmt.Fprintf(&b, "Run `%s`: %s restored into %s.\n\n", rep.RunID, rep.Source, rep.Recovery)
 	if rep.FailedPhase != "" {
 		fmt.Fprintf(&b, "**Failed in %s:** %s\n\n", rep.FailedPhase, rep.Error)
@@ -218,6 +230,9 @@ func WriteJUnit(w io.Writer, rep *Report) error {
 		met            bool
 		measured, goal time.Duration
 	}{{"RTO", rep.RTOMet, rep.RTO, rep.RTOObjective}, {"RPO", rep.RPOMet, rep.RPO, rep.RPOObjective}} {
+		if o.name == "RPO" && rep.Spot != nil {
+			continue // nothing restored
+		}
 		tc := junit.Case{Name: o.name + " objective", Classname: "drill." + rep.Drill, Time: junit.Seconds(0)}
 		if !o.met {
 			tc.Failure = junit.Failed(fmt.Sprintf("%s %s, objective %s", o.name, orDash(o.measured), round(o.goal)))
@@ -247,11 +262,24 @@ func WriteSVG(w io.Writer, rep *Report) error {
 		total = time.Millisecond
 	}
 	const left, width, row = 150.0, 600.0, 26.0
-	x := func(t time.Time) float64 { return left + width*float64(t.Sub(start))/float64(total) }
+	x := func(t time.Time) float64 {
+		if t.Before(start) {
+			t = start
+		}
+		return left + width*float64(t.Sub(start))/float64(total)
+	}
 	rows := len(rep.Phases) + 3
+	journeyHeight := 0.0
+	if rep.Spot != nil && len(rep.Spot.Journey) > 0 {
+		journeyHeight = float64(len(rep.Spot.Apps)) * (journeyPlot + 30)
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", int(left+width+160), int(float64(rows)*row+40))
-	fmt.Fprintf(&b, `<text x="10" y="18" font-weight="bold">Drill %s — %s → %s (%s total)</text>`+"\n", html.EscapeString(rep.Drill), html.EscapeString(rep.Source), html.EscapeString(rep.Recovery), round(total))
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", int(left+width+160), int(float64(rows)*row+40+journeyHeight))
+	title := rep.Source + " → " + rep.Recovery
+	if rep.Spot != nil {
+		title = rep.Source + " loses " + rep.Spot.CapacityType + " capacity"
+	}
+	fmt.Fprintf(&b, `<text x="10" y="18" font-weight="bold">Drill %s — %s (%s total)</text>`+"\n", html.EscapeString(rep.Drill), html.EscapeString(title), round(total))
 	y := 30.0
 	bar := func(label string, from, to time.Time, color, note string) {
 		w := x(to) - x(from)
@@ -289,6 +317,9 @@ func WriteSVG(w io.Writer, rep *Report) error {
 				failAt = *p.Ended
 			}
 		}
+		if rep.Spot != nil && rep.Spot.NoticeAt != nil {
+			failAt = *rep.Spot.NoticeAt
+		}
 		if !failAt.IsZero() {
 			color := "#54a24b"
 			if !rep.RTOMet {
@@ -296,6 +327,9 @@ func WriteSVG(w io.Writer, rep *Report) error {
 			}
 			bar("RTO", failAt, failAt.Add(rep.RTO), color, fmt.Sprintf("objective %s", round(rep.RTOObjective)))
 		}
+	}
+	if journeyHeight > 0 {
+		writeJourneySVG(&b, rep.Spot, y+10, left, width, x, end)
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())

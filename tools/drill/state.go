@@ -140,6 +140,9 @@ type State struct {
 	// snapshot (verification fails on them).
 	Unreadable   []string      `json:"unreadable,omitempty"`
 	Verification *Verification `json:"verification,omitempty"`
+	// Spot is a SpotReclaim drill's record (its only record: nothing is
+	// backed up or restored).
+	Spot *SpotRecord `json:"spot,omitempty"`
 	// Done is set when cleanup has run.
 	Done bool `json:"done,omitempty"`
 }
