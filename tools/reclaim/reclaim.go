@@ -8,7 +8,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -227,7 +230,24 @@ func Run(ctx context.Context, c client.Client, p *Plan, progress func(string)) (
 	if err := c.List(ctx, &pods); err != nil {
 		return res, fmt.Errorf("%s: list pods: %w", p.Cluster, err)
 	}
-	var errs []error
+	// The cloud terminates the instances together: the deletes go out
+	// side by side (a few at a time, not one after another).
+	var (
+		mu   sync.Mutex
+		errs []error
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	del := func(obj client.Object, what string, opts ...client.DeleteOption) {
+		g.Go(func() error {
+			if err := c.Delete(gctx, obj, opts...); err != nil && !apierrors.IsNotFound(err) {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("delete %s: %w", what, err))
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
 	for i := range pods.Items {
 		pod := &pods.Items[i]
 		if !names[pod.Spec.NodeName] {
@@ -241,15 +261,12 @@ func Run(ctx context.Context, c client.Client, p *Plan, progress func(string)) (
 			res.Killed = append(res.Killed, key)
 		}
 		// The node's end is the pod's: no kubelet is left to stop it.
-		if err := c.Delete(ctx, pod, client.GracePeriodSeconds(0)); err != nil && !apierrors.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("delete pod %s: %w", key, err))
-		}
+		del(pod, "pod "+key, client.GracePeriodSeconds(0))
 	}
 	for _, nd := range p.Kept {
-		if err := c.Delete(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: nd.Name}}); err != nil && !apierrors.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("delete node %s: %w", nd.Name, err))
-		}
+		del(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: nd.Name}}, "node "+nd.Name)
 	}
+	_ = g.Wait() // each delete records its own error
 	res.TerminatedAt = time.Now().UTC()
 	for k := range evicted {
 		res.Evicted = append(res.Evicted, k)
