@@ -109,6 +109,9 @@ type runner struct {
 	drill   *v1alpha1.DrillPlan
 	now     func() time.Time
 	clients map[string]client.WithWatch
+	// bindings follows a SpotReclaim drill's bindings from the notice
+	// until Recover ends (nil otherwise).
+	bindings *bindingWatch
 }
 
 // Run carries out (or, without Yes, previews) a drill. A failed phase ends
@@ -123,6 +126,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		now = time.Now
 	}
 	r := &runner{o: o, drill: &o.Drill.DrillPlan, now: now, clients: map[string]client.WithWatch{}}
+	defer r.stopWatchingBindings() // a run that ends before Recover does
 	st, err := r.newState()
 	if err != nil {
 		return nil, err

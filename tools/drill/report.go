@@ -135,18 +135,7 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 	}
 	fmt.Fprintf(&b, "| RTO (failure → verified restore) | %s | %s | %s |\n", orDash(rep.RTO), round(rep.RTOObjective), mark(rep.RTOMet))
 	fmt.Fprintf(&b, "| RPO (backup age at failure) | %s | %s | %s |\n\n", orDash(rep.RPO), round(rep.RPOObjective), mark(rep.RPOMet))
-	b.WriteString("| phase | took | result |\n|---|---|---|\n")
-	for _, p := range rep.Phases {
-		res := p.Message
-		if p.Error != "" {
-			res = "**" + p.Error + "**"
-		}
-		took := "—"
-		if p.Ended != nil {
-			took = round(p.Ended.Sub(p.Started))
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", p.Phase, took, strings.ReplaceAll(res, "|", "\\|"))
-	}
+	writePhaseTable(&b, rep.Phases)
 	b.WriteString("\n")
 	for _, v := range []struct {
 		what string
@@ -203,6 +192,23 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writePhaseTable writes each phase: how long it took and what it did, or
+// why it failed.
+func writePhaseTable(b *strings.Builder, phases []PhaseRecord) {
+	b.WriteString("| phase | took | result |\n|---|---|---|\n")
+	for _, p := range phases {
+		res := p.Message
+		if p.Error != "" {
+			res = "**" + p.Error + "**"
+		}
+		took := "—"
+		if p.Ended != nil {
+			took = round(p.Ended.Sub(p.Started))
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", p.Phase, took, strings.ReplaceAll(res, "|", "\\|"))
+	}
 }
 
 func orDash(d time.Duration) string {

@@ -8,10 +8,12 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	appsv1alpha1 "github.com/karmada-io/karmada/pkg/apis/apps/v1alpha1"
 	workv1alpha2 "github.com/karmada-io/karmada/pkg/apis/work/v1alpha2"
+	"github.com/karmada-io/karmada/pkg/util/names"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -442,6 +444,9 @@ func (r *runner) spotInject(ctx context.Context) (string, error) {
 	if err := st.save(r.o.StateFile); err != nil {
 		return "", err
 	}
+	if err := r.watchBindings(ctx); err != nil {
+		return "", err
+	}
 	st.FailureAt = ptrTime(r.now().UTC())
 	sr.NoticeAt = st.FailureAt
 	type outcome struct {
@@ -507,6 +512,10 @@ func (r *runner) recover(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := r.watchBindings(ctx); err != nil {
+		return "", err
+	}
+	defer r.stopWatchingBindings()
 	var last ReadySample
 	settled := false
 	err = r.poll(ctx, "every app with its required ready replicas again and the fleet settled", func(ctx context.Context) (bool, error) {
@@ -545,54 +554,159 @@ func (r *runner) recover(ctx context.Context) (string, error) {
 	return msg, nil
 }
 
-// watchKarmada reads the apps' bindings: when Karmada first judged the
-// source's copy Unhealthy, and the graceful evictions its failover
-// started from the source and when they ended. It says whether one is
-// still going on.
+// watchKarmada reads the apps' bindings (and applies what the binding
+// watch saw since the last call): when Karmada first judged the source's
+// copy Unhealthy, and the graceful evictions its failover started from
+// the source and when they ended. It says whether one is still going on.
 func (r *runner) watchKarmada(ctx context.Context, kc client.Client, now time.Time) (bool, error) {
-	st, sr := r.st, r.st.Spot
+	r.drainBindingEvents()
 	evicting := false
-	for _, app := range sr.Apps {
+	for _, app := range r.st.Spot.Apps {
 		for _, w := range app.Workloads {
 			spec, status, _, err := bindingOf(ctx, kc, refOf(w))
 			if err != nil {
 				return false, err
 			}
-			key := w.String()
-			if sr.UnhealthyAt == nil {
-				sr.UnhealthyAt = map[string]time.Time{}
-			}
-			for _, ag := range status.AggregatedStatus {
-				if _, seen := sr.UnhealthyAt[key]; !seen && ag.ClusterName == st.Source && ag.Health == workv1alpha2.ResourceUnhealthy {
-					sr.UnhealthyAt[key] = now
-				}
-			}
-			i := slices.IndexFunc(spec.GracefulEvictionTasks, func(t workv1alpha2.GracefulEvictionTask) bool { return t.FromCluster == st.Source })
-			j := slices.IndexFunc(sr.Failovers, func(f SpotFailover) bool { return f.Workload == key })
-			switch {
-			case i >= 0:
+			if r.observeBinding(w.String(), spec, status, now) {
 				evicting = true
-				if j < 0 {
-					t := spec.GracefulEvictionTasks[i]
-					at := now
-					if t.CreationTimestamp != nil {
-						at = t.CreationTimestamp.UTC()
-					}
-					f := SpotFailover{Workload: key, Reason: t.Reason, At: at}
-					if u, ok := sr.UnhealthyAt[key]; ok {
-						f.UnhealthyAt = ptrTime(u)
-					}
-					sr.Failovers = append(sr.Failovers, f)
-					j = len(sr.Failovers) - 1
-				}
-				sr.Failovers[j].To = clusterNames(spec.Clusters)
-			case j >= 0 && sr.Failovers[j].EndedAt == nil:
-				sr.Failovers[j].EndedAt = ptrTime(now)
-				sr.Failovers[j].To = clusterNames(spec.Clusters)
 			}
 		}
 	}
 	return evicting, nil
+}
+
+// observeBinding records what one state of a workload's binding shows and
+// says whether Karmada is evicting the copy on the source.
+func (r *runner) observeBinding(key string, spec *workv1alpha2.ResourceBindingSpec, status *workv1alpha2.ResourceBindingStatus, now time.Time) bool {
+	st, sr := r.st, r.st.Spot
+	if sr.UnhealthyAt == nil {
+		sr.UnhealthyAt = map[string]time.Time{}
+	}
+	for _, ag := range status.AggregatedStatus {
+		if _, seen := sr.UnhealthyAt[key]; !seen && ag.ClusterName == st.Source && ag.Health == workv1alpha2.ResourceUnhealthy {
+			sr.UnhealthyAt[key] = now
+		}
+	}
+	i := slices.IndexFunc(spec.GracefulEvictionTasks, func(t workv1alpha2.GracefulEvictionTask) bool { return t.FromCluster == st.Source })
+	j := slices.IndexFunc(sr.Failovers, func(f SpotFailover) bool { return f.Workload == key })
+	switch {
+	case i >= 0:
+		if j < 0 {
+			t := spec.GracefulEvictionTasks[i]
+			at := now
+			if t.CreationTimestamp != nil {
+				at = t.CreationTimestamp.UTC()
+			}
+			f := SpotFailover{Workload: key, Reason: t.Reason, At: at}
+			if u, ok := sr.UnhealthyAt[key]; ok && !u.After(at) {
+				f.UnhealthyAt = ptrTime(u)
+			}
+			sr.Failovers = append(sr.Failovers, f)
+			j = len(sr.Failovers) - 1
+		}
+		sr.Failovers[j].To = clusterNames(spec.Clusters)
+		return true
+	case j >= 0 && sr.Failovers[j].EndedAt == nil:
+		sr.Failovers[j].EndedAt = ptrTime(now)
+		sr.Failovers[j].To = clusterNames(spec.Clusters)
+	}
+	return false
+}
+
+// bindingEvent is one state of a binding as the watch delivered it.
+type bindingEvent struct {
+	at time.Time
+	rb *workv1alpha2.ResourceBinding
+}
+
+// bindingWatch follows the apps' ResourceBindings from the notice until
+// the drill has seen the apps settle: a failover's graceful eviction can
+// begin and end between two polls (Karmada ends it as soon as the new
+// copies are healthy, here within a second), and only a watch sees every
+// state. Its goroutines only send; the phase's loop applies what they saw
+// (observeBinding), so the record has one writer.
+type bindingWatch struct {
+	events chan bindingEvent
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+}
+
+// watchBindings starts the watch (once per run).
+func (r *runner) watchBindings(ctx context.Context) error {
+	if r.bindings != nil || r.o.ControlPlane == "" {
+		return nil
+	}
+	kc, err := r.client(r.o.ControlPlane)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	bw := &bindingWatch{events: make(chan bindingEvent, 256), cancel: cancel}
+	for _, ns := range r.st.Namespaces {
+		w, err := kc.Watch(wctx, &workv1alpha2.ResourceBindingList{}, client.InNamespace(ns))
+		if err != nil {
+			cancel()
+			bw.done.Wait()
+			return fmt.Errorf("watch the ResourceBindings of %s: %w", ns, err)
+		}
+		bw.done.Add(1)
+		go func() {
+			defer bw.done.Done()
+			defer w.Stop()
+			for {
+				select {
+				case <-wctx.Done():
+					return
+				case ev, ok := <-w.ResultChan():
+					if !ok {
+						return
+					}
+					if rb, isRB := ev.Object.(*workv1alpha2.ResourceBinding); isRB {
+						select {
+						case bw.events <- bindingEvent{at: r.now().UTC(), rb: rb}:
+						case <-wctx.Done():
+							return
+						}
+					}
+				}
+			}
+		}()
+	}
+	r.bindings = bw
+	return nil
+}
+
+// drainBindingEvents applies every binding state the watch delivered.
+func (r *runner) drainBindingEvents() {
+	if r.bindings == nil {
+		return
+	}
+	keys := map[string]string{}
+	for _, app := range r.st.Spot.Apps {
+		for _, w := range app.Workloads {
+			keys[w.Namespace+"/"+names.GenerateBindingName(w.Kind, w.Name)] = w.String()
+		}
+	}
+	for {
+		select {
+		case ev := <-r.bindings.events:
+			if key, ok := keys[ev.rb.Namespace+"/"+ev.rb.Name]; ok {
+				r.observeBinding(key, &ev.rb.Spec, &ev.rb.Status, ev.at)
+			}
+		default:
+			return
+		}
+	}
+}
+
+// stopWatchingBindings ends the watch and waits for its goroutines.
+func (r *runner) stopWatchingBindings() {
+	if r.bindings == nil {
+		return
+	}
+	r.bindings.cancel()
+	r.bindings.done.Wait()
+	r.bindings = nil
 }
 
 // since returns the journey from the notice on: the last sample before
@@ -788,18 +902,8 @@ func writeSpotMarkdown(b *strings.Builder, rep *Report) {
 	if len(sr.Failovers) == 0 {
 		fmt.Fprintf(b, "- Karmada moved nothing off %s: the replicas came back within the cluster.\n", rep.Source)
 	}
-	b.WriteString("\n| phase | took | result |\n|---|---|---|\n")
-	for _, p := range rep.Phases {
-		res := p.Message
-		if p.Error != "" {
-			res = "**" + p.Error + "**"
-		}
-		took := "—"
-		if p.Ended != nil {
-			took = round(p.Ended.Sub(p.Started))
-		}
-		fmt.Fprintf(b, "| %s | %s | %s |\n", p.Phase, took, strings.ReplaceAll(res, "|", "\\|"))
-	}
+	b.WriteString("\n")
+	writePhaseTable(b, rep.Phases)
 	if len(sr.Journey) > 0 && sr.NoticeAt != nil {
 		b.WriteString("\n<details><summary>Journey: ready replicas per cluster at each change</summary>\n\n")
 		for _, app := range sr.Apps {
