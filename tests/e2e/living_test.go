@@ -121,9 +121,15 @@ func livingClient(t *testing.T, f *fleet.Fleet, cluster string) client.Client {
 // --yes --wait` (as the README runs it), Karmada placed every workload
 // where `flotilla place` predicts, every copy on every member has its pods
 // scheduled, running and ready, and Karmada's resource interpreter judges
-// each copy Healthy from that real status.
+// each copy Healthy from that real status. Then the README's spot
+// reclaims and spot drills.
+//
+// It has a fleet of its own, and runs in parallel (after the suite's
+// sequential tests, beside TestSchedulerFidelity): most of its time is
+// waiting out notices and Karmada's failover toleration.
 func TestLivingFleet(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	f := upLiving(ctx, t)
 	host := livingClient(t, f, fleet.HostName)
@@ -203,7 +209,10 @@ func TestLivingFleet(t *testing.T) {
 	t.Logf("%d workload copies running and ready where the preview put them", checked)
 	checkNodeGroups(ctx, t, f)
 	usedCapacity(ctx, t, host, preview)
+	checkUsedCapacityFidelity(ctx, t, f)
+	checkLivingRollout(ctx, t, f)
 	checkSpotReclaim(ctx, t, f)
+	checkSpotDrills(ctx, t, f)
 }
 
 // usedCapacity records where the offline preview (the intent's empty

@@ -94,6 +94,14 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
+	if os.Getenv("FLOTILLA_E2E_SHARED_FLEET") == "0" {
+		// Only tests with fleets of their own are run (e.g.
+		// FLOTILLA_E2E_SHARED_FLEET=0 go test -run TestLivingFleet): no
+		// shared fleet to start. (Running the suite's two fleets side by
+		// side as two such processes took 17 minutes and won nothing on
+		// two cores: every component of both fleets competes for them.)
+		return m.Run()
+	}
 	start := time.Now()
 	// With backup: the object store and Velero's CRDs in every member, for
 	// the drill tests (Velero servers are started by the tests that need

@@ -33,9 +33,9 @@ const (
 	rolloutName = "ebpf-profiler"
 )
 
-// withImageTag returns a copy of the plane's objects with the eBPF agent's
-// image retagged: the merged change being rolled out.
-func withImageTag(t *testing.T, objs []*unstructured.Unstructured, tag string) []*unstructured.Unstructured {
+// withAgent returns a copy of the plane's objects with the eBPF agent's
+// container changed by change: the merged change being rolled out.
+func withAgent(t *testing.T, objs []*unstructured.Unstructured, change func(container map[string]any)) []*unstructured.Unstructured {
 	t.Helper()
 	out := make([]*unstructured.Unstructured, len(objs))
 	found := false
@@ -46,8 +46,7 @@ func withImageTag(t *testing.T, objs []*unstructured.Unstructured, tag string) [
 		}
 		c := u.DeepCopy()
 		cs, _, _ := unstructured.NestedSlice(c.Object, "spec", "template", "spec", "containers")
-		img := cs[0].(map[string]any)["image"].(string)
-		cs[0].(map[string]any)["image"] = img[:strings.LastIndex(img, ":")+1] + tag
+		change(cs[0].(map[string]any))
 		if err := unstructured.SetNestedSlice(c.Object, cs, "spec", "template", "spec", "containers"); err != nil {
 			t.Fatal(err)
 		}
@@ -57,6 +56,15 @@ func withImageTag(t *testing.T, objs []*unstructured.Unstructured, tag string) [
 		t.Fatalf("no DaemonSet/%s/%s in the example fleet", rolloutNS, rolloutName)
 	}
 	return out
+}
+
+// withImageTag retags the agent's image.
+func withImageTag(t *testing.T, objs []*unstructured.Unstructured, tag string) []*unstructured.Unstructured {
+	t.Helper()
+	return withAgent(t, objs, func(c map[string]any) {
+		img := c["image"].(string)
+		c["image"] = img[:strings.LastIndex(img, ":")+1] + tag
+	})
 }
 
 // memberImage reads the agent's image on a member cluster.
