@@ -53,12 +53,7 @@ type featureCount map[string]int
 // Aggregated), applies each to the real fleet and compares the real
 // ResourceBinding with the offline preview over the live Cluster objects.
 // Every disagreement fails the test.
-//
-// It runs in parallel, after the suite's sequential tests, beside
-// TestLivingFleet (which has a fleet of its own): nothing else uses the
-// shared fleet then, whose Clusters it changes.
 func TestSchedulerFidelity(t *testing.T) {
-	t.Parallel()
 	const rounds, perRound = 22, 10
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()

@@ -124,11 +124,11 @@ func livingClient(t *testing.T, f *fleet.Fleet, cluster string) client.Client {
 // each copy Healthy from that real status. Then the README's spot
 // reclaims and spot drills.
 //
-// It has a fleet of its own, and runs in parallel (after the suite's
-// sequential tests, beside TestSchedulerFidelity): most of its time is
-// waiting out notices and Karmada's failover toleration.
+// It has a fleet of its own but does not run in parallel with the rest:
+// cli.Run sets klog's logger (process-wide), which the race detector
+// caught racing with TestSchedulerFidelity's clients when they ran side by
+// side.
 func TestLivingFleet(t *testing.T) {
-	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	f := upLiving(ctx, t)
