@@ -481,20 +481,7 @@ wait:
 		sr.TerminatedAt = ptrTime(out.res.TerminatedAt)
 	}
 	if out.res != nil {
-		ns := map[string]bool{}
-		for _, n := range st.Namespaces {
-			ns[n] = true
-		}
-		ofApps := func(pods []string) []string {
-			out := []string{}
-			for _, p := range pods {
-				if ns[strings.SplitN(p, "/", 2)[0]] {
-					out = append(out, p)
-				}
-			}
-			return out
-		}
-		sr.Evicted, sr.Killed = ofApps(out.res.Evicted), ofApps(out.res.Killed)
+		sr.Evicted, sr.Killed = inNamespaces(out.res.Evicted, st.Namespaces), inNamespaces(out.res.Killed, st.Namespaces)
 	}
 	if out.err != nil {
 		return "", fmt.Errorf("reclaim on %s: %w", st.Source, out.err)
@@ -952,17 +939,22 @@ func orDashText(s string) string {
 
 // countNS counts the pods (namespace/name) in the app's namespaces.
 func countNS(pods []string, app SpotApp) int {
-	ns := map[string]bool{}
+	var ns []string
 	for _, w := range app.Workloads {
-		ns[w.Namespace] = true
+		ns = append(ns, w.Namespace)
 	}
-	n := 0
+	return len(inNamespaces(pods, ns))
+}
+
+// inNamespaces keeps the pods (namespace/name) of the given namespaces.
+func inNamespaces(pods []string, namespaces []string) []string {
+	out := []string{}
 	for _, p := range pods {
-		if ns[strings.SplitN(p, "/", 2)[0]] {
-			n++
+		if slices.Contains(namespaces, strings.SplitN(p, "/", 2)[0]) {
+			out = append(out, p)
 		}
 	}
-	return n
+	return out
 }
 
 // journeyPlot is the height of one app's ready-replica plot in the
