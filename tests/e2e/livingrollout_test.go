@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/flotilla-gitops/flotilla/tools/cli"
 	"github.com/flotilla-gitops/flotilla/tools/fleet"
 	"github.com/flotilla-gitops/flotilla/tools/rollout"
 )
@@ -58,13 +57,7 @@ func agentRolledOut(ctx context.Context, c client.Client, tag string) string {
 func checkLivingRollout(ctx context.Context, t *testing.T, f *fleet.Fleet) {
 	t.Helper()
 	host := livingClient(t, f, fleet.HostName)
-	plane := env.rendered.Repo.Fleet.Spec.ControlPlanes[0].Name
-	base := cli.PlaneObjects(env.rendered, plane)
-	var clusters []rollout.Cluster
-	for _, c := range env.rendered.Repo.Clusters {
-		clusters = append(clusters, rollout.Cluster{Name: c.Cluster.Name, Wave: c.Cluster.Spec.Wave})
-	}
-	waves := rollout.WavesOf(clusters)
+	plane, base, clusters, waves := exampleRollout()
 	targets := agentTargets(ctx, t, host, waves)
 	opts := rollout.Options{Client: host, Yes: true, Timeout: 3 * time.Minute}
 	rolledOut := func(wave int32, tag string) string {

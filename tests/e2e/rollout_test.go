@@ -33,6 +33,17 @@ const (
 	rolloutName = "ebpf-profiler"
 )
 
+// exampleRollout is what a rollout of the example fleet works on: its
+// first control plane, that plane's objects, its clusters and their waves.
+func exampleRollout() (string, []*unstructured.Unstructured, []rollout.Cluster, []rollout.Wave) {
+	plane := env.rendered.Repo.Fleet.Spec.ControlPlanes[0].Name
+	var clusters []rollout.Cluster
+	for _, c := range env.rendered.Repo.Clusters {
+		clusters = append(clusters, rollout.Cluster{Name: c.Cluster.Name, Wave: c.Cluster.Spec.Wave})
+	}
+	return plane, cli.PlaneObjects(env.rendered, plane), clusters, rollout.WavesOf(clusters)
+}
+
 // withAgent returns a copy of the plane's objects with the eBPF agent's
 // container changed by change: the merged change being rolled out.
 func withAgent(t *testing.T, objs []*unstructured.Unstructured, change func(container map[string]any)) []*unstructured.Unstructured {
@@ -157,13 +168,7 @@ func TestRolloutWaves(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	host := karmadaClient(t)
-	plane := env.rendered.Repo.Fleet.Spec.ControlPlanes[0].Name
-	base := cli.PlaneObjects(env.rendered, plane)
-	var clusters []rollout.Cluster
-	for _, c := range env.rendered.Repo.Clusters {
-		clusters = append(clusters, rollout.Cluster{Name: c.Cluster.Name, Wave: c.Cluster.Spec.Wave})
-	}
-	waves := rollout.WavesOf(clusters)
+	plane, base, clusters, waves := exampleRollout()
 	if len(waves) != 3 {
 		t.Fatalf("the example fleet has %d waves, the test needs 3", len(waves))
 	}
