@@ -11,16 +11,10 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/go-logr/logr"
-	"github.com/sirupsen/logrus"
-	"k8s.io/klog/v2"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/flotilla-gitops/flotilla/tools/api/v1alpha1"
 	"github.com/flotilla-gitops/flotilla/tools/cli"
@@ -45,9 +39,7 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
-	klog.SetLogger(logr.Discard())
-	ctrllog.SetLogger(logr.Discard())
-	logrus.SetOutput(io.Discard)
+	cli.QuietLibraryLoggers()
 	if os.Getenv("FLOTILLA_E2E") != "1" {
 		fmt.Println("e2e: skipped (set FLOTILLA_E2E=1 after `make engines`; `make test` does both)")
 		os.Exit(0)

@@ -5,20 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/go-logr/logr"
-	"github.com/sirupsen/logrus"
-	"k8s.io/klog/v2"
 )
 
 func TestMain(m *testing.M) {
-	klog.SetLogger(logr.Discard())
-	logrus.SetOutput(io.Discard)
+	QuietLibraryLoggers()
 	// Results the commands keep between runs go to a folder of this test
 	// binary's, not the user's cache: no test depends on what an earlier
 	// run left, and none leaves anything behind.

@@ -240,14 +240,21 @@ func (g *globalOptions) renderRevision(ctx context.Context, rev, flag string) (*
 	return r, commit, nil
 }
 
-// Run executes the command line and returns the exit code.
-func Run(ctx context.Context, args []string, streams IO) int {
-	// Karmada's and Argo CD's libraries log through klog at info level;
-	// flotilla reports their errors itself.
+// QuietLibraryLoggers discards what the engines' libraries log: Karmada's
+// and Argo CD's log through klog and controller-runtime at info level, Argo
+// CD's generators through logrus' standard logger; flotilla reports their
+// errors itself. Those loggers are the process's, so the process's owner
+// calls this once, before any Run (main, a TestMain) — Run setting them on
+// every call raced with the clients of commands run side by side.
+func QuietLibraryLoggers() {
 	klog.SetLogger(logr.Discard())
 	ctrllog.SetLogger(logr.Discard())
-	logrus.SetOutput(io.Discard) // Argo CD's generators log through logrus' standard logger
+	logrus.SetOutput(io.Discard)
+}
 
+// Run executes the command line and returns the exit code. See
+// QuietLibraryLoggers.
+func Run(ctx context.Context, args []string, streams IO) int {
 	cmd, g := newRootCommand(streams)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)

@@ -27,6 +27,7 @@ func main() {
 	// The collector's policy (heapcap's doc says why); GOGC and
 	// GOMEMLIMIT in the environment win.
 	stopHeapCap := heapcap.Start(heapcap.Default, os.LookupEnv)
+	cli.QuietLibraryLoggers()
 	stopProfile := startProfile(os.Getenv(profileEnv))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, os.Args[1:], cli.IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
