@@ -51,7 +51,7 @@ conftest=$(install_peer "$CONFTEST_MODULE" "$CONFTEST_VERSION" conftest)
 opa=$("$conftest" --version | awk '/^OPA:/ {print $2}')
 
 echo "building bin/flotilla and the benchmark helpers" >&2
-make build >&2 # the CLI as users build it (-trimpath, -s -w)
+make build >&2 # the CLI as users build it (-s -w)
 go build -o "$CACHE/bin/kubeschemas" ./scripts/bench/kubeschemas
 go build -o "$CACHE/bin/checkbench" ./scripts/bench/checkbench
 
