@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -67,8 +66,8 @@ func repoRootForEngines(g *globalOptions) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := os.Stat(filepath.Join(root, "scripts", "engines")); err != nil {
-		return "", fmt.Errorf("%s has no scripts/engines: engine binaries are built from a flotilla checkout", root)
+	if err := engines.CheckRepoRoot(root); err != nil {
+		return "", err
 	}
 	return root, nil
 }

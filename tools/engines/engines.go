@@ -187,6 +187,15 @@ func (s *Set) Path(binary string) string {
 	return ""
 }
 
+// CheckRepoRoot says whether dir is a flotilla checkout: the engines are
+// pinned in its scripts/engines and built from there.
+func CheckRepoRoot(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "scripts", "engines")); err != nil {
+		return fmt.Errorf("%s has no scripts/engines: engine binaries are built from a flotilla checkout", dir)
+	}
+	return nil
+}
+
 // ErrNotBuilt says binaries are missing from the cache.
 var ErrNotBuilt = errors.New("engine binaries are not built: run `make engines` (or `flotilla fleet build`)")
 

@@ -37,8 +37,8 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(root + "/scripts/engines"); err != nil {
-		return fmt.Errorf("%s has no scripts/engines: run it from a flotilla checkout", root)
+	if err := engines.CheckRepoRoot(root); err != nil {
+		return err
 	}
 	start := time.Now()
 	if _, err := engines.Build(ctx, root, os.Stdout); err != nil {
